@@ -1,0 +1,67 @@
+//! The local gateway: serves every function's router on one port (127.0.0.1:3000 by
+//! default), the same code that runs in Lambda, after making sure the local table and
+//! bucket exist.
+
+mod bootstrap;
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use axum::Router;
+use huddle_shared::AppState;
+use huddle_shared::config::Config;
+
+/// All function routers on one app. A new function area adds one `merge` line here.
+fn app(state: AppState) -> Router {
+    Router::new().merge(huddle_auth::router(state))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::from_env().context("reading configuration")?;
+    huddle_shared::telemetry::init(config.log_json);
+    let sdk_config = huddle_shared::state::load_aws_config().await;
+
+    bootstrap::ensure_table(
+        &aws_sdk_dynamodb::Client::new(&sdk_config),
+        &config.table_name,
+    )
+    .await
+    .context("creating the local table")?;
+    if let Ok(bucket) = std::env::var("BUCKET_NAME") {
+        bootstrap::ensure_bucket(&sdk_config, &bucket)
+            .await
+            .context("creating the local bucket")?;
+    }
+    if std::env::args().any(|arg| arg == "--bootstrap-only") {
+        return Ok(());
+    }
+
+    let addr: SocketAddr = std::env::var("HUDDLE_ADDR")
+        .unwrap_or_else(|_| "127.0.0.1:3000".into())
+        .parse()
+        .context("HUDDLE_ADDR must be host:port")?;
+    let state = AppState::new(config, &sdk_config);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!(%addr, "huddle local gateway listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return interrupt.await.unwrap_or_default(),
+        };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+}

@@ -1,0 +1,156 @@
+//! Typed configuration, read once from the environment at cold start.
+
+use std::time::Duration;
+
+/// Everything a function needs to know about its deployment.
+#[derive(Clone)]
+pub struct Config {
+    /// The single DynamoDB table.
+    pub table_name: String,
+    /// HMAC secret for access tokens (HS256). At least 32 bytes.
+    pub jwt_secret: Vec<u8>,
+    /// `iss` claim written into and required from access tokens.
+    pub jwt_issuer: String,
+    /// `aud` claim written into and required from access tokens.
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub ws_ticket_ttl: Duration,
+    /// Emit logs as JSON (Lambda) or human-readable text (local).
+    pub log_json: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the signing secret.
+        f.debug_struct("Config")
+            .field("table_name", &self.table_name)
+            .field("jwt_secret", &"<redacted>")
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("ws_ticket_ttl", &self.ws_ticket_ttl)
+            .field("log_json", &self.log_json)
+            .finish()
+    }
+}
+
+/// A missing or malformed environment variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            lookup(name)
+                .filter(|value| !value.trim().is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let seconds = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match lookup(name) {
+                None => Ok(Duration::from_secs(default)),
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(value) if value > 0 => Ok(Duration::from_secs(value)),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        reason: "expected a positive number of seconds".into(),
+                    }),
+                },
+            }
+        };
+
+        let jwt_secret = required("JWT_SECRET")?.into_bytes();
+        if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
+            return Err(ConfigError::Invalid {
+                name: "JWT_SECRET",
+                reason: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
+            });
+        }
+        Ok(Self {
+            table_name: required("TABLE_NAME")?,
+            jwt_secret,
+            jwt_issuer: lookup("JWT_ISSUER").unwrap_or_else(|| "huddle".into()),
+            jwt_audience: lookup("JWT_AUDIENCE").unwrap_or_else(|| "huddle-api".into()),
+            access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 30 * 60)?,
+            refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECONDS", 7 * 24 * 3600)?,
+            ws_ticket_ttl: seconds("WS_TICKET_TTL_SECONDS", 60)?,
+            log_json: match lookup("LOG_FORMAT").as_deref() {
+                Some("text") => false,
+                Some("json") => true,
+                // Lambda sets this variable; anywhere else, default to readable text.
+                _ => lookup("AWS_LAMBDA_FUNCTION_NAME").is_some(),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_apply() {
+        let config = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)]));
+        let config = config.map_err(|e| e.to_string());
+        let config = config.as_ref().map_err(String::as_str);
+        assert!(config.is_ok(), "{config:?}");
+        if let Ok(config) = config {
+            assert_eq!(config.access_token_ttl, Duration::from_secs(1800));
+            assert_eq!(config.refresh_token_ttl, Duration::from_secs(604_800));
+            assert_eq!(config.ws_ticket_ttl, Duration::from_secs(60));
+            assert!(!config.log_json);
+        }
+    }
+
+    #[test]
+    fn short_secret_and_missing_table_are_refused() {
+        let short = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short")]));
+        assert!(matches!(
+            short,
+            Err(ConfigError::Invalid {
+                name: "JWT_SECRET",
+                ..
+            })
+        ));
+        let missing = Config::from_lookup(lookup(&[("JWT_SECRET", SECRET)]));
+        assert!(matches!(missing, Err(ConfigError::Missing("TABLE_NAME"))));
+        let bad_ttl = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("ACCESS_TOKEN_TTL_SECONDS", "soon"),
+        ]));
+        assert!(matches!(bad_ttl, Err(ConfigError::Invalid { .. })));
+    }
+
+    #[test]
+    fn debug_redacts_the_secret() {
+        let config = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)]));
+        let printed = format!("{config:?}");
+        assert!(!printed.contains(SECRET));
+    }
+}

@@ -1,0 +1,80 @@
+//! Profiles: the caller's own (with email), its updates, and other users' public view.
+
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::domain::auth::DISPLAY_NAME_MAX;
+use crate::error::{ApiError, ApiResult};
+use crate::model::{Patch, PublicProfile, User, UserId};
+use crate::state::AppState;
+use crate::store::ProfileChanges;
+use crate::validate::Validator;
+
+pub const BIO_MAX: usize = 500;
+
+/// `PATCH /v1/users/me`. `bio: null` clears the bio.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    #[serde(default)]
+    pub display_name: Patch<String>,
+    #[serde(default)]
+    pub bio: Patch<String>,
+}
+
+/// `GET /v1/users/me`.
+pub async fn me(state: &AppState, caller: UserId) -> ApiResult<User> {
+    state
+        .store
+        .get_user(caller)
+        .await?
+        // A valid token for a user who no longer exists.
+        .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))
+}
+
+/// `PATCH /v1/users/me`.
+pub async fn update_me(
+    state: &AppState,
+    caller: UserId,
+    request: UpdateProfileRequest,
+) -> ApiResult<User> {
+    let mut check = Validator::new();
+    match &request.display_name {
+        Patch::Absent => {}
+        Patch::Clear => check.add("display_name", "cannot be null"),
+        Patch::Set(name) => check.text("display_name", name, 1, DISPLAY_NAME_MAX),
+    }
+    if let Some(bio) = request.bio.as_set() {
+        check.text("bio", bio, 0, BIO_MAX);
+    }
+    check.finish()?;
+    if request.display_name.is_absent() && request.bio.is_absent() {
+        return me(state, caller).await;
+    }
+    let changes = ProfileChanges {
+        display_name: request
+            .display_name
+            .as_set()
+            .map(|name| name.trim().to_owned()),
+        bio: match request.bio {
+            Patch::Set(bio) if bio.trim().is_empty() => Patch::Clear,
+            Patch::Set(bio) => Patch::Set(bio.trim().to_owned()),
+            other => other,
+        },
+    };
+    state
+        .store
+        .update_profile(caller, changes, Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))
+}
+
+/// `GET /v1/users/{user_id}`.
+pub async fn public_profile(state: &AppState, user_id: UserId) -> ApiResult<PublicProfile> {
+    state
+        .store
+        .get_user(user_id)
+        .await?
+        .map(PublicProfile::from)
+        .ok_or_else(|| ApiError::not_found("user"))
+}

@@ -1,0 +1,44 @@
+//! The state a function builds once at cold start and shares with every request.
+
+use std::sync::Arc;
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::store::Store;
+
+/// Config, the store and the token keys. Cheap to clone (everything inside is shared).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub jwt: Arc<JwtKeys>,
+}
+
+impl AppState {
+    pub fn new(config: Config, sdk_config: &aws_config::SdkConfig) -> Self {
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk_config);
+        let store = Store::new(dynamodb, config.table_name.clone());
+        let jwt = Arc::new(JwtKeys::new(&config));
+        Self {
+            config: Arc::new(config),
+            store,
+            jwt,
+        }
+    }
+
+    /// Reads the config and the AWS environment (region, credentials and endpoint
+    /// overrides such as `AWS_ENDPOINT_URL_DYNAMODB` come from the environment).
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let config = Config::from_env()?;
+        let sdk_config = load_aws_config().await;
+        Ok(Self::new(config, &sdk_config))
+    }
+}
+
+/// The AWS SDK configuration from the environment. Nothing here probes instance metadata
+/// when the environment provides credentials (Lambda does; the local scripts do).
+pub async fn load_aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
+}
