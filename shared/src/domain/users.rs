@@ -1,11 +1,10 @@
 //! Profiles: the caller's own (with email), its updates, and other users' public view.
 
-use chrono::Utc;
 use serde::Deserialize;
 
 use crate::domain::auth::DISPLAY_NAME_MAX;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Patch, PublicProfile, User, UserId};
+use crate::model::{self, Patch, PublicProfile, User, UserId};
 use crate::state::AppState;
 use crate::store::ProfileChanges;
 use crate::validate::Validator;
@@ -64,7 +63,7 @@ pub async fn update_me(
     };
     state
         .store
-        .update_profile(caller, changes, Utc::now())
+        .update_profile(caller, changes, model::now())
         .await?
         .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))
 }

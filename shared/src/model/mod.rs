@@ -6,7 +6,14 @@ pub mod user;
 pub use ids::UserId;
 pub use user::{PublicProfile, User};
 
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer};
+
+/// The current time at millisecond precision: what every stored and returned timestamp
+/// uses, so RFC 3339 strings stay short and sort as they compare.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
 
 /// A field of a PATCH body: absent (leave as is), `null` (clear), or a new value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
