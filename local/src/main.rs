@@ -11,9 +11,15 @@ use axum::Router;
 use huddle_shared::AppState;
 use huddle_shared::config::Config;
 
-/// All function routers on one app. A new function area adds one `merge` line here.
+/// All function routers on one app, with the shared layers applied once. A new function
+/// area adds one `merge` line here.
 fn app(state: AppState) -> Router {
-    Router::new().merge(huddle_auth::router(state))
+    huddle_shared::http::finish(
+        Router::new()
+            .merge(huddle_auth::routes(state.clone()))
+            .merge(huddle_workspaces::routes(state.clone()))
+            .merge(huddle_channels::routes(state)),
+    )
 }
 
 #[tokio::main]

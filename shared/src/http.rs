@@ -136,13 +136,35 @@ where
     }
 }
 
+/// A query string whose parse failure is a 400.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|rejection| {
+                ApiError::invalid(format!("invalid query: {}", rejection.body_text()))
+            })
+    }
+}
+
 /// 201 with a JSON body.
 pub fn created<T: serde::Serialize>(value: T) -> Response {
     (StatusCode::CREATED, axum::Json(value)).into_response()
 }
 
 /// Adds what every function's router needs: body limit, JSON 404/405, request ids and
-/// an access log. Call once on the finished router.
+/// an access log. Call once on the finished router (a function's, or the local gateway's
+/// merge of all of them).
 pub fn finish(router: Router) -> Router {
     router
         .method_not_allowed_fallback(|| async {
@@ -151,6 +173,16 @@ pub fn finish(router: Router) -> Router {
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(request_context))
+}
+
+/// A function's Lambda entry point: reads the config and builds the state once (cold
+/// start), then serves API Gateway HTTP events with `router`.
+pub async fn run_lambda(router: fn(crate::AppState) -> Router) -> Result<(), lambda_http::Error> {
+    let config = crate::config::Config::from_env()?;
+    crate::telemetry::init(config.log_json);
+    let sdk_config = crate::state::load_aws_config().await;
+    let state = crate::AppState::new(config, &sdk_config);
+    lambda_http::run(router(state)).await
 }
 
 /// Picks the request id: Lambda's, else a sane client-supplied one, else a new ULID.

@@ -8,6 +8,13 @@
 //! | refresh token | `REFRESH#sha256(token)` | `TOKEN` | |
 //! | refresh family | `FAMILY#fid` | `FAMILY` | |
 //! | WebSocket ticket | `TICKET#sha256(ticket)` | `TICKET` | |
+//! | workspace | `WS#wid` | `META` | |
+//! | workspace member | `WS#wid` | `MEMBER#uid` | `USER#uid` / `WS#wid` |
+//! | invite | `INVITE#code` | `INVITE` | `WS#wid` / `INVITE#code` |
+//! | channel | `CH#cid` | `META` | `WS#wid` / `CHANNEL#cid` |
+//! | channel name marker | `WS#wid` | `CHNAME#name` | |
+//! | DM marker | `WS#wid` | `DM#sha256(sorted member ids)` | |
+//! | channel member (read marker, counters) | `CH#cid` | `MEMBER#uid` | `USER#uid` / `CH#wid#cid` |
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +42,13 @@ pub mod entity {
     pub const REFRESH_TOKEN: &str = "refresh_token";
     pub const REFRESH_FAMILY: &str = "refresh_family";
     pub const WS_TICKET: &str = "ws_ticket";
+    pub const WORKSPACE: &str = "workspace";
+    pub const WORKSPACE_MEMBER: &str = "workspace_member";
+    pub const INVITE: &str = "invite";
+    pub const CHANNEL: &str = "channel";
+    pub const CHANNEL_NAME: &str = "channel_name";
+    pub const DM_MARKER: &str = "dm_marker";
+    pub const CHANNEL_MEMBER: &str = "channel_member";
 }
 
 /// The primary key of an item; entity items embed it with `#[serde(flatten)]`.
@@ -44,6 +58,50 @@ pub struct Key {
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
+}
+
+/// A GSI1 key pair; indexed entity items embed it with `#[serde(flatten)]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gsi1Key {
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+}
+
+/// A Query on one partition of the table or of an index, optionally narrowed to sort keys
+/// that start with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    /// `None` for the table, else the index name.
+    pub index: Option<&'static str>,
+    /// The partition key attribute (`PK` or the index's).
+    pub pk_attribute: &'static str,
+    pub sk_attribute: &'static str,
+    pub pk: String,
+    pub sk_prefix: String,
+}
+
+impl Partition {
+    fn table(pk: String, sk_prefix: &str) -> Self {
+        Self {
+            index: None,
+            pk_attribute: PK,
+            sk_attribute: SK,
+            pk,
+            sk_prefix: sk_prefix.to_owned(),
+        }
+    }
+
+    fn gsi1(pk: String, sk_prefix: String) -> Self {
+        Self {
+            index: Some(GSI1),
+            pk_attribute: GSI1PK,
+            sk_attribute: GSI1SK,
+            pk,
+            sk_prefix,
+        }
+    }
 }
 
 impl Key {
@@ -81,6 +139,115 @@ pub fn ws_ticket(ticket_hash: &str) -> Key {
     Key::new(format!("TICKET#{ticket_hash}"), "TICKET")
 }
 
+const MEMBER_PREFIX: &str = "MEMBER#";
+
+/// A workspace's record.
+pub fn workspace(workspace_id: &str) -> Key {
+    Key::new(format!("WS#{workspace_id}"), "META")
+}
+
+/// A user's membership (and role) in a workspace.
+pub fn workspace_member(workspace_id: &str, user_id: &str) -> Key {
+    Key::new(
+        format!("WS#{workspace_id}"),
+        &format!("{MEMBER_PREFIX}{user_id}"),
+    )
+}
+
+/// Indexes a workspace membership under its user ("my workspaces").
+pub fn workspace_member_by_user(workspace_id: &str, user_id: &str) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("USER#{user_id}"),
+        gsi1sk: format!("WS#{workspace_id}"),
+    }
+}
+
+/// A workspace's members, in user-id order.
+pub fn workspace_members(workspace_id: &str) -> Partition {
+    Partition::table(format!("WS#{workspace_id}"), MEMBER_PREFIX)
+}
+
+/// The workspaces a user belongs to.
+pub fn user_workspaces(user_id: &str) -> Partition {
+    Partition::gsi1(format!("USER#{user_id}"), "WS#".to_owned())
+}
+
+/// An invite, addressed by its code.
+pub fn invite(code: &str) -> Key {
+    Key::new(format!("INVITE#{code}"), "INVITE")
+}
+
+/// Indexes an invite under its workspace.
+pub fn invite_by_workspace(workspace_id: &str, code: &str) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("WS#{workspace_id}"),
+        gsi1sk: format!("INVITE#{code}"),
+    }
+}
+
+/// A workspace's invites.
+pub fn workspace_invites(workspace_id: &str) -> Partition {
+    Partition::gsi1(format!("WS#{workspace_id}"), "INVITE#".to_owned())
+}
+
+/// A channel's record (and its message counters).
+pub fn channel(channel_id: &str) -> Key {
+    Key::new(format!("CH#{channel_id}"), "META")
+}
+
+/// Indexes a channel under its workspace.
+pub fn channel_by_workspace(workspace_id: &str, channel_id: &str) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("WS#{workspace_id}"),
+        gsi1sk: format!("CHANNEL#{channel_id}"),
+    }
+}
+
+/// A workspace's channels, in creation order.
+pub fn workspace_channels(workspace_id: &str) -> Partition {
+    Partition::gsi1(format!("WS#{workspace_id}"), "CHANNEL#".to_owned())
+}
+
+/// The marker that makes a channel name unique in its workspace.
+pub fn channel_name(workspace_id: &str, name: &str) -> Key {
+    Key::new(format!("WS#{workspace_id}"), &format!("CHNAME#{name}"))
+}
+
+/// The marker that makes a DM member set map to one channel. `member_set_digest` is a
+/// digest of the sorted member ids.
+pub fn dm_marker(workspace_id: &str, member_set_digest: &str) -> Key {
+    Key::new(
+        format!("WS#{workspace_id}"),
+        &format!("DM#{member_set_digest}"),
+    )
+}
+
+/// A user's membership of a channel, with the read marker and counters.
+pub fn channel_member(channel_id: &str, user_id: &str) -> Key {
+    Key::new(
+        format!("CH#{channel_id}"),
+        &format!("{MEMBER_PREFIX}{user_id}"),
+    )
+}
+
+/// Indexes a channel membership under its user and workspace.
+pub fn channel_member_by_user(workspace_id: &str, channel_id: &str, user_id: &str) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("USER#{user_id}"),
+        gsi1sk: format!("CH#{workspace_id}#{channel_id}"),
+    }
+}
+
+/// A channel's members, in user-id order.
+pub fn channel_members(channel_id: &str) -> Partition {
+    Partition::table(format!("CH#{channel_id}"), MEMBER_PREFIX)
+}
+
+/// The channels of one workspace a user belongs to.
+pub fn user_channels_in_workspace(user_id: &str, workspace_id: &str) -> Partition {
+    Partition::gsi1(format!("USER#{user_id}"), format!("CH#{workspace_id}#"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +257,35 @@ mod tests {
         let value = serde_json::to_value(user("01J")).unwrap_or_default();
         assert_eq!(value[PK], "USER#01J");
         assert_eq!(value[SK], "PROFILE");
+        let gsi = serde_json::to_value(workspace_member_by_user("W", "U")).unwrap_or_default();
+        assert_eq!(gsi[GSI1PK], "USER#U");
+        assert_eq!(gsi[GSI1SK], "WS#W");
+    }
+
+    #[test]
+    fn partitions_match_the_keys_they_list() {
+        let member = workspace_member("W", "U");
+        let members = workspace_members("W");
+        assert_eq!(member.pk, members.pk);
+        assert!(member.sk.starts_with(&members.sk_prefix));
+        let by_user = channel_member_by_user("W", "C", "U");
+        let listed = user_channels_in_workspace("U", "W");
+        assert_eq!(by_user.gsi1pk, listed.pk);
+        assert!(by_user.gsi1sk.starts_with(&listed.sk_prefix));
+        // A user's workspaces and channels share a GSI1 partition but never a prefix.
+        assert!(!by_user.gsi1sk.starts_with(&user_workspaces("U").sk_prefix));
+        let channel_entry = channel_by_workspace("W", "C");
+        assert!(
+            channel_entry
+                .gsi1sk
+                .starts_with(&workspace_channels("W").sk_prefix)
+        );
+        let invite_entry = invite_by_workspace("W", "I");
+        assert!(
+            invite_entry
+                .gsi1sk
+                .starts_with(&workspace_invites("W").sk_prefix)
+        );
     }
 
     #[test]
@@ -100,6 +296,9 @@ mod tests {
             refresh_token("x").pk,
             refresh_family("x").pk,
             ws_ticket("x").pk,
+            workspace("x").pk,
+            invite("x").pk,
+            channel("x").pk,
         ];
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());

@@ -196,3 +196,166 @@ pub async fn app_state() -> AppState {
 pub fn jwt_secret() -> String {
     std::env::var("JWT_SECRET").expect("JWT_SECRET is not set: run the tests through scripts/test")
 }
+
+/// A workspace with one user in each role, an outsider, a public channel created by the
+/// owner and a private channel created by the member (who is its only member).
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub owner: TestUser,
+    pub admin: TestUser,
+    pub member: TestUser,
+    pub outsider: TestUser,
+    pub workspace_id: String,
+    pub general_id: String,
+    pub public_id: String,
+    pub private_id: String,
+}
+
+/// The four users of a [`Team`]; registering costs a password hash each, so tests that
+/// build many teams pass the same people.
+#[derive(Debug, Clone)]
+pub struct People {
+    pub owner: TestUser,
+    pub admin: TestUser,
+    pub member: TestUser,
+    pub outsider: TestUser,
+}
+
+impl People {
+    pub async fn register(api: &Api) -> Self {
+        let (owner, admin, member, outsider) = tokio::join!(
+            api.register_user(),
+            api.register_user(),
+            api.register_user(),
+            api.register_user()
+        );
+        Self {
+            owner,
+            admin,
+            member,
+            outsider,
+        }
+    }
+}
+
+impl Api {
+    /// Creates a workspace owned by `owner`; returns its JSON.
+    pub async fn create_workspace(&self, owner: &TestUser, name: &str) -> Value {
+        let reply = self
+            .post("/v1/workspaces", owner.token(), json!({"name": name}))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "create workspace: {:?}",
+            reply.body
+        );
+        reply.body
+    }
+
+    /// Adds `user` to a workspace with `role`, as `by`.
+    pub async fn add_to_workspace(
+        &self,
+        by: &TestUser,
+        workspace_id: &str,
+        user: &TestUser,
+        role: &str,
+    ) {
+        let reply = self
+            .post(
+                &format!("/v1/workspaces/{workspace_id}/members"),
+                by.token(),
+                json!({"user_id": user.id, "role": role}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "add member: {:?}",
+            reply.body
+        );
+    }
+
+    /// Creates a channel as `by`; returns its JSON.
+    pub async fn create_channel(&self, by: &TestUser, workspace_id: &str, body: Value) -> Value {
+        let reply = self
+            .post(
+                &format!("/v1/workspaces/{workspace_id}/channels"),
+                by.token(),
+                body,
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "create channel: {:?}",
+            reply.body
+        );
+        reply.body
+    }
+
+    /// A fresh [`Team`] made of `people`.
+    pub async fn team(&self, people: &People) -> Team {
+        let workspace = self.create_workspace(&people.owner, "Team").await;
+        let workspace_id = workspace["id"].as_str().unwrap().to_owned();
+        self.add_to_workspace(&people.owner, &workspace_id, &people.admin, "admin")
+            .await;
+        self.add_to_workspace(&people.owner, &workspace_id, &people.member, "member")
+            .await;
+        let public = self
+            .create_channel(
+                &people.owner,
+                &workspace_id,
+                json!({"name": "public", "kind": "chat"}),
+            )
+            .await;
+        let private = self
+            .create_channel(
+                &people.member,
+                &workspace_id,
+                json!({"name": "private", "kind": "chat", "private": true}),
+            )
+            .await;
+        Team {
+            owner: people.owner.clone(),
+            admin: people.admin.clone(),
+            member: people.member.clone(),
+            outsider: people.outsider.clone(),
+            general_id: workspace["general_channel_id"].as_str().unwrap().to_owned(),
+            workspace_id,
+            public_id: public["id"].as_str().unwrap().to_owned(),
+            private_id: private["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    /// Walks a list route to its end with `limit`, returning every item.
+    pub async fn walk(&self, path: &str, token: Option<&str>, limit: u32) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let separator = if path.contains('?') { '&' } else { '?' };
+        for _ in 0..1000 {
+            let url = match &cursor {
+                Some(cursor) => format!("{path}{separator}limit={limit}&cursor={cursor}"),
+                None => format!("{path}{separator}limit={limit}"),
+            };
+            let reply = self.get(&url, token).await;
+            assert_eq!(reply.status, StatusCode::OK, "{url}: {:?}", reply.body);
+            let page = reply.body["items"].as_array().unwrap();
+            assert!(page.len() <= limit as usize);
+            items.extend(page.iter().cloned());
+            match reply.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+        panic!("{path}: pagination did not end");
+    }
+}

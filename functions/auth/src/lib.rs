@@ -14,9 +14,14 @@ use huddle_shared::http::{Json, Path, created, finish};
 use huddle_shared::model::UserId;
 use serde::Serialize;
 
-/// Every route this function serves, with the shared layers applied.
+/// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
+    finish(routes(state))
+}
+
+/// The bare routes, for the local gateway to merge with the other functions'.
+pub fn routes(state: AppState) -> Router {
+    Router::new()
         .route("/v1/health", get(health))
         .route("/v1/auth/register", post(register))
         .route("/v1/auth/login", post(login))
@@ -25,8 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/ws-ticket", post(ws_ticket))
         .route("/v1/users/me", get(me).patch(update_me))
         .route("/v1/users/{user_id}", routing::get(public_profile))
-        .with_state(state);
-    finish(routes)
+        .with_state(state)
 }
 
 #[derive(Serialize)]

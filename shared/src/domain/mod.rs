@@ -1,5 +1,10 @@
 //! Domain rules: what each route does, independent of HTTP. Handlers parse input, call one
 //! function here and map its result.
 
+pub mod access;
 pub mod auth;
+pub mod channels;
+pub mod invites;
+pub mod pagination;
 pub mod users;
+pub mod workspaces;

@@ -40,6 +40,18 @@ ulid_id!(
     UserId
 );
 ulid_id!(
+    /// A workspace.
+    WorkspaceId
+);
+ulid_id!(
+    /// A channel (chat, voice, todo, doc, kanban or DM).
+    ChannelId
+);
+ulid_id!(
+    /// A message; ids sort by send time.
+    MessageId
+);
+ulid_id!(
     /// A refresh-token family (one login and its rotations).
     FamilyId
 );

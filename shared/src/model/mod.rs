@@ -1,10 +1,14 @@
 //! Typed entities and the id types the API and the store share.
 
+pub mod channel;
 pub mod ids;
 pub mod user;
+pub mod workspace;
 
-pub use ids::UserId;
+pub use channel::{Channel, ChannelKind, ChannelMember, ChannelView};
+pub use ids::{ChannelId, MessageId, UserId, WorkspaceId};
 pub use user::{PublicProfile, User};
+pub use workspace::{Invite, MemberView, Role, Workspace, WorkspaceMember, WorkspaceView};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer};

@@ -1,11 +1,17 @@
 //! DynamoDB access: one method per access pattern, on keys from [`crate::keys`].
 //! Every call is a GetItem, Query, UpdateItem, DeleteItem or TransactWriteItems; no Scan.
 
+mod channels;
+mod page;
 mod tokens;
 mod users;
+mod workspaces;
 
+pub use channels::{ChannelChanges, ChannelWrite, DmOutcome, Membership, MembershipChange};
+pub use page::{Page, PageRequest};
 pub use tokens::{RefreshRotation, RefreshToken, TicketRedemption};
 pub use users::{NewAccount, ProfileChanges};
+pub use workspaces::{InviteAcceptance, WorkspaceChanges};
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -21,7 +27,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Key};
 
 /// Attempts for a transaction that keeps colliding with concurrent ones.
-const TRANSACTION_ATTEMPTS: u32 = 6;
+const TRANSACTION_ATTEMPTS: u32 = 10;
+
+/// An item as read from the table, before it is decoded.
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// The table and the client that reaches it. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -132,9 +141,10 @@ fn is_transaction_in_progress(error: &SdkError<TransactWriteItemsError>) -> bool
     error.as_service_error().and_then(|e| e.code()) == Some("TransactionInProgressException")
 }
 
-/// Exponential backoff with jitter: 10 ms, 20 ms, 40 ms ... plus up to 50% more.
+/// Exponential backoff with jitter: 10 ms, 20 ms, 40 ms ... (capped at 320 ms) plus up to
+/// 50% more.
 fn backoff(attempt: u32) -> Duration {
-    let base = 10u64 << attempt.min(6);
+    let base = 10u64 << attempt.min(5);
     let mut random = [0u8; 1];
     let jitter = match getrandom::fill(&mut random) {
         Ok(()) => base * u64::from(random[0]) / 512,
@@ -161,6 +171,62 @@ pub(crate) fn from_attributes<T: DeserializeOwned>(
 ) -> ApiResult<T> {
     serde_dynamo::from_item(item)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("reading item: {e}")))
+}
+
+/// Takes the item with `key` out of a batch read and decodes it.
+pub(crate) fn take_item<T: DeserializeOwned>(
+    items: &mut Vec<Item>,
+    key: &Key,
+) -> ApiResult<Option<T>> {
+    let matches = |item: &Item| {
+        item.get(keys::PK).and_then(|v| v.as_s().ok()) == Some(&key.pk)
+            && item.get(keys::SK).and_then(|v| v.as_s().ok()) == Some(&key.sk)
+    };
+    match items.iter().position(matches) {
+        Some(index) => from_attributes(items.swap_remove(index)).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A Put that only creates (the item must be new), for a transaction.
+pub(crate) fn put_new<T: Serialize>(table: &str, item: &T) -> ApiResult<TransactWriteItem> {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(to_attributes(item)?))
+        .condition_expression(item_is_new())
+        .build()
+        .map_err(ApiError::internal)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A Delete of an item that must exist, for a transaction.
+pub(crate) fn delete_existing(table: &str, key: &Key) -> ApiResult<TransactWriteItem> {
+    let delete = aws_sdk_dynamodb::types::Delete::builder()
+        .table_name(table)
+        .set_key(Some(to_attributes(key)?))
+        .condition_expression(item_exists())
+        .build()
+        .map_err(ApiError::internal)?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// `ADD <counter> :delta` on an item that must exist, for a transaction.
+pub(crate) fn add_to_counter(
+    table: &str,
+    key: &Key,
+    counter: &str,
+    delta: i64,
+) -> ApiResult<TransactWriteItem> {
+    let update = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(to_attributes(key)?))
+        .update_expression("ADD #counter :delta")
+        .condition_expression(item_exists())
+        .expression_attribute_names("#counter", counter)
+        .expression_attribute_values(":delta", to_attribute(&delta)?)
+        .build()
+        .map_err(ApiError::internal)?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 /// Whether a single-item write failed its condition expression.

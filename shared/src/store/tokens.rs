@@ -1,13 +1,13 @@
 //! Refresh tokens (stored by digest, grouped in revocable families) and single-use
 //! WebSocket tickets.
 
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
     Store, TransactOutcome, dynamo_error, from_attributes, is_condition_failed, item_exists,
-    item_is_new, to_attribute, to_attributes,
+    item_is_new, put_new, to_attribute, to_attributes,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Key};
@@ -91,7 +91,7 @@ pub(super) fn family_put(table: &str, first: &RefreshToken) -> ApiResult<Transac
         revoked: false,
         expires_at: first.expires_at,
     };
-    new_item_put(table, to_attributes(&family)?)
+    put_new(table, &family)
 }
 
 pub(super) fn token_put(table: &str, token: &RefreshToken) -> ApiResult<TransactWriteItem> {
@@ -100,20 +100,7 @@ pub(super) fn token_put(table: &str, token: &RefreshToken) -> ApiResult<Transact
         entity: keys::entity::REFRESH_TOKEN.into(),
         token: token.clone(),
     };
-    new_item_put(table, to_attributes(&item)?)
-}
-
-pub(super) fn new_item_put(
-    table: &str,
-    item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
-) -> ApiResult<TransactWriteItem> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(item_is_new())
-        .build()
-        .map_err(ApiError::internal)?;
-    Ok(TransactWriteItem::builder().put(put).build())
+    put_new(table, &item)
 }
 
 impl Store {

@@ -4,10 +4,10 @@ use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::tokens::{family_put, new_item_put, token_put};
+use super::tokens::{family_put, token_put};
 use super::{
     Store, TransactOutcome, dynamo_error, from_attributes, is_condition_failed, item_exists,
-    to_attribute, to_attributes,
+    put_new, to_attribute, to_attributes,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Key};
@@ -86,8 +86,8 @@ impl Store {
         const CREDENTIAL_INDEX: usize = 1;
         let outcome = self
             .transact(vec![
-                new_item_put(self.table(), to_attributes(&user_item)?)?,
-                new_item_put(self.table(), to_attributes(&credential)?)?,
+                put_new(self.table(), &user_item)?,
+                put_new(self.table(), &credential)?,
                 family_put(self.table(), &refresh)?,
                 token_put(self.table(), &refresh)?,
             ])
@@ -156,5 +156,21 @@ impl Store {
             Err(error) if is_condition_failed(&error) => Ok(None),
             Err(error) => Err(dynamo_error("UpdateItem", error)),
         }
+    }
+}
+
+impl Store {
+    /// Reads many users at once (one BatchGetItem per 100); missing ones are left out.
+    pub async fn get_users(&self, user_ids: &[UserId]) -> ApiResult<Vec<User>> {
+        let keys: Vec<Key> = user_ids
+            .iter()
+            .map(|id| keys::user(&id.to_string()))
+            .collect();
+        let mut users = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let items: Vec<UserItem> = self.batch_get(chunk).await?;
+            users.extend(items.into_iter().map(|item| item.user));
+        }
+        Ok(users)
     }
 }

@@ -1,0 +1,223 @@
+//! Cursor pagination over Query and batched reads. A cursor is the Query's
+//! `LastEvaluatedKey`, as URL-safe base64 JSON; a cursor is only accepted for the partition
+//! it came from, so a crafted one is a 400, never a 5xx.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Item, Store, dynamo_error, from_attributes, to_attributes};
+use crate::error::{ApiError, ApiResult};
+use crate::keys::{self, Key, Partition};
+
+/// One page of a list, as every list route answers it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
+/// Where a page starts and how long it is (already validated).
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub limit: i32,
+    pub cursor: Option<String>,
+}
+
+const KEY_ATTRIBUTES: [&str; 6] = [
+    keys::PK,
+    keys::SK,
+    keys::GSI1PK,
+    keys::GSI1SK,
+    keys::GSI2PK,
+    keys::GSI2SK,
+];
+
+fn encode_cursor(key: HashMap<String, AttributeValue>) -> ApiResult<String> {
+    let json: serde_json::Value = serde_dynamo::from_item(key)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("encoding cursor: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(json.to_string()))
+}
+
+fn decode_cursor(
+    cursor: &str,
+    partition: &Partition,
+) -> ApiResult<HashMap<String, AttributeValue>> {
+    let invalid = || ApiError::invalid("invalid cursor");
+    if cursor.len() > 2048 {
+        return Err(invalid());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let map: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let only_keys = map
+        .keys()
+        .all(|name| KEY_ATTRIBUTES.contains(&name.as_str()));
+    let same_partition = map.get(partition.pk_attribute) == Some(&partition.pk);
+    let in_range = map
+        .get(partition.sk_attribute)
+        .is_some_and(|sk| sk.starts_with(&partition.sk_prefix));
+    if !only_keys || !same_partition || !in_range {
+        return Err(invalid());
+    }
+    to_attributes(&map)
+}
+
+impl Store {
+    /// One page of a partition, in sort-key order (`forward`) or reverse.
+    pub(crate) async fn query_page<T: DeserializeOwned>(
+        &self,
+        partition: &Partition,
+        page: &PageRequest,
+        forward: bool,
+    ) -> ApiResult<Page<T>> {
+        let start = page
+            .cursor
+            .as_deref()
+            .map(|cursor| decode_cursor(cursor, partition))
+            .transpose()?;
+        let output = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .set_index_name(partition.index.map(str::to_owned))
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", partition.pk_attribute)
+            .expression_attribute_names("#sk", partition.sk_attribute)
+            .expression_attribute_values(":pk", AttributeValue::S(partition.pk.clone()))
+            .expression_attribute_values(":prefix", AttributeValue::S(partition.sk_prefix.clone()))
+            .scan_index_forward(forward)
+            .limit(page.limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| dynamo_error("Query", e))?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_attributes)
+            .collect::<ApiResult<Vec<T>>>()?;
+        let next_cursor = output
+            .last_evaluated_key
+            .filter(|key| !key.is_empty())
+            .map(encode_cursor)
+            .transpose()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Every item of a partition (for bounded sets such as one user's channels in one
+    /// workspace), following pages up to `max_items`.
+    pub(crate) async fn query_all<T: DeserializeOwned>(
+        &self,
+        partition: &Partition,
+        max_items: usize,
+    ) -> ApiResult<Vec<T>> {
+        let mut all = Vec::new();
+        let mut request = PageRequest {
+            limit: 100,
+            cursor: None,
+        };
+        loop {
+            let page: Page<T> = self.query_page(partition, &request, true).await?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(cursor) if all.len() < max_items => request.cursor = Some(cursor),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// Reads items by key and decodes them as `T`; missing items are simply absent.
+    pub(crate) async fn batch_get<T: DeserializeOwned>(&self, keys: &[Key]) -> ApiResult<Vec<T>> {
+        self.batch_get_items(keys)
+            .await?
+            .into_iter()
+            .map(from_attributes)
+            .collect()
+    }
+
+    /// Reads items by key, 100 per BatchGetItem (retrying unprocessed keys), strongly
+    /// consistent, in no particular order; missing items are simply absent.
+    pub(crate) async fn batch_get_items(&self, keys: &[Key]) -> ApiResult<Vec<Item>> {
+        let mut found = Vec::with_capacity(keys.len());
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        let mut unique: Vec<&Key> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if !unique.contains(&key) {
+                unique.push(key);
+            }
+        }
+        for chunk in unique.chunks(100) {
+            let mut request = KeysAndAttributes::builder().consistent_read(true);
+            for key in chunk {
+                request = request.keys(to_attributes(key)?);
+            }
+            let mut pending = Some(request.build().map_err(ApiError::internal)?);
+            let mut attempt = 0u32;
+            while let Some(keys_and_attributes) = pending.take() {
+                attempt += 1;
+                let output = self
+                    .client()
+                    .batch_get_item()
+                    .request_items(self.table(), keys_and_attributes)
+                    .send()
+                    .await
+                    .map_err(|e| dynamo_error("BatchGetItem", e))?;
+                if let Some(mut responses) = output.responses
+                    && let Some(items) = responses.remove(self.table())
+                {
+                    found.extend(items);
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut unprocessed| unprocessed.remove(self.table()));
+                if pending.is_some() {
+                    if attempt >= 8 {
+                        return Err(ApiError::Unavailable(
+                            "the service is busy; retry shortly".into(),
+                        ));
+                    }
+                    tokio::time::sleep(super::backoff(attempt)).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_stay_in_their_partition() {
+        let partition = keys::workspace_members("W1");
+        let key = to_attributes(&keys::workspace_member("W1", "U1")).unwrap();
+        let cursor = encode_cursor(key.clone()).unwrap();
+        assert_eq!(decode_cursor(&cursor, &partition).unwrap(), key);
+
+        let other = keys::workspace_members("W2");
+        assert!(decode_cursor(&cursor, &other).is_err());
+        assert!(decode_cursor("%%%", &partition).is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("[1]"), &partition).is_err());
+        let foreign = URL_SAFE_NO_PAD.encode(r#"{"PK":"WS#W1","SK":"MEMBER#U","x":"y"}"#);
+        assert!(decode_cursor(&foreign, &partition).is_err());
+        let outside = URL_SAFE_NO_PAD.encode(r#"{"PK":"WS#W1","SK":"META"}"#);
+        assert!(decode_cursor(&outside, &partition).is_err());
+    }
+}

@@ -1,0 +1,510 @@
+//! Channels, channel members, DMs and read markers against the real local stack.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use huddle_shared::model::ChannelId;
+use huddle_tests::{Api, People, TestUser};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn workspace_with(api: &Api, owner: &TestUser, members: &[&TestUser]) -> Value {
+    let workspace = api.create_workspace(owner, "Channels").await;
+    let wid = workspace["id"].as_str().unwrap();
+    for member in members {
+        api.add_to_workspace(owner, wid, member, "member").await;
+    }
+    workspace
+}
+
+#[tokio::test]
+async fn channel_input_is_validated() {
+    let api = Api::new();
+    let owner = api.register_user().await;
+    let wid = api.create_workspace(&owner, "V").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/workspaces/{wid}/channels");
+    for (body, field) in [
+        (json!({"name": "", "kind": "chat"}), "name"),
+        (json!({"name": "Upper", "kind": "chat"}), "name"),
+        (json!({"name": "has space", "kind": "chat"}), "name"),
+        (json!({"name": "x".repeat(81), "kind": "chat"}), "name"),
+        (json!({"name": "ok", "kind": "forum"}), "kind"),
+        (json!({"name": "ok", "kind": "dm"}), "kind"),
+        (
+            json!({"name": "ok", "kind": "chat", "topic": "t".repeat(251)}),
+            "topic",
+        ),
+        (
+            json!({"name": "ok", "kind": "chat", "private": "yes"}),
+            "private",
+        ),
+        (json!({"name": "ok"}), "body"),
+    ] {
+        let reply = api.post(&path, owner.token(), body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {:?}",
+            reply.body
+        );
+        if field != "body" {
+            assert_eq!(reply.error_fields(), [field], "{body}: {:?}", reply.body);
+        }
+    }
+    for kind in ["chat", "voice", "todo", "doc", "kanban"] {
+        let channel = api
+            .create_channel(
+                &owner,
+                &wid,
+                json!({"name": format!("k-{kind}"), "kind": kind}),
+            )
+            .await;
+        assert_eq!(channel["kind"], kind);
+        assert_eq!(channel["joined"], true);
+        assert_eq!(channel["member_count"], 1);
+    }
+    assert_eq!(
+        api.get("/v1/channels/nope", owner.token()).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let unknown = api
+        .get(
+            &format!("/v1/channels/{}", ChannelId::generate()),
+            owner.token(),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_creates_of_one_name_give_one_channel() {
+    let api = Api::new();
+    let owner = api.register_user().await;
+    let wid = api.create_workspace(&owner, "Race").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/workspaces/{wid}/channels");
+    let replies = futures::future::join_all((0..20).map(|_| {
+        api.post(
+            &path,
+            owner.token(),
+            json!({"name": "launch", "kind": "chat"}),
+        )
+    }))
+    .await;
+    let created = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let conflicts = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CONFLICT)
+        .count();
+    assert_eq!(
+        (created, conflicts),
+        (1, 19),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let channels = api.walk(&path, owner.token(), 100).await;
+    assert_eq!(channels.iter().filter(|c| c["name"] == "launch").count(), 1);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_joins_leave_an_exact_member_count() {
+    let api = Api::new();
+    let owner = api.register_user().await;
+    let joiners = futures::future::join_all((0..20).map(|_| api.register_user())).await;
+    let refs: Vec<&TestUser> = joiners.iter().collect();
+    let workspace = workspace_with(&api, &owner, &refs).await;
+    let wid = workspace["id"].as_str().unwrap();
+    let channel = api
+        .create_channel(&owner, wid, json!({"name": "busy", "kind": "chat"}))
+        .await;
+    let cid = channel["id"].as_str().unwrap();
+    let join_path = format!("/v1/channels/{cid}/join");
+    let replies = futures::future::join_all(
+        joiners
+            .iter()
+            .map(|joiner| api.post(&join_path, joiner.token(), json!({}))),
+    )
+    .await;
+    assert!(
+        replies.iter().all(|r| r.status == StatusCode::OK),
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, r.body.clone()))
+            .collect::<Vec<_>>()
+    );
+    let after = api.get(&format!("/v1/channels/{cid}"), owner.token()).await;
+    assert_eq!(after.body["member_count"], 21);
+    let members = api
+        .walk(&format!("/v1/channels/{cid}/members"), owner.token(), 7)
+        .await;
+    assert_eq!(members.len(), 21);
+
+    // Joining again changes nothing; leaving counts down exactly once.
+    let again = api
+        .post(
+            &format!("/v1/channels/{cid}/join"),
+            joiners[0].token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.body["member_count"], 21);
+    for _ in 0..2 {
+        let left = api
+            .post(
+                &format!("/v1/channels/{cid}/leave"),
+                joiners[0].token(),
+                json!({}),
+            )
+            .await;
+        assert_eq!(left.status, StatusCode::NO_CONTENT);
+    }
+    let after_leave = api.get(&format!("/v1/channels/{cid}"), owner.token()).await;
+    assert_eq!(after_leave.body["member_count"], 20);
+}
+
+#[tokio::test]
+async fn the_channel_list_shows_public_channels_and_my_private_ones() {
+    let api = Api::new();
+    let people = People::register(&api).await;
+    let team = api.team(&people).await;
+    let path = format!("/v1/workspaces/{}/channels", team.workspace_id);
+    let names = |items: &[Value]| -> Vec<String> {
+        items
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let member_view = api.walk(&path, team.member.token(), 1).await;
+    assert_eq!(names(&member_view), ["general", "public", "private"]);
+    let public = &member_view[1];
+    assert_eq!(public["joined"], false);
+    assert_eq!(public["unread_count"], 0);
+    assert_eq!(public["mention_count"], 0);
+    assert_eq!(public["last_message_at"], Value::Null);
+    assert_eq!(member_view[2]["joined"], true);
+    assert_eq!(member_view[2]["private"], true);
+
+    let admin_view = api.walk(&path, team.admin.token(), 2).await;
+    assert_eq!(names(&admin_view), ["general", "public"]);
+}
+
+#[tokio::test]
+async fn renaming_moves_the_name_and_deleting_frees_it() {
+    let api = Api::new();
+    let owner = api.register_user().await;
+    let wid = api.create_workspace(&owner, "Names").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let alpha = api
+        .create_channel(&owner, &wid, json!({"name": "alpha", "kind": "chat"}))
+        .await;
+    let beta = api
+        .create_channel(&owner, &wid, json!({"name": "beta", "kind": "doc"}))
+        .await;
+    let alpha_path = format!("/v1/channels/{}", alpha["id"].as_str().unwrap());
+
+    let taken = api
+        .patch(&alpha_path, owner.token(), json!({"name": "beta"}))
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    let renamed = api
+        .patch(
+            &alpha_path,
+            owner.token(),
+            json!({"name": "gamma", "topic": "  Launch plans "}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    assert_eq!(renamed.body["name"], "gamma");
+    assert_eq!(renamed.body["topic"], "Launch plans");
+    let cleared = api
+        .patch(&alpha_path, owner.token(), json!({"topic": null}))
+        .await;
+    assert_eq!(cleared.body["topic"], Value::Null);
+    assert_eq!(cleared.body["name"], "gamma");
+    let bad = api
+        .patch(&alpha_path, owner.token(), json!({"name": "Bad Name"}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // The old name is free again, the new one is taken.
+    api.create_channel(&owner, &wid, json!({"name": "alpha", "kind": "chat"}))
+        .await;
+    let dup = api
+        .post(
+            &format!("/v1/workspaces/{wid}/channels"),
+            owner.token(),
+            json!({"name": "gamma", "kind": "chat"}),
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+
+    let beta_path = format!("/v1/channels/{}", beta["id"].as_str().unwrap());
+    assert_eq!(
+        api.delete(&beta_path, owner.token()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.get(&beta_path, owner.token()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.delete(&beta_path, owner.token()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    api.create_channel(&owner, &wid, json!({"name": "beta", "kind": "chat"}))
+        .await;
+}
+
+#[tokio::test]
+async fn channel_members_are_added_from_the_workspace_only() {
+    let api = Api::new();
+    let people = People::register(&api).await;
+    let team = api.team(&people).await;
+    let members = format!("/v1/channels/{}/members", team.private_id);
+
+    let outsider = api
+        .post(
+            &members,
+            team.member.token(),
+            json!({"user_id": team.outsider.id}),
+        )
+        .await;
+    assert_eq!(outsider.status, StatusCode::BAD_REQUEST);
+    let added = api
+        .post(
+            &members,
+            team.member.token(),
+            json!({"user_id": team.owner.id}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    assert_eq!(added.body["user"]["id"], team.owner.id.as_str());
+    let twice = api
+        .post(
+            &members,
+            team.member.token(),
+            json!({"user_id": team.owner.id}),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    let bad = api
+        .post(&members, team.member.token(), json!({"user_id": "nope"}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // The owner now sees the private channel, as a member.
+    let seen = api
+        .get(
+            &format!("/v1/channels/{}", team.private_id),
+            team.owner.token(),
+        )
+        .await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert_eq!(seen.body["member_count"], 2);
+    let listed = api.walk(&members, team.owner.token(), 100).await;
+    assert_eq!(listed.len(), 2);
+
+    let removed = api
+        .delete(&format!("{members}/{}", team.owner.id), team.owner.token())
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let gone = api
+        .get(
+            &format!("/v1/channels/{}", team.private_id),
+            team.owner.token(),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let not_member = api
+        .delete(
+            &format!("/v1/channels/{}/members/{}", team.public_id, team.member.id),
+            team.admin.token(),
+        )
+        .await;
+    assert_eq!(not_member.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_dm_is_one_channel_per_member_set() {
+    let api = Api::new();
+    let people = People::register(&api).await;
+    let team = api.team(&people).await;
+    let path = format!("/v1/workspaces/{}/dms", team.workspace_id);
+
+    let first = api
+        .post(
+            &path,
+            team.member.token(),
+            json!({"user_ids": [team.admin.id]}),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    assert_eq!(first.body["kind"], "dm");
+    assert_eq!(first.body["private"], true);
+    assert_eq!(first.body["member_count"], 2);
+    let mut expected_members = vec![team.member.id.clone(), team.admin.id.clone()];
+    expected_members.sort();
+    assert_eq!(first.body["dm_members"], json!(expected_members));
+
+    // The same set from the other side, with the caller and duplicates named: same channel.
+    let second = api
+        .post(
+            &path,
+            team.admin.token(),
+            json!({"user_ids": [team.member.id, team.member.id, team.admin.id]}),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(second.body["id"], first.body["id"]);
+    let group = api
+        .post(
+            &path,
+            team.admin.token(),
+            json!({"user_ids": [team.member.id, team.owner.id]}),
+        )
+        .await;
+    assert_eq!(group.status, StatusCode::CREATED);
+    assert_ne!(group.body["id"], first.body["id"]);
+
+    let dm = format!("/v1/channels/{}", first.body["id"].as_str().unwrap());
+    assert_eq!(
+        api.get(&dm, team.owner.token()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.post(&format!("{dm}/join"), team.owner.token(), json!({}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.post(&format!("{dm}/leave"), team.member.token(), json!({}))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let rename = api
+        .patch(&dm, team.member.token(), json!({"name": "mine"}))
+        .await;
+    assert_eq!(rename.status, StatusCode::FORBIDDEN);
+    let owner_list = api
+        .walk(
+            &format!("/v1/workspaces/{}/channels", team.workspace_id),
+            team.owner.token(),
+            100,
+        )
+        .await;
+    assert!(!owner_list.iter().any(|c| c["id"] == first.body["id"]));
+    let member_list = api
+        .walk(
+            &format!("/v1/workspaces/{}/channels", team.workspace_id),
+            team.member.token(),
+            100,
+        )
+        .await;
+    assert!(
+        member_list
+            .iter()
+            .any(|c| c["id"] == first.body["id"] && c["joined"] == true)
+    );
+
+    for body in [
+        json!({"user_ids": []}),
+        json!({"user_ids": [team.member.id]}),
+        json!({"user_ids": [team.outsider.id]}),
+        json!({"user_ids": "x"}),
+    ] {
+        let reply = api.post(&path, team.member.token(), body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {:?}",
+            reply.body
+        );
+    }
+    let nine: Vec<String> = (0..9)
+        .map(|_| huddle_shared::model::UserId::generate().to_string())
+        .collect();
+    let too_many = api
+        .post(&path, team.member.token(), json!({"user_ids": nine}))
+        .await;
+    assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn concurrent_dm_opens_yield_one_channel() {
+    let api = Api::new();
+    let people = People::register(&api).await;
+    let team = api.team(&people).await;
+    let path = format!("/v1/workspaces/{}/dms", team.workspace_id);
+    let replies = futures::future::join_all((0..10).map(|i| {
+        let (caller, other) = if i % 2 == 0 {
+            (&team.owner, &team.member)
+        } else {
+            (&team.member, &team.owner)
+        };
+        api.post(&path, caller.token(), json!({"user_ids": [other.id]}))
+    }))
+    .await;
+    let created = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let existing = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(
+        (created, existing),
+        (1, 9),
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, r.body.clone()))
+            .collect::<Vec<_>>()
+    );
+    let ids: std::collections::HashSet<_> = replies.iter().map(|r| r.body["id"].clone()).collect();
+    assert_eq!(ids.len(), 1);
+}
+
+#[tokio::test]
+async fn read_markers_validate_and_need_membership() {
+    let api = Api::new();
+    let people = People::register(&api).await;
+    let team = api.team(&people).await;
+    let read = format!("/v1/channels/{}/read", team.general_id);
+    let ok = api
+        .put(
+            &read,
+            team.member.token(),
+            json!({"message_id": "01J00000000000000000000000"}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+    for body in [
+        json!({}),
+        json!({"message_id": "nope"}),
+        json!({"message_id": 1}),
+    ] {
+        let reply = api.put(&read, team.member.token(), body.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    let channel = api
+        .get(
+            &format!("/v1/channels/{}", team.general_id),
+            team.member.token(),
+        )
+        .await;
+    assert_eq!(channel.body["unread_count"], 0);
+    assert_eq!(channel.body["last_read_message_id"], Value::Null);
+}
