@@ -280,6 +280,27 @@ pub async fn list_members(
         .map(member_view))
 }
 
+/// The user an add-member request names, by id or by email.
+async fn resolve_user(
+    state: &AppState,
+    user_id: Option<UserId>,
+    email: Option<&str>,
+) -> ApiResult<PublicProfile> {
+    let user_id = match (user_id, email) {
+        (Some(user_id), _) => user_id,
+        (None, Some(email)) => {
+            state
+                .store
+                .get_credential(&normalize_email(email))
+                .await?
+                .ok_or_else(|| ApiError::not_found("user"))?
+                .user_id
+        }
+        (None, None) => return Err(ApiError::invalid("give user_id or email")),
+    };
+    profile_of(state, user_id).await
+}
+
 async fn profile_of(state: &AppState, user_id: UserId) -> ApiResult<PublicProfile> {
     state
         .store
@@ -311,21 +332,13 @@ pub async fn add_member(
     }
     check.finish()?;
 
-    let access = access::workspace(state, workspace_id, caller).await?;
+    // The caller's access and the new member's profile are independent reads.
+    let (access, user) = tokio::try_join!(
+        access::workspace(state, workspace_id, caller),
+        resolve_user(state, request.user_id, request.email.as_deref())
+    )?;
     access.require_admin()?;
-    let user_id = match (request.user_id, request.email) {
-        (Some(user_id), _) => user_id,
-        (None, Some(email)) => {
-            state
-                .store
-                .get_credential(&normalize_email(&email))
-                .await?
-                .ok_or_else(|| ApiError::not_found("user"))?
-                .user_id
-        }
-        (None, None) => return Err(ApiError::invalid("give user_id or email")),
-    };
-    let user = profile_of(state, user_id).await?;
+    let user_id = user.id;
     let member = WorkspaceMember {
         workspace_id,
         user_id,
@@ -360,7 +373,7 @@ pub async fn update_member(
             "the owner's role changes only by transferring ownership to another member",
         ));
     }
-    let member = if request.role == Role::Owner {
+    if request.role == Role::Owner {
         if !state
             .store
             .transfer_ownership(workspace_id, caller, user_id)
@@ -369,19 +382,20 @@ pub async fn update_member(
             return Err(ApiError::not_found("member"));
         }
         tracing::info!(workspace_id = %workspace_id, new_owner = %user_id, "ownership transferred");
+        let (member, user) = tokio::try_join!(
+            state.store.get_workspace_member(workspace_id, user_id),
+            profile_of(state, user_id)
+        )?;
+        let member = member.ok_or_else(|| ApiError::not_found("member"))?;
+        return Ok(member_view((user, member)));
+    }
+    let (member, user) = tokio::try_join!(
         state
             .store
-            .get_workspace_member(workspace_id, user_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("member"))?
-    } else {
-        state
-            .store
-            .set_member_role(workspace_id, user_id, request.role)
-            .await?
-            .ok_or_else(|| ApiError::not_found("member"))?
-    };
-    let user = profile_of(state, user_id).await?;
+            .set_member_role(workspace_id, user_id, request.role),
+        profile_of(state, user_id)
+    )?;
+    let member = member.ok_or_else(|| ApiError::not_found("member"))?;
     Ok(member_view((user, member)))
 }
 
