@@ -18,7 +18,8 @@ fn app(state: AppState) -> Router {
         Router::new()
             .merge(huddle_auth::routes(state.clone()))
             .merge(huddle_workspaces::routes(state.clone()))
-            .merge(huddle_channels::routes(state)),
+            .merge(huddle_channels::routes(state.clone()))
+            .merge(huddle_messages::routes(state)),
     )
 }
 

@@ -15,6 +15,10 @@
 //! | channel name marker | `WS#wid` | `CHNAME#name` | |
 //! | DM marker | `WS#wid` | `DM#sha256(sorted member ids)` | |
 //! | channel member (read marker, counters) | `CH#cid` | `MEMBER#uid` | `USER#uid` / `CH#wid#cid` |
+//! | message | `CH#cid` | `MSG#mid` | `TOP#cid` / `mid`, or `THREAD#cid#parent` / `mid` for replies; GSI2 `PINS#cid` / `pin id` while pinned |
+//! | message version (edit history) | `CH#cid` | `HIST#mid#version id` | |
+//! | send idempotency marker | `CH#cid` | `CLIENT#uid#client_id` | |
+//! | search term posting | `TERM#wid#term` | `mid` | |
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +53,10 @@ pub mod entity {
     pub const CHANNEL_NAME: &str = "channel_name";
     pub const DM_MARKER: &str = "dm_marker";
     pub const CHANNEL_MEMBER: &str = "channel_member";
+    pub const MESSAGE: &str = "message";
+    pub const MESSAGE_VERSION: &str = "message_version";
+    pub const CLIENT_MARKER: &str = "client_marker";
+    pub const SEARCH_TERM: &str = "search_term";
 }
 
 /// The primary key of an item; entity items embed it with `#[serde(flatten)]`.
@@ -60,6 +68,15 @@ pub struct Key {
     pub sk: String,
 }
 
+/// A GSI2 key pair; items in the second index embed it with `#[serde(flatten)]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gsi2Key {
+    #[serde(rename = "GSI2PK")]
+    pub gsi2pk: String,
+    #[serde(rename = "GSI2SK")]
+    pub gsi2sk: String,
+}
+
 /// A GSI1 key pair; indexed entity items embed it with `#[serde(flatten)]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gsi1Key {
@@ -69,8 +86,31 @@ pub struct Gsi1Key {
     pub gsi1sk: String,
 }
 
-/// A Query on one partition of the table or of an index, optionally narrowed to sort keys
-/// that start with a prefix.
+/// Which sort keys of a partition a Query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortRange {
+    /// Every sort key.
+    All,
+    /// Sort keys that start with this prefix.
+    Prefix(String),
+    /// Sort keys strictly below this one.
+    Below(String),
+    /// Sort keys strictly above this one.
+    Above(String),
+}
+
+impl SortRange {
+    pub fn contains(&self, sort_key: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Prefix(prefix) => sort_key.starts_with(prefix.as_str()),
+            Self::Below(bound) => sort_key < bound.as_str(),
+            Self::Above(bound) => sort_key > bound.as_str(),
+        }
+    }
+}
+
+/// A Query on one partition of the table or of an index, over a range of sort keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partition {
     /// `None` for the table, else the index name.
@@ -79,7 +119,7 @@ pub struct Partition {
     pub pk_attribute: &'static str,
     pub sk_attribute: &'static str,
     pub pk: String,
-    pub sk_prefix: String,
+    pub range: SortRange,
 }
 
 impl Partition {
@@ -89,7 +129,7 @@ impl Partition {
             pk_attribute: PK,
             sk_attribute: SK,
             pk,
-            sk_prefix: sk_prefix.to_owned(),
+            range: SortRange::Prefix(sk_prefix.to_owned()),
         }
     }
 
@@ -99,8 +139,35 @@ impl Partition {
             pk_attribute: GSI1PK,
             sk_attribute: GSI1SK,
             pk,
-            sk_prefix,
+            range: SortRange::Prefix(sk_prefix),
         }
+    }
+
+    fn index_all(
+        index: &'static str,
+        pk_attribute: &'static str,
+        sk_attribute: &'static str,
+        pk: String,
+    ) -> Self {
+        Self {
+            index: Some(index),
+            pk_attribute,
+            sk_attribute,
+            pk,
+            range: SortRange::All,
+        }
+    }
+
+    /// Narrows an id-sorted partition to the ids before `id` (older).
+    pub fn before(mut self, id: &str) -> Self {
+        self.range = SortRange::Below(id.to_owned());
+        self
+    }
+
+    /// Narrows an id-sorted partition to the ids after `id` (newer).
+    pub fn after(mut self, id: &str) -> Self {
+        self.range = SortRange::Above(id.to_owned());
+        self
     }
 }
 
@@ -248,6 +315,87 @@ pub fn user_channels_in_workspace(user_id: &str, workspace_id: &str) -> Partitio
     Partition::gsi1(format!("USER#{user_id}"), format!("CH#{workspace_id}#"))
 }
 
+/// A message (top-level or reply), addressed within its channel.
+pub fn message(channel_id: &str, message_id: &str) -> Key {
+    Key::new(format!("CH#{channel_id}"), &format!("MSG#{message_id}"))
+}
+
+/// Indexes a message: top-level messages under their channel, replies under their thread.
+pub fn message_listing(channel_id: &str, parent_id: Option<&str>, message_id: &str) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: match parent_id {
+            None => format!("TOP#{channel_id}"),
+            Some(parent) => format!("THREAD#{channel_id}#{parent}"),
+        },
+        gsi1sk: message_id.to_owned(),
+    }
+}
+
+/// A channel's top-level messages, in id (time) order.
+pub fn channel_messages(channel_id: &str) -> Partition {
+    Partition::index_all(GSI1, GSI1PK, GSI1SK, format!("TOP#{channel_id}"))
+}
+
+/// A thread's replies, in id (time) order.
+pub fn thread_replies(channel_id: &str, parent_id: &str) -> Partition {
+    Partition::index_all(
+        GSI1,
+        GSI1PK,
+        GSI1SK,
+        format!("THREAD#{channel_id}#{parent_id}"),
+    )
+}
+
+/// Indexes a pinned message under its channel's pins (removed when unpinned).
+pub fn pinned_message(channel_id: &str, pin_id: &str) -> Gsi2Key {
+    Gsi2Key {
+        gsi2pk: format!("PINS#{channel_id}"),
+        gsi2sk: pin_id.to_owned(),
+    }
+}
+
+/// A channel's pinned messages, in pin order.
+pub fn channel_pins(channel_id: &str) -> Partition {
+    Partition::index_all(GSI2, GSI2PK, GSI2SK, format!("PINS#{channel_id}"))
+}
+
+/// An earlier version of an edited message.
+pub fn message_version(channel_id: &str, message_id: &str, version_id: &str) -> Key {
+    Key::new(
+        format!("CH#{channel_id}"),
+        &format!("HIST#{message_id}#{version_id}"),
+    )
+}
+
+/// A message's earlier versions, in edit order.
+pub fn message_versions(channel_id: &str, message_id: &str) -> Partition {
+    Partition::table(format!("CH#{channel_id}"), &format!("HIST#{message_id}#"))
+}
+
+/// The marker that makes a send with a `client_id` idempotent per user and channel.
+pub fn client_marker(channel_id: &str, user_id: &str, client_id: &str) -> Key {
+    Key::new(
+        format!("CH#{channel_id}"),
+        &format!("CLIENT#{user_id}#{client_id}"),
+    )
+}
+
+/// A search posting: `term` occurs in message `message_id` of the workspace.
+pub fn search_posting(workspace_id: &str, term: &str, message_id: &str) -> Key {
+    Key::new(format!("TERM#{workspace_id}#{term}"), message_id)
+}
+
+/// The postings of a term in a workspace, in message-id order.
+pub fn search_term(workspace_id: &str, term: &str) -> Partition {
+    Partition {
+        index: None,
+        pk_attribute: PK,
+        sk_attribute: SK,
+        pk: format!("TERM#{workspace_id}#{term}"),
+        range: SortRange::All,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,25 +415,29 @@ mod tests {
         let member = workspace_member("W", "U");
         let members = workspace_members("W");
         assert_eq!(member.pk, members.pk);
-        assert!(member.sk.starts_with(&members.sk_prefix));
+        assert!(members.range.contains(&member.sk));
         let by_user = channel_member_by_user("W", "C", "U");
         let listed = user_channels_in_workspace("U", "W");
         assert_eq!(by_user.gsi1pk, listed.pk);
-        assert!(by_user.gsi1sk.starts_with(&listed.sk_prefix));
+        assert!(listed.range.contains(&by_user.gsi1sk));
         // A user's workspaces and channels share a GSI1 partition but never a prefix.
-        assert!(!by_user.gsi1sk.starts_with(&user_workspaces("U").sk_prefix));
+        assert!(!user_workspaces("U").range.contains(&by_user.gsi1sk));
         let channel_entry = channel_by_workspace("W", "C");
         assert!(
-            channel_entry
-                .gsi1sk
-                .starts_with(&workspace_channels("W").sk_prefix)
+            workspace_channels("W")
+                .range
+                .contains(&channel_entry.gsi1sk)
         );
+        let top = message_listing("C", None, "M");
+        assert_eq!(top.gsi1pk, channel_messages("C").pk);
+        let reply = message_listing("C", Some("P"), "M");
+        assert_eq!(reply.gsi1pk, thread_replies("C", "P").pk);
+        assert_ne!(top.gsi1pk, reply.gsi1pk);
+        let version = message_version("C", "M", "V");
+        assert!(message_versions("C", "M").range.contains(&version.sk));
+        assert!(!message_versions("C", "M2").range.contains(&version.sk));
         let invite_entry = invite_by_workspace("W", "I");
-        assert!(
-            invite_entry
-                .gsi1sk
-                .starts_with(&workspace_invites("W").sk_prefix)
-        );
+        assert!(workspace_invites("W").range.contains(&invite_entry.gsi1sk));
     }
 
     #[test]
@@ -299,6 +451,7 @@ mod tests {
             workspace("x").pk,
             invite("x").pk,
             channel("x").pk,
+            search_posting("x", "y", "z").pk,
         ];
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());

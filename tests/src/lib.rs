@@ -102,14 +102,15 @@ impl Api {
         }
     }
 
-    /// A JSON call, with a Bearer token when given.
-    pub async fn call(
-        &self,
+    /// A JSON call, with a Bearer token when given. The request is built at once, so the
+    /// future borrows only the client (not the path, token or body).
+    pub fn call<'a>(
+        &'a self,
         method: Method,
         path: &str,
         token: Option<&str>,
         body: Option<Value>,
-    ) -> Reply {
+    ) -> impl Future<Output = Reply> + use<'a> {
         let mut request = self.request(method, path);
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -117,19 +118,33 @@ impl Api {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        self.send(request).await
+        self.send(request)
     }
 
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
-        self.call(Method::GET, path, token, None).await
+    pub fn get<'a>(
+        &'a self,
+        path: &str,
+        token: Option<&str>,
+    ) -> impl Future<Output = Reply> + use<'a> {
+        self.call(Method::GET, path, token, None)
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
-        self.call(Method::POST, path, token, Some(body)).await
+    pub fn post<'a>(
+        &'a self,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> impl Future<Output = Reply> + use<'a> {
+        self.call(Method::POST, path, token, Some(body))
     }
 
-    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
-        self.call(Method::PATCH, path, token, Some(body)).await
+    pub fn patch<'a>(
+        &'a self,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> impl Future<Output = Reply> + use<'a> {
+        self.call(Method::PATCH, path, token, Some(body))
     }
 
     /// Registers a fresh user and returns it with its tokens.
@@ -328,12 +343,21 @@ impl Api {
         }
     }
 
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
-        self.call(Method::DELETE, path, token, None).await
+    pub fn delete<'a>(
+        &'a self,
+        path: &str,
+        token: Option<&str>,
+    ) -> impl Future<Output = Reply> + use<'a> {
+        self.call(Method::DELETE, path, token, None)
     }
 
-    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
-        self.call(Method::PUT, path, token, Some(body)).await
+    pub fn put<'a>(
+        &'a self,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> impl Future<Output = Reply> + use<'a> {
+        self.call(Method::PUT, path, token, Some(body))
     }
 
     /// Walks a list route to its end with `limit`, returning every item.

@@ -5,6 +5,7 @@ pub mod access;
 pub mod auth;
 pub mod channels;
 pub mod invites;
+pub mod messages;
 pub mod pagination;
 pub mod users;
 pub mod workspaces;

@@ -2,11 +2,13 @@
 
 pub mod channel;
 pub mod ids;
+pub mod message;
 pub mod user;
 pub mod workspace;
 
 pub use channel::{Channel, ChannelKind, ChannelMember, ChannelView};
 pub use ids::{ChannelId, MessageId, UserId, WorkspaceId};
+pub use message::{Message, MessageVersion, MessageView, ReactionSummary};
 pub use user::{PublicProfile, User};
 pub use workspace::{Invite, MemberView, Role, Workspace, WorkspaceMember, WorkspaceView};
 

@@ -237,6 +237,21 @@ impl Store {
         Ok(items.into_iter().map(|item| item.member).collect())
     }
 
+    /// Which of `user_ids` are members of one channel.
+    pub async fn get_memberships_of(
+        &self,
+        channel_id: ChannelId,
+        user_ids: &[UserId],
+    ) -> ApiResult<Vec<ChannelMember>> {
+        let cid = channel_id.to_string();
+        let keys: Vec<Key> = user_ids
+            .iter()
+            .map(|uid| keys::channel_member(&cid, &uid.to_string()))
+            .collect();
+        let items: Vec<ChannelMemberItem> = self.batch_get(&keys).await?;
+        Ok(items.into_iter().map(|item| item.member).collect())
+    }
+
     /// Every channel membership a user has in one workspace.
     pub async fn list_user_channel_memberships(
         &self,

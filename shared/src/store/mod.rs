@@ -2,12 +2,14 @@
 //! Every call is a GetItem, Query, UpdateItem, DeleteItem or TransactWriteItems; no Scan.
 
 mod channels;
+mod messages;
 mod page;
 mod tokens;
 mod users;
 mod workspaces;
 
 pub use channels::{ChannelChanges, ChannelWrite, DmOutcome, Membership, MembershipChange};
+pub use messages::{NewMessage, Reactions, SendOutcome, StoredMessage, message_from_item};
 pub use page::{Page, PageRequest};
 pub use tokens::{RefreshRotation, RefreshToken, TicketRedemption};
 pub use users::{NewAccount, ProfileChanges};

@@ -10,9 +10,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Item, Store, dynamo_error, from_attributes, to_attributes};
+use super::{Item, Store, dynamo_error, from_attributes, to_attribute, to_attributes};
 use crate::error::{ApiError, ApiResult};
-use crate::keys::{self, Key, Partition};
+use crate::keys::{self, Key, Partition, SortRange};
 
 /// One page of a list, as every list route answers it.
 #[derive(Debug, Clone, Serialize)]
@@ -68,7 +68,7 @@ fn decode_cursor(
     let same_partition = map.get(partition.pk_attribute) == Some(&partition.pk);
     let in_range = map
         .get(partition.sk_attribute)
-        .is_some_and(|sk| sk.starts_with(&partition.sk_prefix));
+        .is_some_and(|sk| partition.range.contains(sk));
     if !only_keys || !same_partition || !in_range {
         return Err(invalid());
     }
@@ -88,16 +88,26 @@ impl Store {
             .as_deref()
             .map(|cursor| decode_cursor(cursor, partition))
             .transpose()?;
-        let output = self
+        let mut query = self
             .client()
             .query()
             .table_name(self.table())
             .set_index_name(partition.index.map(str::to_owned))
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
             .expression_attribute_names("#pk", partition.pk_attribute)
-            .expression_attribute_names("#sk", partition.sk_attribute)
-            .expression_attribute_values(":pk", AttributeValue::S(partition.pk.clone()))
-            .expression_attribute_values(":prefix", AttributeValue::S(partition.sk_prefix.clone()))
+            .expression_attribute_values(":pk", to_attribute(&partition.pk)?);
+        let (condition, bound) = match &partition.range {
+            SortRange::All => ("#pk = :pk", None),
+            SortRange::Prefix(prefix) => ("#pk = :pk AND begins_with(#sk, :sk)", Some(prefix)),
+            SortRange::Below(bound) => ("#pk = :pk AND #sk < :sk", Some(bound)),
+            SortRange::Above(bound) => ("#pk = :pk AND #sk > :sk", Some(bound)),
+        };
+        if let Some(bound) = bound {
+            query = query
+                .expression_attribute_names("#sk", partition.sk_attribute)
+                .expression_attribute_values(":sk", to_attribute(bound)?);
+        }
+        let output = query
+            .key_condition_expression(condition)
             .scan_index_forward(forward)
             .limit(page.limit)
             .set_exclusive_start_key(start)
