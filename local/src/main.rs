@@ -1,8 +1,9 @@
 //! The local gateway: serves every function's router on one port (127.0.0.1:3000 by
 //! default), the same code that runs in Lambda, after making sure the local table and
-//! bucket exist.
+//! bucket exist, and polls the table's stream to drive the stream consumers.
 
 mod bootstrap;
+mod streams;
 
 use std::net::SocketAddr;
 
@@ -49,6 +50,8 @@ async fn main() -> anyhow::Result<()> {
         .parse()
         .context("HUDDLE_ADDR must be host:port")?;
     let state = AppState::new(config, &sdk_config);
+    // The table's stream drives the indexer here as Lambda's event source does when deployed.
+    tokio::spawn(streams::run(state.clone(), sdk_config.clone()));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;

@@ -178,10 +178,7 @@ pub fn finish(router: Router) -> Router {
 /// A function's Lambda entry point: reads the config and builds the state once (cold
 /// start), then serves API Gateway HTTP events with `router`.
 pub async fn run_lambda(router: fn(crate::AppState) -> Router) -> Result<(), lambda_http::Error> {
-    let config = crate::config::Config::from_env()?;
-    crate::telemetry::init(config.log_json);
-    let sdk_config = crate::state::load_aws_config().await;
-    let state = crate::AppState::new(config, &sdk_config);
+    let state = crate::AppState::cold_start().await?;
     lambda_http::run(router(state)).await
 }
 

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod model;
 pub mod state;
 pub mod store;
+pub mod stream;
 pub mod telemetry;
 pub mod validate;
 

@@ -26,6 +26,15 @@ impl AppState {
         }
     }
 
+    /// What every Lambda entry point does once: read the config, start logging, and build
+    /// the state.
+    pub async fn cold_start() -> anyhow::Result<Self> {
+        let config = Config::from_env()?;
+        crate::telemetry::init(config.log_json);
+        let sdk_config = load_aws_config().await;
+        Ok(Self::new(config, &sdk_config))
+    }
+
     /// Reads the config and the AWS environment (region, credentials and endpoint
     /// overrides such as `AWS_ENDPOINT_URL_DYNAMODB` come from the environment).
     pub async fn from_env() -> anyhow::Result<Self> {

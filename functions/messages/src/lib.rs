@@ -9,8 +9,9 @@ use axum::routing::{get, put};
 use huddle_shared::auth::AuthUser;
 use huddle_shared::domain::messages::{self, MessageListQuery};
 use huddle_shared::domain::pagination::PageQuery;
+use huddle_shared::domain::search::{self, SearchQuery};
 use huddle_shared::http::{Json, Path, Query, created, finish};
-use huddle_shared::model::{ChannelId, MessageId, MessageVersion, MessageView};
+use huddle_shared::model::{ChannelId, MessageId, MessageVersion, MessageView, WorkspaceId};
 use huddle_shared::store::Page;
 use huddle_shared::{ApiResult, AppState};
 
@@ -39,6 +40,7 @@ pub fn routes(state: AppState) -> Router {
             "/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
             put(add_reaction).delete(remove_reaction),
         )
+        .route("/v1/workspaces/{workspace_id}/search", get(search))
         .route("/v1/channels/{channel_id}/pins", get(list_pins))
         .route(
             "/v1/channels/{channel_id}/pins/{message_id}",
@@ -188,4 +190,15 @@ async fn unpin(
 ) -> ApiResult<StatusCode> {
     messages::pin(&state, caller.user_id, channel_id, message_id, false).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn search(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(workspace_id): Path<WorkspaceId>,
+    Query(query): Query<SearchQuery>,
+) -> ApiResult<Json<Page<MessageView>>> {
+    search::search(&state, caller.user_id, workspace_id, query)
+        .await
+        .map(Json)
 }

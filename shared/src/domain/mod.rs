@@ -7,5 +7,6 @@ pub mod channels;
 pub mod invites;
 pub mod messages;
 pub mod pagination;
+pub mod search;
 pub mod users;
 pub mod workspaces;

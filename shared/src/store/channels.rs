@@ -222,6 +222,20 @@ impl Store {
         Ok(page.map(|item| item.channel))
     }
 
+    /// Every channel of a workspace (bounded by how many channels a workspace has).
+    pub async fn all_workspace_channels(
+        &self,
+        workspace_id: WorkspaceId,
+    ) -> ApiResult<Vec<Channel>> {
+        let items: Vec<ChannelItem> = self
+            .query_all(
+                &keys::workspace_channels(&workspace_id.to_string()),
+                usize::MAX,
+            )
+            .await?;
+        Ok(items.into_iter().map(|item| item.channel).collect())
+    }
+
     /// One user's memberships of the given channels (non-memberships are left out).
     pub async fn get_memberships(
         &self,

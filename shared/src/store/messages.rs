@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Page, PageRequest, Store, TransactOutcome, dynamo_error, from_attributes, is_condition_failed,
-    item_exists, put_new, to_attribute, to_attributes,
+    Page, PageRequest, Store, TransactOutcome, dynamo_error, is_condition_failed, item_exists,
+    put_new, to_attribute, to_attributes,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key, Partition};
@@ -444,7 +444,31 @@ impl Store {
     }
 }
 
-/// Decodes a message item read elsewhere (the stream, for the indexer).
-pub fn message_from_item(item: super::Item) -> ApiResult<StoredMessage> {
-    from_attributes::<MessageItem>(item).map(MessageItem::into_stored)
+/// Decodes a message from a stream image.
+pub fn message_from_image(image: serde_dynamo::Item) -> ApiResult<StoredMessage> {
+    serde_dynamo::from_item::<_, MessageItem>(image)
+        .map(MessageItem::into_stored)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("reading a message image: {e}")))
+}
+
+impl Store {
+    /// Messages by (channel, id), in the order asked; missing ones are left out.
+    pub async fn get_messages(
+        &self,
+        ids: &[(ChannelId, MessageId)],
+    ) -> ApiResult<Vec<StoredMessage>> {
+        let keys: Vec<Key> = ids
+            .iter()
+            .map(|(cid, mid)| keys::message(&cid.to_string(), &mid.to_string()))
+            .collect();
+        let items: Vec<MessageItem> = self.batch_get(&keys).await?;
+        let mut found: Vec<StoredMessage> =
+            items.into_iter().map(MessageItem::into_stored).collect();
+        found.sort_by_key(|stored| {
+            ids.iter()
+                .position(|(_, mid)| *mid == stored.message.id)
+                .unwrap_or(usize::MAX)
+        });
+        Ok(found)
+    }
 }

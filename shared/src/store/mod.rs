@@ -4,13 +4,15 @@
 mod channels;
 mod messages;
 mod page;
+mod search;
 mod tokens;
 mod users;
 mod workspaces;
 
 pub use channels::{ChannelChanges, ChannelWrite, DmOutcome, Membership, MembershipChange};
-pub use messages::{NewMessage, Reactions, SendOutcome, StoredMessage, message_from_item};
+pub use messages::{NewMessage, Reactions, SendOutcome, StoredMessage, message_from_image};
 pub use page::{Page, PageRequest};
+pub use search::Posting;
 pub use tokens::{RefreshRotation, RefreshToken, TicketRedemption};
 pub use users::{NewAccount, ProfileChanges};
 pub use workspaces::{InviteAcceptance, WorkspaceChanges};

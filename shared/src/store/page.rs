@@ -1,10 +1,12 @@
-//! Cursor pagination over Query and batched reads. A cursor is the Query's
+//! Cursor pagination over Query, and batched reads and writes. A cursor is the Query's
 //! `LastEvaluatedKey`, as URL-safe base64 JSON; a cursor is only accepted for the partition
 //! it came from, so a crafted one is a 400, never a 5xx.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -207,6 +209,65 @@ impl Store {
             }
         }
         Ok(found)
+    }
+}
+
+impl Store {
+    /// Unconditional deletes, 25 per BatchWriteItem.
+    pub(crate) async fn delete_keys(&self, keys: &[Key]) -> ApiResult<()> {
+        let mut requests = Vec::with_capacity(keys.len());
+        for key in keys {
+            let delete = DeleteRequest::builder()
+                .set_key(Some(to_attributes(key)?))
+                .build()
+                .map_err(ApiError::internal)?;
+            requests.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        self.batch_write(requests).await
+    }
+
+    /// Unconditional puts (overwrites), 25 per BatchWriteItem.
+    pub(crate) async fn put_items<T: Serialize>(&self, items: &[T]) -> ApiResult<()> {
+        let mut requests = Vec::with_capacity(items.len());
+        for item in items {
+            let put = PutRequest::builder()
+                .set_item(Some(to_attributes(item)?))
+                .build()
+                .map_err(ApiError::internal)?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        self.batch_write(requests).await
+    }
+
+    /// Writes in batches of 25, retrying unprocessed items with backoff.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> ApiResult<()> {
+        for chunk in requests.chunks(25) {
+            let mut pending = Some(chunk.to_vec());
+            let mut attempt = 0;
+            while let Some(requests) = pending.take() {
+                attempt += 1;
+                let output = self
+                    .client()
+                    .batch_write_item()
+                    .request_items(self.table(), requests)
+                    .send()
+                    .await
+                    .map_err(|e| dynamo_error("BatchWriteItem", e))?;
+                pending = output
+                    .unprocessed_items
+                    .and_then(|mut unprocessed| unprocessed.remove(self.table()))
+                    .filter(|left| !left.is_empty());
+                if pending.is_some() {
+                    if attempt >= 8 {
+                        return Err(ApiError::Unavailable(
+                            "the service is busy; retry shortly".into(),
+                        ));
+                    }
+                    tokio::time::sleep(super::backoff(attempt)).await;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

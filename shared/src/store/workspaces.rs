@@ -306,46 +306,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Unconditional deletes in batches of 25.
-    pub(crate) async fn delete_keys(&self, keys: &[Key]) -> ApiResult<()> {
-        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-        for chunk in keys.chunks(25) {
-            let mut requests = Vec::with_capacity(chunk.len());
-            for key in chunk {
-                let delete = DeleteRequest::builder()
-                    .set_key(Some(to_attributes(key)?))
-                    .build()
-                    .map_err(ApiError::internal)?;
-                requests.push(WriteRequest::builder().delete_request(delete).build());
-            }
-            let mut pending = Some(requests);
-            let mut attempt = 0;
-            while let Some(requests) = pending.take() {
-                attempt += 1;
-                let output = self
-                    .client()
-                    .batch_write_item()
-                    .request_items(self.table(), requests)
-                    .send()
-                    .await
-                    .map_err(|e| dynamo_error("BatchWriteItem", e))?;
-                pending = output
-                    .unprocessed_items
-                    .and_then(|mut unprocessed| unprocessed.remove(self.table()))
-                    .filter(|left| !left.is_empty());
-                if pending.is_some() {
-                    if attempt >= 8 {
-                        return Err(ApiError::Unavailable(
-                            "the service is busy; retry shortly".into(),
-                        ));
-                    }
-                    tokio::time::sleep(super::backoff(attempt)).await;
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// A page of a workspace's members, in user-id order.
     pub async fn list_workspace_members(
         &self,

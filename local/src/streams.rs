@@ -1,0 +1,151 @@
+//! The local stand-in for Lambda's DynamoDB Streams event source: polls the table's stream
+//! through the DynamoDB Streams API (DynamoDB Local serves it) and hands each batch of real
+//! stream records to the same consumer code the deployed functions run.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_sdk_dynamodbstreams::types::{OperationType, Record, ShardIteratorType};
+use huddle_shared::AppState;
+use huddle_shared::domain::search;
+use huddle_shared::stream::{Change, ChangeKind};
+
+const POLL_INTERVAL: Duration = Duration::from_millis(200);
+const ATTEMPTS_PER_BATCH: u32 = 3;
+
+fn change_from_record(record: Record) -> Option<Change> {
+    let kind = match record.event_name? {
+        OperationType::Insert => ChangeKind::Insert,
+        OperationType::Modify => ChangeKind::Modify,
+        OperationType::Remove => ChangeKind::Remove,
+        _ => return None,
+    };
+    let by_ttl = record
+        .user_identity
+        .as_ref()
+        .and_then(|identity| identity.principal_id.as_deref())
+        == Some("dynamodb.amazonaws.com");
+    let stream = record.dynamodb?;
+    Some(Change {
+        id: stream.sequence_number.unwrap_or_default(),
+        kind,
+        old: stream.old_image.map(serde_dynamo::Item::from),
+        new: stream.new_image.map(serde_dynamo::Item::from),
+        by_ttl,
+    })
+}
+
+/// Every stream consumer, in the order the deployed event sources would run them.
+async fn consume(state: &AppState, changes: &[Change]) -> Vec<String> {
+    search::index_changes(state, changes).await
+}
+
+/// Polls forever; restarts after errors (DynamoDB Local restarting, say).
+pub async fn run(state: AppState, sdk_config: aws_config::SdkConfig) {
+    loop {
+        if let Err(error) = poll(&state, &sdk_config).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "stream poller stopped; restarting"
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn poll(state: &AppState, sdk_config: &aws_config::SdkConfig) -> anyhow::Result<()> {
+    let table = state.store.table().to_owned();
+    let description = state
+        .store
+        .client()
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .context("DescribeTable")?;
+    let stream_arn = description
+        .table
+        .and_then(|t| t.latest_stream_arn)
+        .context("the table has no stream")?;
+    let mut streams_config = aws_sdk_dynamodbstreams::config::Builder::from(sdk_config);
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+        streams_config = streams_config.endpoint_url(endpoint);
+    }
+    let streams = aws_sdk_dynamodbstreams::Client::from_conf(streams_config.build());
+
+    // shard id -> next iterator (None once the shard is closed and drained)
+    let mut shards: HashMap<String, Option<String>> = HashMap::new();
+    loop {
+        let stream = streams
+            .describe_stream()
+            .stream_arn(&stream_arn)
+            .send()
+            .await
+            .context("DescribeStream")?;
+        for shard in stream
+            .stream_description
+            .and_then(|d| d.shards)
+            .unwrap_or_default()
+        {
+            let Some(shard_id) = shard.shard_id else {
+                continue;
+            };
+            if shards.contains_key(&shard_id) {
+                continue;
+            }
+            let iterator = streams
+                .get_shard_iterator()
+                .stream_arn(&stream_arn)
+                .shard_id(&shard_id)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .context("GetShardIterator")?
+                .shard_iterator;
+            shards.insert(shard_id, iterator);
+        }
+        for iterator in shards.values_mut() {
+            let Some(current) = iterator.take() else {
+                continue;
+            };
+            let output = streams
+                .get_records()
+                .shard_iterator(current)
+                .limit(1000)
+                .send()
+                .await
+                .context("GetRecords")?;
+            let changes: Vec<Change> = output
+                .records
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(change_from_record)
+                .collect();
+            if !changes.is_empty() {
+                deliver(state, changes).await;
+            }
+            *iterator = output.next_shard_iterator;
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Hands a batch to the consumers, retrying the records they report as failed, as Lambda's
+/// event source would; what still fails is logged and dropped (Lambda would send it to the
+/// on-failure destination).
+async fn deliver(state: &AppState, mut changes: Vec<Change>) {
+    for attempt in 1..=ATTEMPTS_PER_BATCH {
+        let failed = consume(state, &changes).await;
+        if failed.is_empty() {
+            return;
+        }
+        changes.retain(|change| failed.contains(&change.id));
+        if attempt < ATTEMPTS_PER_BATCH {
+            tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+        }
+    }
+    for change in &changes {
+        tracing::error!(record = %change.id, "stream record failed after retries; dropped");
+    }
+}

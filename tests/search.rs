@@ -1,0 +1,260 @@
+//! Search against the real local stack: messages reach the index through the table's
+//! stream (the gateway's poller feeding the indexer), and results respect who may read.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use huddle_tests::{Api, People, Team, TestUser};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn send(api: &Api, user: &TestUser, channel: &str, content: &str) -> String {
+    let reply = api
+        .post(
+            &format!("/v1/channels/{channel}/messages"),
+            user.token(),
+            json!({"content": content}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply.body["id"].as_str().unwrap().to_owned()
+}
+
+fn search_path(team: &Team, query: &str) -> String {
+    format!("/v1/workspaces/{}/search?{query}", team.workspace_id)
+}
+
+/// Searches until the result ids equal `expected` (the index follows the stream).
+async fn search_until(api: &Api, user: &TestUser, path: &str, expected: &[&str]) -> Vec<Value> {
+    let mut last = Vec::new();
+    for _ in 0..100 {
+        let reply = api.get(path, user.token()).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
+        last = reply.body["items"].as_array().unwrap().clone();
+        let ids: Vec<&str> = last.iter().map(|m| m["id"].as_str().unwrap()).collect();
+        if ids == expected {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{path}: expected {expected:?}, last saw {last:?}");
+}
+
+#[tokio::test]
+async fn search_finds_messages_with_every_term_newest_first() {
+    let api = Api::new();
+    let team = api.team(&People::register(&api).await).await;
+    let first = send(
+        &api,
+        &team.member,
+        &team.general_id,
+        "The Rocket launch is on Friday",
+    )
+    .await;
+    let second = send(
+        &api,
+        &team.admin,
+        &team.general_id,
+        "rocket fuel arrived; LAUNCH pad ready",
+    )
+    .await;
+    let _other = send(&api, &team.admin, &team.general_id, "only the rocket here").await;
+
+    let both = search_until(
+        &api,
+        &team.member,
+        &search_path(&team, "q=rocket%20launch"),
+        &[&second, &first],
+    )
+    .await;
+    assert!(both.iter().all(|m| m["deleted"] == false));
+    search_until(
+        &api,
+        &team.member,
+        &search_path(&team, "q=FRIDAY"),
+        &[&first],
+    )
+    .await;
+    search_until(
+        &api,
+        &team.member,
+        &search_path(&team, "q=nothing%20matches"),
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn search_only_returns_what_the_caller_may_read() {
+    let api = Api::new();
+    let team = api.team(&People::register(&api).await).await;
+    let public = send(&api, &team.owner, &team.public_id, "zebra crossing public").await;
+    let private = send(
+        &api,
+        &team.member,
+        &team.private_id,
+        "zebra crossing private",
+    )
+    .await;
+
+    search_until(
+        &api,
+        &team.member,
+        &search_path(&team, "q=zebra"),
+        &[&private, &public],
+    )
+    .await;
+    search_until(
+        &api,
+        &team.admin,
+        &search_path(&team, "q=zebra"),
+        &[&public],
+    )
+    .await;
+    search_until(
+        &api,
+        &team.member,
+        &search_path(&team, &format!("q=zebra&channel_id={}", team.public_id)),
+        &[&public],
+    )
+    .await;
+    let hidden = api
+        .get(
+            &search_path(&team, &format!("q=zebra&channel_id={}", team.private_id)),
+            team.admin.token(),
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        api.get(&search_path(&team, "q=zebra"), team.outsider.token())
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.get(&search_path(&team, "q=zebra"), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    for bad in [
+        "q=",
+        "",
+        "q=%20%2C",
+        "q=a%20b%20c%20d%20e%20f%20g%20h%20i",
+        "q=x&channel_id=nope",
+        "q=x&cursor=nope",
+        "q=x&limit=0",
+    ] {
+        let reply = api.get(&search_path(&team, bad), team.member.token()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn edits_and_deletes_update_the_index() {
+    let api = Api::new();
+    let team = api.team(&People::register(&api).await).await;
+    let id = send(&api, &team.member, &team.general_id, "walrus tusk").await;
+    search_until(&api, &team.member, &search_path(&team, "q=walrus"), &[&id]).await;
+
+    let path = format!("/v1/channels/{}/messages/{id}", team.general_id);
+    let edited = api
+        .patch(
+            &path,
+            team.member.token(),
+            json!({"content": "narwhal tusk"}),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK);
+    search_until(&api, &team.member, &search_path(&team, "q=narwhal"), &[&id]).await;
+    search_until(&api, &team.member, &search_path(&team, "q=walrus"), &[]).await;
+    search_until(&api, &team.member, &search_path(&team, "q=tusk"), &[&id]).await;
+
+    assert_eq!(
+        api.delete(&path, team.member.token()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    search_until(&api, &team.member, &search_path(&team, "q=tusk"), &[]).await;
+}
+
+#[tokio::test]
+async fn search_results_page_without_repeats() {
+    let api = Api::new();
+    let team = api.team(&People::register(&api).await).await;
+    let mut sent = Vec::new();
+    for i in 0..12 {
+        sent.push(
+            send(
+                &api,
+                &team.member,
+                &team.general_id,
+                &format!("pelican number {i}"),
+            )
+            .await,
+        );
+    }
+    sent.reverse();
+    let expected: Vec<&str> = sent.iter().map(String::as_str).collect();
+    // Wait until the whole set is indexed, then walk it in pages of 5.
+    let path = search_path(&team, "q=pelican&limit=100");
+    search_until(&api, &team.member, &path, &expected).await;
+    let walked = api
+        .walk(&search_path(&team, "q=pelican"), team.member.token(), 5)
+        .await;
+    let ids: Vec<&str> = walked.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, expected);
+}
+
+#[tokio::test]
+async fn a_poison_record_is_reported_alone_and_does_not_block_the_batch() {
+    use huddle_shared::domain::search::index_changes;
+    use huddle_shared::model::{ChannelId, MessageId, WorkspaceId};
+    use huddle_shared::stream::{Change, ChangeKind};
+
+    let state = huddle_tests::app_state().await;
+    let (workspace, channel, message) = (
+        WorkspaceId::generate(),
+        ChannelId::generate(),
+        MessageId::generate(),
+    );
+    let image = |value: Value| -> serde_dynamo::Item { serde_dynamo::to_item(value).unwrap() };
+    let good = Change {
+        id: "good".into(),
+        kind: ChangeKind::Insert,
+        old: None,
+        new: Some(image(json!({
+            "PK": format!("CH#{channel}"), "SK": format!("MSG#{message}"),
+            "GSI1PK": format!("TOP#{channel}"), "GSI1SK": message.to_string(),
+            "type": "message", "id": message.to_string(), "channel_id": channel.to_string(),
+            "workspace_id": workspace.to_string(), "author_id": MessageId::generate().to_string(),
+            "content": "capybara", "created_at": "2026-11-21T00:00:00Z",
+        }))),
+        by_ttl: false,
+    };
+    let poison = Change {
+        id: "poison".into(),
+        kind: ChangeKind::Insert,
+        old: None,
+        new: Some(image(
+            json!({"PK": "CH#x", "SK": "MSG#y", "type": "message", "content": 7}),
+        )),
+        by_ttl: false,
+    };
+    let other_entity = Change {
+        id: "ticket".into(),
+        kind: ChangeKind::Remove,
+        old: Some(image(
+            json!({"PK": "TICKET#x", "SK": "TICKET", "type": "ws_ticket"}),
+        )),
+        new: None,
+        by_ttl: true,
+    };
+    let failed = index_changes(&state, &[poison, good, other_entity]).await;
+    assert_eq!(failed, ["poison"]);
+    let postings = state
+        .store
+        .list_postings(workspace, "capybara", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(postings.items.len(), 1);
+    assert_eq!(postings.items[0].message_id, message);
+}
