@@ -4,6 +4,7 @@
 
 mod bootstrap;
 mod streams;
+mod websocket;
 
 use std::net::SocketAddr;
 
@@ -11,22 +12,24 @@ use anyhow::Context;
 use axum::Router;
 use huddle_shared::AppState;
 use huddle_shared::config::Config;
+use huddle_shared::realtime::ManagementPoster;
 
-/// All function routers on one app, with the shared layers applied once. A new function
-/// area adds one `merge` line here.
-fn app(state: AppState) -> Router {
+/// All function routers on one app, with the shared layers applied once, plus the
+/// WebSocket endpoint and its management API. A new function area adds one `merge` line.
+fn app(state: AppState, poster: ManagementPoster) -> Router {
     huddle_shared::http::finish(
         Router::new()
             .merge(huddle_auth::routes(state.clone()))
             .merge(huddle_workspaces::routes(state.clone()))
             .merge(huddle_channels::routes(state.clone()))
-            .merge(huddle_messages::routes(state)),
+            .merge(huddle_messages::routes(state.clone()))
+            .merge(websocket::routes(state, poster)),
     )
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::from_env().context("reading configuration")?;
+    let mut config = Config::from_env().context("reading configuration")?;
     huddle_shared::telemetry::init(config.log_json);
     let sdk_config = huddle_shared::state::load_aws_config().await;
 
@@ -49,14 +52,23 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|_| "127.0.0.1:3000".into())
         .parse()
         .context("HUDDLE_ADDR must be host:port")?;
+    // Posts to connections come back here, to the management API this gateway serves.
+    config
+        .websocket_endpoint
+        .get_or_insert_with(|| format!("http://{addr}"));
     let state = AppState::new(config, &sdk_config);
-    // The table's stream drives the indexer here as Lambda's event source does when deployed.
-    tokio::spawn(streams::run(state.clone(), sdk_config.clone()));
+    let poster = state.poster(&sdk_config)?;
+    // The table's stream drives the consumers here as Lambda's event sources do deployed.
+    tokio::spawn(streams::run(
+        state.clone(),
+        poster.clone(),
+        sdk_config.clone(),
+    ));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, "huddle local gateway listening");
-    axum::serve(listener, app(state))
+    axum::serve(listener, app(state, poster))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;

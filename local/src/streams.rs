@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_sdk_dynamodbstreams::types::{OperationType, Record, ShardIteratorType};
 use huddle_shared::AppState;
-use huddle_shared::domain::search;
+use huddle_shared::domain::{realtime, search};
+use huddle_shared::realtime::ManagementPoster;
 use huddle_shared::stream::{Change, ChangeKind};
 
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
@@ -36,15 +37,27 @@ fn change_from_record(record: Record) -> Option<Change> {
     })
 }
 
-/// Every stream consumer, in the order the deployed event sources would run them.
-async fn consume(state: &AppState, changes: &[Change]) -> Vec<String> {
-    search::index_changes(state, changes).await
+/// Every stream consumer; a record counts as failed if any consumer failed it (each
+/// consumer is idempotent, as a redelivery by Lambda requires).
+async fn consume(state: &AppState, poster: &ManagementPoster, changes: &[Change]) -> Vec<String> {
+    let (indexed, broadcast) = tokio::join!(
+        search::index_changes(state, changes),
+        realtime::broadcast_changes(state, poster, changes)
+    );
+    let mut failed = indexed;
+    failed.extend(
+        broadcast
+            .into_iter()
+            .filter(|id| !failed.contains(id))
+            .collect::<Vec<_>>(),
+    );
+    failed
 }
 
 /// Polls forever; restarts after errors (DynamoDB Local restarting, say).
-pub async fn run(state: AppState, sdk_config: aws_config::SdkConfig) {
+pub async fn run(state: AppState, poster: ManagementPoster, sdk_config: aws_config::SdkConfig) {
     loop {
-        if let Err(error) = poll(&state, &sdk_config).await {
+        if let Err(error) = poll(&state, &poster, &sdk_config).await {
             tracing::warn!(
                 error = format!("{error:#}"),
                 "stream poller stopped; restarting"
@@ -54,7 +67,11 @@ pub async fn run(state: AppState, sdk_config: aws_config::SdkConfig) {
     }
 }
 
-async fn poll(state: &AppState, sdk_config: &aws_config::SdkConfig) -> anyhow::Result<()> {
+async fn poll(
+    state: &AppState,
+    poster: &ManagementPoster,
+    sdk_config: &aws_config::SdkConfig,
+) -> anyhow::Result<()> {
     let table = state.store.table().to_owned();
     let description = state
         .store
@@ -123,7 +140,7 @@ async fn poll(state: &AppState, sdk_config: &aws_config::SdkConfig) -> anyhow::R
                 .filter_map(change_from_record)
                 .collect();
             if !changes.is_empty() {
-                deliver(state, changes).await;
+                deliver(state, poster, changes).await;
             }
             *iterator = output.next_shard_iterator;
         }
@@ -134,9 +151,9 @@ async fn poll(state: &AppState, sdk_config: &aws_config::SdkConfig) -> anyhow::R
 /// Hands a batch to the consumers, retrying the records they report as failed, as Lambda's
 /// event source would; what still fails is logged and dropped (Lambda would send it to the
 /// on-failure destination).
-async fn deliver(state: &AppState, mut changes: Vec<Change>) {
+async fn deliver(state: &AppState, poster: &ManagementPoster, mut changes: Vec<Change>) {
     for attempt in 1..=ATTEMPTS_PER_BATCH {
-        let failed = consume(state, &changes).await;
+        let failed = consume(state, poster, &changes).await;
         if failed.is_empty() {
             return;
         }

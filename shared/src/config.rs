@@ -18,6 +18,9 @@ pub struct Config {
     pub ws_ticket_ttl: Duration,
     /// Emit logs as JSON (Lambda) or human-readable text (local).
     pub log_json: bool,
+    /// The WebSocket API's management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`,
+    /// or the local gateway's URL); needed by the functions that post to connections.
+    pub websocket_endpoint: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -32,6 +35,7 @@ impl std::fmt::Debug for Config {
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("ws_ticket_ttl", &self.ws_ticket_ttl)
             .field("log_json", &self.log_json)
+            .field("websocket_endpoint", &self.websocket_endpoint)
             .finish()
     }
 }
@@ -48,6 +52,13 @@ pub enum ConfigError {
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Config {
+    /// The management endpoint, or a clear error for functions that need it.
+    pub fn require_websocket_endpoint(&self) -> Result<&str, ConfigError> {
+        self.websocket_endpoint
+            .as_deref()
+            .ok_or(ConfigError::Missing("WEBSOCKET_MANAGEMENT_ENDPOINT"))
+    }
+
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -94,6 +105,7 @@ impl Config {
                 // Lambda sets this variable; anywhere else, default to readable text.
                 _ => lookup("AWS_LAMBDA_FUNCTION_NAME").is_some(),
             },
+            websocket_endpoint: lookup("WEBSOCKET_MANAGEMENT_ENDPOINT").filter(|v| !v.is_empty()),
         })
     }
 }

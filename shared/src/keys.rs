@@ -19,6 +19,9 @@
 //! | message version (edit history) | `CH#cid` | `HIST#mid#version id` | |
 //! | send idempotency marker | `CH#cid` | `CLIENT#uid#client_id` | |
 //! | search term posting | `TERM#wid#term` | `mid` | |
+//! | WebSocket connection | `CONN#connid` | `META` (TTL) | `USER#uid` / `CONN#connid` |
+//! | channel subscription | `CH#cid` | `SUB#connid` (TTL) | `CONN#connid` / `CH#cid` |
+//! | presence | `USER#uid` | `PRESENCE` | |
 
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +60,9 @@ pub mod entity {
     pub const MESSAGE_VERSION: &str = "message_version";
     pub const CLIENT_MARKER: &str = "client_marker";
     pub const SEARCH_TERM: &str = "search_term";
+    pub const CONNECTION: &str = "connection";
+    pub const SUBSCRIPTION: &str = "subscription";
+    pub const PRESENCE: &str = "presence";
 }
 
 /// The primary key of an item; entity items embed it with `#[serde(flatten)]`.
@@ -396,6 +402,52 @@ pub fn search_term(workspace_id: &str, term: &str) -> Partition {
     }
 }
 
+/// A WebSocket connection.
+pub fn connection(connection_id: &str) -> Key {
+    Key::new(format!("CONN#{connection_id}"), "META")
+}
+
+/// Indexes a connection under its user.
+pub fn connection_by_user(user_id: &str, connection_id: &str) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("USER#{user_id}"),
+        gsi1sk: format!("CONN#{connection_id}"),
+    }
+}
+
+/// A user's open connections.
+pub fn user_connections(user_id: &str) -> Partition {
+    Partition::gsi1(format!("USER#{user_id}"), "CONN#".to_owned())
+}
+
+/// A connection's subscription to a channel's events.
+pub fn subscription(channel_id: &str, connection_id: &str) -> Key {
+    Key::new(format!("CH#{channel_id}"), &format!("SUB#{connection_id}"))
+}
+
+/// Indexes a subscription under its connection (for clean-up on disconnect).
+pub fn subscription_by_connection(connection_id: &str, channel_id: &str) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("CONN#{connection_id}"),
+        gsi1sk: format!("CH#{channel_id}"),
+    }
+}
+
+/// The connections subscribed to a channel: a broadcast's audience.
+pub fn channel_subscribers(channel_id: &str) -> Partition {
+    Partition::table(format!("CH#{channel_id}"), "SUB#")
+}
+
+/// The channels one connection is subscribed to.
+pub fn connection_subscriptions(connection_id: &str) -> Partition {
+    Partition::gsi1(format!("CONN#{connection_id}"), "CH#".to_owned())
+}
+
+/// A user's presence: their open connections and chosen status.
+pub fn presence(user_id: &str) -> Key {
+    Key::new(format!("USER#{user_id}"), "PRESENCE")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +488,18 @@ mod tests {
         let version = message_version("C", "M", "V");
         assert!(message_versions("C", "M").range.contains(&version.sk));
         assert!(!message_versions("C", "M2").range.contains(&version.sk));
+        let sub = subscription("C", "X");
+        assert!(channel_subscribers("C").range.contains(&sub.sk));
+        assert!(!channel_members("C").range.contains(&sub.sk));
+        let by_conn = subscription_by_connection("X", "C");
+        assert!(
+            connection_subscriptions("X")
+                .range
+                .contains(&by_conn.gsi1sk)
+        );
+        let conn = connection_by_user("U", "X");
+        assert!(user_connections("U").range.contains(&conn.gsi1sk));
+        assert!(!user_workspaces("U").range.contains(&conn.gsi1sk));
         let invite_entry = invite_by_workspace("W", "I");
         assert!(workspace_invites("W").range.contains(&invite_entry.gsi1sk));
     }

@@ -29,10 +29,24 @@ impl AppState {
     /// What every Lambda entry point does once: read the config, start logging, and build
     /// the state.
     pub async fn cold_start() -> anyhow::Result<Self> {
+        Ok(Self::cold_start_with_aws().await?.0)
+    }
+
+    /// [`AppState::cold_start`], also handing back the AWS configuration for further clients.
+    pub async fn cold_start_with_aws() -> anyhow::Result<(Self, aws_config::SdkConfig)> {
         let config = Config::from_env()?;
         crate::telemetry::init(config.log_json);
         let sdk_config = load_aws_config().await;
-        Ok(Self::new(config, &sdk_config))
+        Ok((Self::new(config, &sdk_config), sdk_config))
+    }
+
+    /// The poster for WebSocket connections, from the configured management endpoint.
+    pub fn poster(
+        &self,
+        sdk_config: &aws_config::SdkConfig,
+    ) -> anyhow::Result<crate::realtime::ManagementPoster> {
+        let endpoint = self.config.require_websocket_endpoint()?;
+        Ok(crate::realtime::ManagementPoster::new(sdk_config, endpoint))
     }
 
     /// Reads the config and the AWS environment (region, credentials and endpoint

@@ -2,6 +2,9 @@
 //! notifications later) sees them, whether they came from Lambda's event source or from the
 //! local gateway's poller.
 
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+
 /// What happened to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -31,4 +34,59 @@ impl Change {
             _ => None,
         }
     }
+}
+
+/// The principal DynamoDB uses for deletions by TTL.
+const TTL_PRINCIPAL: &str = "dynamodb.amazonaws.com";
+
+fn image(item: serde_dynamo::Item) -> Option<serde_dynamo::Item> {
+    (!item.is_empty()).then_some(item)
+}
+
+/// A Lambda stream record as a [`Change`]; `None` for an event name we do not know.
+pub fn change_from_record(record: EventRecord) -> Option<Change> {
+    let kind = match record.event_name.as_str() {
+        "INSERT" => ChangeKind::Insert,
+        "MODIFY" => ChangeKind::Modify,
+        "REMOVE" => ChangeKind::Remove,
+        _ => return None,
+    };
+    let by_ttl = record
+        .user_identity
+        .as_ref()
+        .is_some_and(|identity| identity.principal_id == TTL_PRINCIPAL);
+    Some(Change {
+        id: record
+            .change
+            .sequence_number
+            .clone()
+            .unwrap_or(record.event_id),
+        kind,
+        old: image(record.change.old_image),
+        new: image(record.change.new_image),
+        by_ttl,
+    })
+}
+
+/// Every record of a Lambda stream event, as changes.
+pub fn changes_from_event(event: Event) -> Vec<Change> {
+    event
+        .records
+        .into_iter()
+        .filter_map(change_from_record)
+        .collect()
+}
+
+/// The partial-batch response that retries exactly the failed records.
+pub fn batch_response(failed: Vec<String>) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures = failed
+        .into_iter()
+        .map(|id| {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(id);
+            failure
+        })
+        .collect();
+    response
 }

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aws_lambda_events::event::dynamodb::Event;
-use huddle_indexer::change_from_record;
 use huddle_shared::stream::ChangeKind;
+use huddle_shared::stream::change_from_record;
 
 #[test]
 fn lambda_stream_records_become_changes() {

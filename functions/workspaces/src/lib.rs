@@ -9,6 +9,7 @@ use axum::routing::{delete, get, patch, post};
 use huddle_shared::auth::AuthUser;
 use huddle_shared::domain::invites::{self, AcceptedInvite, InvitePreview};
 use huddle_shared::domain::pagination::PageQuery;
+use huddle_shared::domain::realtime::{self, OnlineMember};
 use huddle_shared::domain::workspaces;
 use huddle_shared::http::{Json, Path, Query, created, finish};
 use huddle_shared::model::{Invite, MemberView, UserId, WorkspaceId, WorkspaceView};
@@ -44,6 +45,7 @@ pub fn routes(state: AppState) -> Router {
             "/v1/workspaces/{workspace_id}/invites/{code}",
             delete(revoke_invite),
         )
+        .route("/v1/workspaces/{workspace_id}/presence", get(presence))
         .route("/v1/invites/{code}", get(preview_invite))
         .route("/v1/invites/{code}/accept", post(accept_invite))
         .with_state(state)
@@ -185,6 +187,17 @@ async fn accept_invite(
     Path(code): Path<String>,
 ) -> ApiResult<Json<AcceptedInvite>> {
     invites::accept(&state, caller.user_id, &code)
+        .await
+        .map(Json)
+}
+
+async fn presence(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(workspace_id): Path<WorkspaceId>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<OnlineMember>>> {
+    realtime::online_members(&state, caller.user_id, workspace_id, page.validate()?)
         .await
         .map(Json)
 }

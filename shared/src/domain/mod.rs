@@ -7,6 +7,7 @@ pub mod channels;
 pub mod invites;
 pub mod messages;
 pub mod pagination;
+pub mod realtime;
 pub mod search;
 pub mod users;
 pub mod workspaces;

@@ -472,3 +472,42 @@ impl Store {
         Ok(found)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::WorkspaceId;
+
+    #[test]
+    fn a_pinned_message_item_reads_back_with_its_own_id() {
+        let message = Message {
+            id: MessageId::generate(),
+            channel_id: ChannelId::generate(),
+            workspace_id: WorkspaceId::generate(),
+            author_id: UserId::generate(),
+            content: "hi".into(),
+            parent_id: None,
+            reply_count: 0,
+            last_reply_at: None,
+            mentions: Vec::new(),
+            pinned: true,
+            edited_at: None,
+            deleted: false,
+            created_at: crate::model::now(),
+            version: 0,
+        };
+        let mut item = MessageItem::new(&message);
+        item.pin = Some(keys::pinned_message(
+            &message.channel_id.to_string(),
+            "PINID",
+        ));
+        let mut attributes = to_attributes(&item).unwrap();
+        attributes.insert(
+            format!("{REACTION_PREFIX}thumbsup"),
+            AttributeValue::Ss(vec![message.author_id.to_string()]),
+        );
+        let stored = message_from_image(serde_dynamo::Item::from(attributes)).unwrap();
+        assert_eq!(stored.message, message);
+        assert_eq!(stored.reactions["thumbsup"], vec![message.author_id]);
+    }
+}

@@ -4,6 +4,7 @@
 mod channels;
 mod messages;
 mod page;
+mod realtime;
 mod search;
 mod tokens;
 mod users;
@@ -12,6 +13,7 @@ mod workspaces;
 pub use channels::{ChannelChanges, ChannelWrite, DmOutcome, Membership, MembershipChange};
 pub use messages::{NewMessage, Reactions, SendOutcome, StoredMessage, message_from_image};
 pub use page::{Page, PageRequest};
+pub use realtime::{Connection, Presence, Subscription};
 pub use search::Posting;
 pub use tokens::{RefreshRotation, RefreshToken, TicketRedemption};
 pub use users::{NewAccount, ProfileChanges};

@@ -1,0 +1,18 @@
+//! Lambda entry point of the broadcaster (a DynamoDB Streams event source).
+
+#![recursion_limit = "256"]
+
+use aws_lambda_events::event::dynamodb::Event;
+use huddle_shared::AppState;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let (state, sdk_config) = AppState::cold_start_with_aws().await?;
+    let poster = state.poster(&sdk_config)?;
+    let (state, poster) = (&state, &poster);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
+        Ok::<_, lambda_runtime::Error>(huddle_broadcast::handle(state, poster, event.payload).await)
+    }))
+    .await
+}
