@@ -116,10 +116,11 @@ start_stack() {
   export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$s3_port"
   export TABLE_NAME="${TABLE_NAME:-huddle}"
   export BUCKET_NAME="${BUCKET_NAME:-huddle-files}"
+  export S3_FORCE_PATH_STYLE=true
   export HUDDLE_ADDR="127.0.0.1:$gateway_port"
   export HUDDLE_BASE_URL="http://127.0.0.1:$gateway_port"
 
-  "$CARGO_TARGET_DIR/debug/huddle-local" >"$STACK_LOG_DIR/gateway.log" 2>&1 &
+  "${GATEWAY_BIN:-$CARGO_TARGET_DIR/debug/huddle-local}" >"$STACK_LOG_DIR/gateway.log" 2>&1 &
   STACK_PIDS+=($!)
   await_server gateway "$!" "$gateway_port" 60
 }

@@ -21,7 +21,41 @@ pub struct Config {
     /// The WebSocket API's management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`,
     /// or the local gateway's URL); needed by the functions that post to connections.
     pub websocket_endpoint: Option<String>,
+    /// The bucket for uploaded files; needed by the functions that touch files.
+    pub bucket_name: Option<String>,
+    /// Address buckets by path (local S3 servers) rather than by virtual host.
+    pub s3_force_path_style: bool,
+    /// Largest upload, in bytes (default 25 MiB).
+    pub upload_max_bytes: u64,
+    /// Largest avatar, in bytes (default 5 MiB).
+    pub avatar_max_bytes: u64,
+    /// Content types an upload may have.
+    pub upload_content_types: Vec<String>,
+    /// Lifetime of upload URLs (default 15 min) and download URLs (default 5 min).
+    pub upload_url_ttl: Duration,
+    pub download_url_ttl: Duration,
 }
+
+/// What uploads may be unless `UPLOAD_CONTENT_TYPES` says otherwise.
+pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/markdown",
+    "text/csv",
+    "application/json",
+    "application/zip",
+    "audio/mpeg",
+    "audio/ogg",
+    "video/mp4",
+    "video/webm",
+];
+
+/// Avatars are always images of these types.
+pub const AVATAR_CONTENT_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -36,7 +70,9 @@ impl std::fmt::Debug for Config {
             .field("ws_ticket_ttl", &self.ws_ticket_ttl)
             .field("log_json", &self.log_json)
             .field("websocket_endpoint", &self.websocket_endpoint)
-            .finish()
+            .field("bucket_name", &self.bucket_name)
+            .field("upload_max_bytes", &self.upload_max_bytes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -52,6 +88,13 @@ pub enum ConfigError {
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Config {
+    /// The bucket, or a clear error for functions that need it.
+    pub fn require_bucket(&self) -> Result<&str, ConfigError> {
+        self.bucket_name
+            .as_deref()
+            .ok_or(ConfigError::Missing("BUCKET_NAME"))
+    }
+
     /// The management endpoint, or a clear error for functions that need it.
     pub fn require_websocket_endpoint(&self) -> Result<&str, ConfigError> {
         self.websocket_endpoint
@@ -84,6 +127,18 @@ impl Config {
             }
         };
 
+        let bytes = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(value) if value > 0 => Ok(value),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        reason: "expected a positive number of bytes".into(),
+                    }),
+                },
+            }
+        };
         let jwt_secret = required("JWT_SECRET")?.into_bytes();
         if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
             return Err(ConfigError::Invalid {
@@ -106,6 +161,23 @@ impl Config {
                 _ => lookup("AWS_LAMBDA_FUNCTION_NAME").is_some(),
             },
             websocket_endpoint: lookup("WEBSOCKET_MANAGEMENT_ENDPOINT").filter(|v| !v.is_empty()),
+            bucket_name: lookup("BUCKET_NAME").filter(|v| !v.is_empty()),
+            s3_force_path_style: lookup("S3_FORCE_PATH_STYLE").as_deref() == Some("true"),
+            upload_max_bytes: bytes("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)?,
+            avatar_max_bytes: bytes("AVATAR_MAX_BYTES", 5 * 1024 * 1024)?,
+            upload_content_types: match lookup("UPLOAD_CONTENT_TYPES") {
+                Some(list) => list
+                    .split(',')
+                    .map(|t| t.trim().to_ascii_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+                None => DEFAULT_UPLOAD_CONTENT_TYPES
+                    .iter()
+                    .map(|t| (*t).to_owned())
+                    .collect(),
+            },
+            upload_url_ttl: seconds("UPLOAD_URL_TTL_SECONDS", 15 * 60)?,
+            download_url_ttl: seconds("DOWNLOAD_URL_TTL_SECONDS", 5 * 60)?,
         })
     }
 }

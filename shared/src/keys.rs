@@ -22,6 +22,7 @@
 //! | WebSocket connection | `CONN#connid` | `META` (TTL) | `USER#uid` / `CONN#connid` |
 //! | channel subscription | `CH#cid` | `SUB#connid` (TTL) | `CONN#connid` / `CH#cid` |
 //! | presence | `USER#uid` | `PRESENCE` | |
+//! | file | `FILE#fid` | `META` (TTL while pending) | |
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,7 @@ pub mod entity {
     pub const CONNECTION: &str = "connection";
     pub const SUBSCRIPTION: &str = "subscription";
     pub const PRESENCE: &str = "presence";
+    pub const FILE: &str = "file";
 }
 
 /// The primary key of an item; entity items embed it with `#[serde(flatten)]`.
@@ -448,6 +450,11 @@ pub fn presence(user_id: &str) -> Key {
     Key::new(format!("USER#{user_id}"), "PRESENCE")
 }
 
+/// An uploaded (or pending) file.
+pub fn file(file_id: &str) -> Key {
+    Key::new(format!("FILE#{file_id}"), "META")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,6 +523,7 @@ mod tests {
             invite("x").pk,
             channel("x").pk,
             search_posting("x", "y", "z").pk,
+            file("x").pk,
         ];
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod model;
 pub mod realtime;
 pub mod state;
+pub mod storage;
 pub mod store;
 pub mod stream;
 pub mod telemetry;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
+use crate::storage::Storage;
 use crate::store::Store;
 
 /// Config, the store and the token keys. Cheap to clone (everything inside is shared).
@@ -12,6 +13,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub jwt: Arc<JwtKeys>,
+    /// The file bucket, when the function is configured with one.
+    pub storage: Option<Storage>,
 }
 
 impl AppState {
@@ -19,10 +22,12 @@ impl AppState {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk_config);
         let store = Store::new(dynamodb, config.table_name.clone());
         let jwt = Arc::new(JwtKeys::new(&config));
+        let storage = Storage::new(sdk_config, &config);
         Self {
             config: Arc::new(config),
             store,
             jwt,
+            storage,
         }
     }
 
@@ -38,6 +43,21 @@ impl AppState {
         crate::telemetry::init(config.log_json);
         let sdk_config = load_aws_config().await;
         Ok((Self::new(config, &sdk_config), sdk_config))
+    }
+
+    /// [`AppState::cold_start`] for functions that post to WebSocket connections.
+    pub async fn cold_start_with_poster()
+    -> anyhow::Result<(Self, crate::realtime::ManagementPoster)> {
+        let (state, sdk_config) = Self::cold_start_with_aws().await?;
+        let poster = state.poster(&sdk_config)?;
+        Ok((state, poster))
+    }
+
+    /// The file bucket, or a 503 when this deployment has none configured.
+    pub fn storage(&self) -> crate::ApiResult<&Storage> {
+        self.storage
+            .as_ref()
+            .ok_or_else(|| crate::ApiError::Unavailable("file storage is not configured".into()))
     }
 
     /// The poster for WebSocket connections, from the configured management endpoint.

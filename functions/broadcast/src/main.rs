@@ -8,8 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let (state, sdk_config) = AppState::cold_start_with_aws().await?;
-    let poster = state.poster(&sdk_config)?;
+    let (state, poster) = AppState::cold_start_with_poster().await?;
     let (state, poster) = (&state, &poster);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         Ok::<_, lambda_runtime::Error>(huddle_broadcast::handle(state, poster, event.payload).await)

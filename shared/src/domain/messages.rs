@@ -6,9 +6,12 @@ use std::collections::HashSet;
 use serde::Deserialize;
 
 use crate::domain::access::{self, ChannelAccess};
+use crate::domain::files;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::keys;
-use crate::model::{self, ChannelId, Message, MessageId, MessageVersion, MessageView, UserId};
+use crate::model::{
+    self, ChannelId, FileId, Message, MessageId, MessageVersion, MessageView, UserId,
+};
 use crate::state::AppState;
 use crate::store::{NewMessage, Page, PageRequest, SendOutcome, StoredMessage};
 use crate::validate::Validator;
@@ -26,7 +29,7 @@ pub struct SendMessageRequest {
     #[serde(default)]
     pub parent_id: Option<MessageId>,
     #[serde(default)]
-    pub attachment_ids: Vec<String>,
+    pub attachment_ids: Vec<FileId>,
     #[serde(default)]
     pub client_id: Option<String>,
 }
@@ -106,8 +109,31 @@ fn check_content(check: &mut Validator, content: &str) {
     }
 }
 
-fn view(stored: StoredMessage, viewer: UserId) -> MessageView {
-    MessageView::new(stored.message, &stored.reactions, viewer)
+/// The API view of a message, with fresh download URLs for its attachments.
+async fn view(state: &AppState, stored: StoredMessage, viewer: UserId) -> ApiResult<MessageView> {
+    let attachments = stored.message.attachments.clone();
+    let mut view = MessageView::new(stored.message, &stored.reactions, viewer);
+    if !view.attachments.is_empty() {
+        for (slot, file) in view.attachments.iter_mut().zip(&attachments) {
+            *slot = files::file_view(state, file).await?;
+        }
+    }
+    Ok(view)
+}
+
+pub(crate) async fn views(
+    state: &AppState,
+    page: Page<StoredMessage>,
+    viewer: UserId,
+) -> ApiResult<Page<MessageView>> {
+    let mut items = Vec::with_capacity(page.items.len());
+    for stored in page.items {
+        items.push(view(state, stored, viewer).await?);
+    }
+    Ok(Page {
+        items,
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// The mentioned users who are workspace members, and which of them are channel members.
@@ -161,14 +187,14 @@ pub async fn send(
             );
         }
     }
-    if !request.attachment_ids.is_empty() {
-        check.add("attachment_ids", "no such ready files in this channel");
-    }
     check.finish()?;
 
     let access = access::channel(state, channel_id, caller).await?;
     access.require_member()?;
-    let (mentions, mentioned_members) = resolve_mentions(state, &access, &request.content).await?;
+    let ((mentions, mentioned_members), attachments) = tokio::try_join!(
+        resolve_mentions(state, &access, &request.content),
+        files::resolve_attachments(state, caller, channel_id, &request.attachment_ids)
+    )?;
     let message = Message {
         id: MessageId::generate(),
         channel_id,
@@ -184,6 +210,7 @@ pub async fn send(
         deleted: false,
         created_at: model::now(),
         version: 0,
+        attachments,
     };
     let new = NewMessage {
         message,
@@ -191,14 +218,24 @@ pub async fn send(
         mentioned_members,
     };
     match state.store.send_message(&new).await? {
-        SendOutcome::Sent => Ok(MessageView::new(new.message, &Default::default(), caller)),
+        SendOutcome::Sent => {
+            view(
+                state,
+                StoredMessage {
+                    message: new.message,
+                    reactions: Default::default(),
+                },
+                caller,
+            )
+            .await
+        }
         SendOutcome::Duplicate(first) => {
             let stored = state
                 .store
                 .get_message(channel_id, first)
                 .await?
                 .ok_or_else(|| ApiError::Unavailable("the message is being sent; retry".into()))?;
-            Ok(view(stored, caller))
+            view(state, stored, caller).await
         }
         SendOutcome::ParentUnavailable => Err(ApiError::invalid_fields(vec![FieldError::new(
             "parent_id",
@@ -248,7 +285,7 @@ pub async fn list(
             .store
             .list_messages(&partition, &page, after.is_some())
     )?;
-    Ok(messages.map(|stored| view(stored, caller)))
+    views(state, messages, caller).await
 }
 
 async fn readable_message(
@@ -273,7 +310,7 @@ pub async fn get(
     message_id: MessageId,
 ) -> ApiResult<MessageView> {
     let (_, stored) = readable_message(state, caller, channel_id, message_id).await?;
-    Ok(view(stored, caller))
+    view(state, stored, caller).await
 }
 
 /// `PATCH /v1/channels/{cid}/messages/{mid}`: the author only; the old content is kept.
@@ -319,7 +356,15 @@ pub async fn edit(
     message.mentions = mentions;
     message.edited_at = Some(now);
     message.version += 1;
-    Ok(MessageView::new(message, &stored.reactions, caller))
+    view(
+        state,
+        StoredMessage {
+            message,
+            reactions: stored.reactions,
+        },
+        caller,
+    )
+    .await
 }
 
 /// `GET /v1/channels/{cid}/messages/{mid}/history`: readers; earlier versions, oldest first.
@@ -380,7 +425,7 @@ pub async fn replies(
             "replies have no replies: ask for the thread's first message",
         ));
     }
-    Ok(replies.map(|stored| view(stored, caller)))
+    views(state, replies, caller).await
 }
 
 /// `PUT|DELETE /v1/channels/{cid}/messages/{mid}/reactions/{emoji}`: channel members;
@@ -464,7 +509,7 @@ pub async fn list_pins(
         access::channel(state, channel_id, caller),
         state.store.list_messages(&partition, &page, true)
     )?;
-    Ok(pins.map(|stored| view(stored, caller)))
+    views(state, pins, caller).await
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod auth;
 pub mod channels;
+pub mod files;
 pub mod invites;
 pub mod messages;
 pub mod pagination;

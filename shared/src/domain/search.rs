@@ -258,9 +258,8 @@ pub async fn search(
         .await?
         .into_iter()
         .filter(|stored| !stored.message.deleted)
-        .map(|stored| MessageView::new(stored.message, &stored.reactions, caller))
         .collect();
-    Ok(Page { items, next_cursor })
+    crate::domain::messages::views(state, Page { items, next_cursor }, caller).await
 }
 
 #[cfg(test)]

@@ -52,6 +52,10 @@ ulid_id!(
     MessageId
 );
 ulid_id!(
+    /// An uploaded file.
+    FileId
+);
+ulid_id!(
     /// A refresh-token family (one login and its rotations).
     FamilyId
 );

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ChannelId, MessageId, UserId, WorkspaceId};
+use super::{ChannelId, FileView, MessageId, StoredFile, UserId, WorkspaceId};
 
 /// A message as stored. Reactions live beside it as string sets of user ids, one
 /// attribute per emoji (see `store::messages`), so adding one is an idempotent `ADD`.
@@ -34,6 +34,9 @@ pub struct Message {
     /// Bumped by every edit and delete: the optimistic-concurrency check of edits.
     #[serde(default)]
     pub version: u64,
+    /// The files attached at send time (ready files are immutable, so a copy is exact).
+    #[serde(default)]
+    pub attachments: Vec<StoredFile>,
 }
 
 /// One emoji's reactions on a message, as the API shows them.
@@ -56,8 +59,8 @@ pub struct MessageView {
     pub reply_count: u64,
     pub last_reply_at: Option<DateTime<Utc>>,
     pub reactions: Vec<ReactionSummary>,
-    /// Files attached to the message (arrive with the files API).
-    pub attachments: Vec<serde_json::Value>,
+    /// Files attached to the message; `download_url` is filled in by the route.
+    pub attachments: Vec<FileView>,
     pub mentions: Vec<UserId>,
     pub pinned: bool,
     pub edited_at: Option<DateTime<Utc>>,
@@ -94,7 +97,15 @@ impl MessageView {
             reply_count: message.reply_count,
             last_reply_at: message.last_reply_at,
             reactions,
-            attachments: Vec::new(),
+            attachments: if message.deleted {
+                Vec::new()
+            } else {
+                message
+                    .attachments
+                    .iter()
+                    .map(|file| FileView::new(file, None))
+                    .collect()
+            },
             mentions: message.mentions,
             pinned: message.pinned,
             edited_at: message.edited_at,

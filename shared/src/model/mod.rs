@@ -1,13 +1,15 @@
 //! Typed entities and the id types the API and the store share.
 
 pub mod channel;
+pub mod file;
 pub mod ids;
 pub mod message;
 pub mod user;
 pub mod workspace;
 
 pub use channel::{Channel, ChannelKind, ChannelMember, ChannelView};
-pub use ids::{ChannelId, MessageId, UserId, WorkspaceId};
+pub use file::{FilePurpose, FileStatus, FileView, StoredFile};
+pub use ids::{ChannelId, FileId, MessageId, UserId, WorkspaceId};
 pub use message::{Message, MessageVersion, MessageView, ReactionSummary};
 pub use user::{PublicProfile, User};
 pub use workspace::{Invite, MemberView, Role, Workspace, WorkspaceMember, WorkspaceView};

@@ -495,6 +495,7 @@ mod tests {
             deleted: false,
             created_at: crate::model::now(),
             version: 0,
+            attachments: Vec::new(),
         };
         let mut item = MessageItem::new(&message);
         item.pin = Some(keys::pinned_message(

@@ -2,6 +2,7 @@
 //! Every call is a GetItem, Query, UpdateItem, DeleteItem or TransactWriteItems; no Scan.
 
 mod channels;
+mod files;
 mod messages;
 mod page;
 mod realtime;

@@ -23,6 +23,9 @@ struct UserItem {
     entity: String,
     #[serde(flatten)]
     user: User,
+    /// The S3 key of the current avatar (the profile shows a stable URL instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    avatar_key: Option<String>,
 }
 
 /// The credential item: the email's uniqueness marker, holding what login needs.
@@ -82,6 +85,7 @@ impl Store {
             key: keys::user(&user.id.to_string()),
             entity: keys::entity::USER.into(),
             user,
+            avatar_key: None,
         };
         const CREDENTIAL_INDEX: usize = 1;
         let outcome = self
@@ -172,5 +176,55 @@ impl Store {
             users.extend(items.into_iter().map(|item| item.user));
         }
         Ok(users)
+    }
+}
+
+impl Store {
+    /// Points the profile at a new avatar object.
+    pub async fn set_avatar(
+        &self,
+        user_id: UserId,
+        avatar_url: &str,
+        avatar_key: &str,
+        now: DateTime<Utc>,
+    ) -> ApiResult<()> {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .update_expression("SET avatar_url = :url, avatar_key = :key, updated_at = :now")
+            .condition_expression(item_exists())
+            .expression_attribute_values(":url", to_attribute(&avatar_url)?)
+            .expression_attribute_values(":key", to_attribute(&avatar_key)?)
+            .expression_attribute_values(":now", to_attribute(&now)?)
+            .send()
+            .await
+            .map_err(|e| dynamo_error("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Clears the avatar if it is still `avatar_key`.
+    pub async fn clear_avatar(&self, user_id: UserId, avatar_key: &str) -> ApiResult<()> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .update_expression("REMOVE avatar_url, avatar_key")
+            .condition_expression(format!("{} AND avatar_key = :key", item_exists()))
+            .expression_attribute_values(":key", to_attribute(&avatar_key)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failed(&error) => Ok(()),
+            Err(error) => Err(dynamo_error("UpdateItem", error)),
+        }
+    }
+
+    /// The S3 key of a user's current avatar.
+    pub async fn get_avatar_key(&self, user_id: UserId) -> ApiResult<Option<String>> {
+        let item: Option<UserItem> = self.get(keys::user(&user_id.to_string())).await?;
+        Ok(item.and_then(|item| item.avatar_key))
     }
 }

@@ -1,0 +1,227 @@
+//! S3 access for files: presigned uploads whose signature binds the exact length and type,
+//! object checks, moves, deletes, and presigned downloads. Object keys are generated here,
+//! never taken from a client.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+
+/// How a client uploads: a PUT to `url` with exactly these headers.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadInstructions {
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// What S3 has for a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub content_type: Option<String>,
+}
+
+/// The bucket and its client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+/// Where an upload waits until it is completed (a lifecycle rule expires this prefix).
+pub fn pending_object_key(file_id: &str) -> String {
+    format!("pending/{file_id}")
+}
+
+/// A channel attachment, scoped by workspace and channel.
+pub fn attachment_object_key(workspace_id: &str, channel_id: &str, file_id: &str) -> String {
+    format!("workspaces/{workspace_id}/channels/{channel_id}/{file_id}")
+}
+
+/// A user's avatar.
+pub fn avatar_object_key(user_id: &str, file_id: &str) -> String {
+    format!("avatars/{user_id}/{file_id}")
+}
+
+/// `attachment; filename="…"` with the name made safe for a header (RFC 6266: an ASCII
+/// fallback plus the UTF-8 name percent-encoded).
+pub fn content_disposition(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+fn s3_error<E>(operation: &str, error: aws_sdk_s3::error::SdkError<E>) -> ApiError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    ApiError::internal(anyhow::anyhow!(
+        "{operation}: {}",
+        aws_sdk_s3::error::DisplayErrorContext(error)
+    ))
+}
+
+fn presigning(ttl: Duration) -> ApiResult<PresigningConfig> {
+    PresigningConfig::expires_in(ttl).map_err(ApiError::internal)
+}
+
+impl Storage {
+    pub fn new(sdk_config: &aws_config::SdkConfig, config: &Config) -> Option<Self> {
+        let bucket = config.bucket_name.clone()?;
+        let s3_config = aws_sdk_s3::config::Builder::from(sdk_config)
+            .force_path_style(config.s3_force_path_style)
+            .build();
+        Some(Self {
+            client: aws_sdk_s3::Client::from_conf(s3_config),
+            bucket,
+        })
+    }
+
+    /// A presigned PUT that S3 accepts only with this exact length, type and disposition.
+    pub async fn presign_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        disposition: &str,
+        ttl: Duration,
+    ) -> ApiResult<UploadInstructions> {
+        let length = i64::try_from(size).map_err(ApiError::internal)?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(length)
+            .content_disposition(disposition)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(|e| s3_error("presigning PutObject", e))?;
+        let mut headers: BTreeMap<String, String> = request
+            .headers()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            .collect();
+        headers.insert("content-type".into(), content_type.to_owned());
+        headers.insert("content-length".into(), size.to_string());
+        headers.insert("content-disposition".into(), disposition.to_owned());
+        Ok(UploadInstructions {
+            method: request.method().to_owned(),
+            url: request.uri().to_owned(),
+            headers,
+        })
+    }
+
+    /// A presigned GET, valid for `ttl`.
+    pub async fn presign_download(
+        &self,
+        key: &str,
+        disposition: &str,
+        ttl: Duration,
+    ) -> ApiResult<String> {
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(disposition)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(|e| s3_error("presigning GetObject", e))?;
+        Ok(request.uri().to_owned())
+    }
+
+    /// The object's size and type; `None` if there is no such object.
+    pub async fn head(&self, key: &str) -> ApiResult<Option<ObjectInfo>> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(ObjectInfo {
+                size: output
+                    .content_length
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
+                content_type: output.content_type,
+            })),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(error)
+                if error
+                    .raw_response()
+                    .is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(s3_error("HeadObject", error)),
+        }
+    }
+
+    /// Moves an object (server-side copy, then delete), keeping its type and disposition.
+    pub async fn rename(&self, from: &str, to: &str) -> ApiResult<()> {
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(to)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .send()
+            .await
+            .map_err(|e| s3_error("CopyObject", e))?;
+        self.delete(from).await
+    }
+
+    /// Deletes an object (a missing one is fine).
+    pub async fn delete(&self, key: &str) -> ApiResult<()> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| s3_error("DeleteObject", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispositions_are_header_safe() {
+        assert_eq!(
+            content_disposition("report.pdf"),
+            "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"
+        );
+        let tricky = content_disposition("a\"b\r\nc é.txt");
+        assert!(!tricky.contains('\r') && !tricky.contains('\n'));
+        assert!(tricky.contains("filename=\"a_b__c _.txt\""));
+        assert!(tricky.contains("%C3%A9"));
+    }
+}

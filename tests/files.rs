@@ -1,0 +1,596 @@
+//! Files against the real local stack and s3s-fs, which enforces presigned signatures:
+//! S3 itself refuses uploads that differ from what was declared; the API refuses what it
+//! must, and attachments, downloads, deletes and avatars work end to end.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use huddle_tests::{Api, People, Team, TestUser, app_state};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-not-really-a-picture-";
+
+fn raw_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// PUTs `body` to upload instructions, sending the signed headers except the length (the
+/// client sets that from the body) and with `content_type` in place of the signed one.
+async fn put_upload(upload: &Value, body: Vec<u8>, content_type: Option<&str>) -> StatusCode {
+    let mut request = raw_client().put(upload["url"].as_str().unwrap());
+    for (name, value) in upload["headers"].as_object().unwrap() {
+        if name == "content-length" || (name == "content-type" && content_type.is_some()) {
+            continue;
+        }
+        request = request.header(name, value.as_str().unwrap());
+    }
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    request.body(body).send().await.unwrap().status()
+}
+
+async fn request_upload(
+    api: &Api,
+    user: &TestUser,
+    channel: &str,
+    filename: &str,
+    content_type: &str,
+    size: usize,
+) -> huddle_tests::Reply {
+    api.post(
+        &format!("/v1/channels/{channel}/uploads"),
+        user.token(),
+        json!({"filename": filename, "content_type": content_type, "size": size}),
+    )
+    .await
+}
+
+/// Uploads and completes a file; returns its view.
+async fn upload_file(
+    api: &Api,
+    user: &TestUser,
+    channel: &str,
+    filename: &str,
+    body: &[u8],
+) -> Value {
+    let ticket = request_upload(api, user, channel, filename, "text/plain", body.len()).await;
+    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
+    assert_eq!(
+        put_upload(&ticket.body["upload"], body.to_vec(), None).await,
+        StatusCode::OK
+    );
+    let file_id = ticket.body["file_id"].as_str().unwrap();
+    let completed = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            user.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
+    completed.body
+}
+
+async fn team(api: &Api) -> Team {
+    api.team(&People::register(api).await).await
+}
+
+#[tokio::test]
+async fn an_upload_is_presigned_put_completed_and_downloaded() {
+    let api = Api::new();
+    let team = team(&api).await;
+    let body = b"hello, file".to_vec();
+    let ticket = request_upload(
+        &api,
+        &team.member,
+        &team.general_id,
+        "notes é.txt",
+        "text/plain; charset=utf-8",
+        body.len(),
+    )
+    .await;
+    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
+    let upload = &ticket.body["upload"];
+    assert_eq!(upload["method"], "PUT");
+    let url = upload["url"].as_str().unwrap();
+    assert!(url.contains("X-Amz-Signature="));
+    let signed = url
+        .split("X-Amz-SignedHeaders=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    assert!(
+        signed.contains("content-length") && signed.contains("content-type"),
+        "{signed}"
+    );
+    assert!(
+        !url.contains("notes"),
+        "object keys never carry the client's filename"
+    );
+    assert!(ticket.body["expires_at"].is_string());
+
+    let file_id = ticket.body["file_id"].as_str().unwrap();
+    let pending = api
+        .get(&format!("/v1/files/{file_id}"), team.member.token())
+        .await;
+    assert_eq!(pending.body["status"], "pending");
+    assert_eq!(pending.body["download_url"], Value::Null);
+    let early = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            team.member.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "nothing uploaded yet");
+
+    assert_eq!(put_upload(upload, body.clone(), None).await, StatusCode::OK);
+    let completed = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            team.member.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
+    assert_eq!(completed.body["status"], "ready");
+    assert_eq!(completed.body["size"], body.len());
+    assert_eq!(completed.body["content_type"], "text/plain");
+    assert_eq!(completed.body["filename"], "notes é.txt");
+    assert_eq!(completed.body["channel_id"], team.general_id.as_str());
+    // Completing again is harmless.
+    let again = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            team.member.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+
+    let seen = api
+        .get(&format!("/v1/files/{file_id}"), team.admin.token())
+        .await;
+    let download = seen.body["download_url"].as_str().unwrap();
+    assert!(download.contains("response-content-disposition"));
+    let fetched = raw_client().get(download).send().await.unwrap();
+    assert_eq!(fetched.status(), StatusCode::OK);
+    assert_eq!(fetched.bytes().await.unwrap().to_vec(), body);
+    assert_eq!(
+        api.get(&format!("/v1/files/{file_id}"), team.outsider.token())
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn s3_refuses_uploads_that_differ_from_the_signature() {
+    let api = Api::new();
+    let team = team(&api).await;
+    let declared = b"0123456789".to_vec();
+    let ticket = request_upload(
+        &api,
+        &team.member,
+        &team.general_id,
+        "a.txt",
+        "text/plain",
+        declared.len(),
+    )
+    .await;
+    let upload = &ticket.body["upload"];
+
+    assert_eq!(
+        put_upload(upload, b"0123456789X".to_vec(), None).await,
+        StatusCode::FORBIDDEN,
+        "longer"
+    );
+    assert_eq!(
+        put_upload(upload, b"012345678".to_vec(), None).await,
+        StatusCode::FORBIDDEN,
+        "shorter"
+    );
+    assert_eq!(
+        put_upload(upload, declared.clone(), Some("application/pdf")).await,
+        StatusCode::FORBIDDEN,
+        "another type"
+    );
+    let mut tampered = upload.clone();
+    let url = upload["url"].as_str().unwrap();
+    let signature_at = url.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
+    let flipped = if &url[signature_at..signature_at + 1] == "0" {
+        "1"
+    } else {
+        "0"
+    };
+    tampered["url"] = json!(format!(
+        "{}{flipped}{}",
+        &url[..signature_at],
+        &url[signature_at + 1..]
+    ));
+    assert_eq!(
+        put_upload(&tampered, declared.clone(), None).await,
+        StatusCode::FORBIDDEN,
+        "tampered"
+    );
+    // Nothing got through, so there is nothing to complete.
+    let file_id = ticket.body["file_id"].as_str().unwrap();
+    let complete = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            team.member.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(complete.status, StatusCode::CONFLICT);
+    // The genuine request still works.
+    assert_eq!(put_upload(upload, declared, None).await, StatusCode::OK);
+
+    // An expired URL: the same presigner with a one-second lifetime.
+    let state = app_state().await;
+    let storage = state
+        .storage
+        .as_ref()
+        .expect("the stack configures a bucket");
+    let short = storage
+        .presign_upload(
+            "pending/expiry-test",
+            "text/plain",
+            3,
+            "attachment",
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let expired = json!({"url": short.url, "headers": short.headers});
+    assert_eq!(
+        put_upload(&expired, b"abc".to_vec(), None).await,
+        StatusCode::FORBIDDEN,
+        "expired"
+    );
+}
+
+#[tokio::test]
+async fn the_api_refuses_bad_uploads_and_bad_completions() {
+    let api = Api::new();
+    let team = team(&api).await;
+    let general = &team.general_id;
+    let oversize = request_upload(
+        &api,
+        &team.member,
+        general,
+        "big.bin",
+        "application/zip",
+        25 * 1024 * 1024 + 1,
+    )
+    .await;
+    assert_eq!(oversize.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(oversize.error_code(), "too_large");
+    let exact = request_upload(
+        &api,
+        &team.member,
+        general,
+        "max.zip",
+        "application/zip",
+        25 * 1024 * 1024,
+    )
+    .await;
+    assert_eq!(exact.status, StatusCode::CREATED);
+    for (filename, content_type, size, field) in [
+        ("x.exe", "application/x-msdownload", 10, "content_type"),
+        ("", "text/plain", 10, "filename"),
+        ("x.txt", "text/plain", 0, "size"),
+    ] {
+        let reply = request_upload(&api, &team.member, general, filename, content_type, size).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{field}");
+        assert_eq!(reply.error_fields(), [field]);
+    }
+    let negative = api
+        .post(
+            &format!("/v1/channels/{general}/uploads"),
+            team.member.token(),
+            json!({"filename": "x", "content_type": "text/plain", "size": -1}),
+        )
+        .await;
+    assert_eq!(negative.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        request_upload(&api, &team.outsider, general, "x.txt", "text/plain", 3)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        request_upload(
+            &api,
+            &team.member,
+            &team.public_id,
+            "x.txt",
+            "text/plain",
+            3
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        request_upload(
+            &api,
+            &team.admin,
+            &team.private_id,
+            "x.txt",
+            "text/plain",
+            3
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        request_upload(&api, &team.member, general, "x.txt", "text/plain", 3)
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let anonymous = api
+        .post(
+            &format!("/v1/channels/{general}/uploads"),
+            None,
+            json!({"filename": "x", "content_type": "text/plain", "size": 3}),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    // An object that differs from the declaration (written here with a second presigned
+    // URL for the same key) is refused at completion.
+    let ticket = request_upload(&api, &team.member, general, "d.txt", "text/plain", 5).await;
+    let file_id = ticket.body["file_id"].as_str().unwrap();
+    let state = app_state().await;
+    let storage = state.storage.as_ref().unwrap();
+    let other = storage
+        .presign_upload(
+            &format!("pending/{file_id}"),
+            "text/plain",
+            6,
+            "attachment",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        put_upload(
+            &json!({"url": other.url, "headers": other.headers}),
+            b"sixsix".to_vec(),
+            None
+        )
+        .await,
+        StatusCode::OK
+    );
+    let refused = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            team.member.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let by_other = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            team.admin.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        by_other.status,
+        StatusCode::NOT_FOUND,
+        "a pending file is its uploader's only"
+    );
+    let unknown = api
+        .post(
+            "/v1/files/01J00000000000000000000000/complete",
+            team.member.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn messages_carry_only_the_senders_ready_files_of_the_channel() {
+    let api = Api::new();
+    let team = team(&api).await;
+    let mine = upload_file(&api, &team.member, &team.general_id, "mine.txt", b"mine").await;
+    let theirs = upload_file(&api, &team.admin, &team.general_id, "theirs.txt", b"theirs").await;
+    api.post(
+        &format!("/v1/channels/{}/join", team.public_id),
+        team.member.token(),
+        json!({}),
+    )
+    .await;
+    let elsewhere = upload_file(&api, &team.member, &team.public_id, "else.txt", b"else").await;
+    let pending = request_upload(
+        &api,
+        &team.member,
+        &team.general_id,
+        "p.txt",
+        "text/plain",
+        1,
+    )
+    .await
+    .body["file_id"]
+        .clone();
+    let messages = format!("/v1/channels/{}/messages", team.general_id);
+
+    let sent = api
+        .post(
+            &messages,
+            team.member.token(),
+            json!({"content": "see attached", "attachment_ids": [mine["id"]]}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.body);
+    let attachment = &sent.body["attachments"][0];
+    assert_eq!(attachment["id"], mine["id"]);
+    assert_eq!(attachment["filename"], "mine.txt");
+    let fetched = raw_client()
+        .get(attachment["download_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), b"mine");
+    let listed = api.get(&messages, team.admin.token()).await;
+    assert_eq!(listed.body["items"][0]["attachments"][0]["id"], mine["id"]);
+
+    for (ids, why) in [
+        (json!([theirs["id"]]), "someone else's file"),
+        (json!([elsewhere["id"]]), "another channel's file"),
+        (json!([pending]), "a pending file"),
+        (json!(["01J00000000000000000000000"]), "an unknown file"),
+        (json!(["nope"]), "not an id"),
+    ] {
+        let reply = api
+            .post(
+                &messages,
+                team.member.token(),
+                json!({"content": "x", "attachment_ids": ids}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{why}");
+    }
+}
+
+#[tokio::test]
+async fn files_are_deleted_by_their_uploader_or_an_admin() {
+    let api = Api::new();
+    let team = team(&api).await;
+    let file = upload_file(&api, &team.owner, &team.general_id, "o.txt", b"owner's").await;
+    let path = format!("/v1/files/{}", file["id"].as_str().unwrap());
+    let download = file["download_url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.delete(&path, team.member.token()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.delete(&path, team.outsider.token()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.delete(&path, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api.delete(&path, team.admin.token()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.get(&path, team.owner.token()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        raw_client().get(&download).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let own = upload_file(&api, &team.member, &team.general_id, "m.txt", b"member's").await;
+    let own_path = format!("/v1/files/{}", own["id"].as_str().unwrap());
+    assert_eq!(
+        api.delete(&own_path, team.member.token()).await.status,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn avatars_are_images_and_become_the_profile_picture() {
+    let api = Api::new();
+    let user = api.register_user().await;
+    let other = api.register_user().await;
+    let bad_type = api
+        .post(
+            "/v1/users/me/avatar",
+            user.token(),
+            json!({"content_type": "application/pdf", "size": 10}),
+        )
+        .await;
+    assert_eq!(bad_type.status, StatusCode::BAD_REQUEST);
+    let too_big = api
+        .post(
+            "/v1/users/me/avatar",
+            user.token(),
+            json!({"content_type": "image/png", "size": 5 * 1024 * 1024 + 1}),
+        )
+        .await;
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        api.get(&format!("/v1/users/{}/avatar", user.id), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let ticket = api
+        .post(
+            "/v1/users/me/avatar",
+            user.token(),
+            json!({"content_type": "image/png", "size": PNG.len()}),
+        )
+        .await;
+    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
+    assert_eq!(
+        put_upload(&ticket.body["upload"], PNG.to_vec(), None).await,
+        StatusCode::OK
+    );
+    let file_id = ticket.body["file_id"].as_str().unwrap();
+    let not_yours = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            other.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(not_yours.status, StatusCode::NOT_FOUND);
+    let completed = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            user.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
+
+    let profile = api
+        .get(&format!("/v1/users/{}", user.id), other.token())
+        .await;
+    let avatar_url = profile.body["avatar_url"].as_str().unwrap().to_owned();
+    assert!(
+        avatar_url.starts_with(&format!("/v1/users/{}/avatar", user.id)),
+        "{avatar_url}"
+    );
+    let redirect = raw_client().get(api.url(&avatar_url)).send().await.unwrap();
+    assert_eq!(redirect.status(), StatusCode::FOUND);
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let image = raw_client().get(&location).send().await.unwrap();
+    assert_eq!(image.bytes().await.unwrap().as_ref(), PNG);
+
+    assert_eq!(
+        api.delete(&format!("/v1/files/{file_id}"), other.token())
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.delete(&format!("/v1/files/{file_id}"), user.token())
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let cleared = api.get("/v1/users/me", user.token()).await;
+    assert_eq!(cleared.body["avatar_url"], Value::Null);
+}
