@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Store, dynamo_error, is_condition_failed, item_exists, item_is_new, to_attribute, to_attributes,
+    Store, conditional, dynamo_error, item_exists, item_is_new, to_attribute, to_attributes,
 };
 use crate::error::ApiResult;
 use crate::keys::{self, Key};
@@ -71,11 +71,7 @@ impl Store {
             .expression_attribute_values(":pending", to_attribute(&FileStatus::Pending)?)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(dynamo_error("UpdateItem", error)),
-        }
+        Ok(conditional("UpdateItem", result)?.is_some())
     }
 
     pub async fn delete_file(&self, file_id: FileId) -> ApiResult<()> {

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Page, PageRequest, Store, TransactOutcome, dynamo_error, is_condition_failed, item_exists,
-    put_new, to_attribute, to_attributes,
+    Page, PageRequest, Store, TransactOutcome, conditional, dynamo_error, is_condition_failed,
+    item_exists, put_new, to_attribute, to_attributes,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key, Partition};
@@ -396,11 +396,7 @@ impl Store {
             .expression_attribute_values(":false", to_attribute(&false)?)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(dynamo_error("UpdateItem", error)),
-        }
+        Ok(conditional("UpdateItem", result)?.is_some())
     }
 
     /// Pins (indexing the message under the channel's pins) or unpins. Idempotent; `false`

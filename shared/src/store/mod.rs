@@ -236,6 +236,22 @@ pub(crate) fn add_to_counter(
     Ok(TransactWriteItem::builder().update(update).build())
 }
 
+/// The output of a conditional write, or `None` when its condition failed; other
+/// failures are errors.
+pub(crate) fn conditional<O, E>(
+    operation: &'static str,
+    result: Result<O, SdkError<E>>,
+) -> ApiResult<Option<O>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(error) if is_condition_failed(&error) => Ok(None),
+        Err(error) => Err(dynamo_error(operation, error)),
+    }
+}
+
 /// Whether a single-item write failed its condition expression.
 pub(crate) fn is_condition_failed<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
     error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")

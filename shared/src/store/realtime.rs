@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Page, PageRequest, Store, dynamo_error, to_attribute, to_attributes};
+use super::{Page, PageRequest, Store, conditional, dynamo_error, to_attribute, to_attributes};
 use crate::error::ApiResult;
 use crate::keys::{self, Gsi1Key, Key};
 use crate::model::{ChannelId, UserId};
@@ -139,7 +139,8 @@ impl Store {
 
     /// Drops a connection id from its user's presence (after `$disconnect` or a TTL expiry).
     pub async fn forget_presence(&self, connection_id: &str, user_id: UserId) -> ApiResult<()> {
-        self.client()
+        let result = self
+            .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(to_attributes(&keys::presence(&user_id.to_string()))?))
@@ -147,20 +148,14 @@ impl Store {
             .condition_expression(super::item_exists())
             .expression_attribute_values(":connection", connection_set(connection_id))
             .send()
-            .await
-            .map(|_| ())
-            .or_else(|error| {
-                if super::is_condition_failed(&error) {
-                    Ok(())
-                } else {
-                    Err(dynamo_error("UpdateItem", error))
-                }
-            })
+            .await;
+        conditional("UpdateItem", result).map(|_| ())
     }
 
     /// Sets the status a user shows while connected.
     pub async fn set_presence_status(&self, user_id: UserId, status: &str) -> ApiResult<()> {
-        self.client()
+        let result = self
+            .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(to_attributes(&keys::presence(&user_id.to_string()))?))
@@ -170,15 +165,8 @@ impl Store {
             .expression_attribute_values(":status", to_attribute(&status)?)
             .return_values(ReturnValue::None)
             .send()
-            .await
-            .map(|_| ())
-            .or_else(|error| {
-                if super::is_condition_failed(&error) {
-                    Ok(())
-                } else {
-                    Err(dynamo_error("UpdateItem", error))
-                }
-            })
+            .await;
+        conditional("UpdateItem", result).map(|_| ())
     }
 
     /// The presence of several users (those never connected are left out).

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::tokens::{family_put, token_put};
 use super::{
-    Store, TransactOutcome, dynamo_error, from_attributes, is_condition_failed, item_exists,
-    put_new, to_attribute, to_attributes,
+    Store, TransactOutcome, conditional, dynamo_error, from_attributes, is_condition_failed,
+    item_exists, put_new, to_attribute, to_attributes,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Key};
@@ -215,11 +215,7 @@ impl Store {
             .expression_attribute_values(":key", to_attribute(&avatar_key)?)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if is_condition_failed(&error) => Ok(()),
-            Err(error) => Err(dynamo_error("UpdateItem", error)),
-        }
+        conditional("UpdateItem", result).map(|_| ())
     }
 
     /// The S3 key of a user's current avatar.

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::channels::{ChannelItem, ChannelMemberItem, ChannelNameItem};
 use super::{
-    Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, dynamo_error, from_attributes,
-    is_condition_failed, item_exists, put_new, take_item, to_attribute, to_attributes,
+    Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, conditional, dynamo_error,
+    from_attributes, is_condition_failed, item_exists, put_new, take_item, to_attribute,
+    to_attributes,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Gsi1Key, Key};
@@ -443,11 +444,7 @@ impl Store {
             .condition_expression(item_exists())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(dynamo_error("DeleteItem", error)),
-        }
+        Ok(conditional("DeleteItem", result)?.is_some())
     }
 
     pub async fn create_invite(&self, invite: &Invite) -> ApiResult<()> {
@@ -502,11 +499,7 @@ impl Store {
             .expression_attribute_values(":wid", to_attribute(&workspace_id)?)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(dynamo_error("DeleteItem", error)),
-        }
+        Ok(conditional("DeleteItem", result)?.is_some())
     }
 
     /// Uses the invite once and adds the member (and joins them to general), atomically:
