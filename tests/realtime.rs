@@ -602,26 +602,31 @@ async fn a_poison_record_does_not_block_the_broadcast_batch() {
         }])
         .await
         .unwrap();
-    let image = |value: Value| -> serde_dynamo::Item { serde_dynamo::to_item(value).unwrap() };
-    let message = ulid::Ulid::new().to_string();
+    let message = huddle_shared::model::MessageId::generate();
+    let workspace = huddle_shared::model::WorkspaceId::generate();
     let good = Change {
         id: "good".into(),
         kind: ChangeKind::Insert,
         old: None,
-        new: Some(image(json!({
-            "PK": format!("CH#{channel}"), "SK": format!("MSG#{message}"), "type": "message",
-            "GSI1PK": format!("TOP#{channel}"), "GSI1SK": message.clone(),
-            "id": message, "channel_id": channel.to_string(), "workspace_id": ulid::Ulid::new().to_string(),
-            "author_id": user.to_string(), "content": "still delivered", "created_at": "2026-11-21T00:00:00Z",
-        }))),
+        new: Some(huddle_tests::message_image(
+            channel,
+            message,
+            workspace,
+            user,
+            json!("still delivered"),
+        )),
         by_ttl: false,
     };
     let poison = Change {
         id: "poison".into(),
         kind: ChangeKind::Insert,
         old: None,
-        new: Some(image(
-            json!({"PK": "CH#x", "SK": "MSG#y", "type": "message", "content": ["not", "text"]}),
+        new: Some(huddle_tests::message_image(
+            channel,
+            message,
+            workspace,
+            user,
+            json!(["not", "text"]),
         )),
         by_ttl: false,
     };

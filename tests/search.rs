@@ -207,8 +207,9 @@ async fn search_results_page_without_repeats() {
 #[tokio::test]
 async fn a_poison_record_is_reported_alone_and_does_not_block_the_batch() {
     use huddle_shared::domain::search::index_changes;
-    use huddle_shared::model::{ChannelId, MessageId, WorkspaceId};
+    use huddle_shared::model::{ChannelId, MessageId, UserId, WorkspaceId};
     use huddle_shared::stream::{Change, ChangeKind};
+    use huddle_tests::{message_image, ticket_image};
 
     let state = huddle_tests::app_state().await;
     let (workspace, channel, message) = (
@@ -216,38 +217,42 @@ async fn a_poison_record_is_reported_alone_and_does_not_block_the_batch() {
         ChannelId::generate(),
         MessageId::generate(),
     );
-    let image = |value: Value| -> serde_dynamo::Item { serde_dynamo::to_item(value).unwrap() };
-    let good = Change {
-        id: "good".into(),
-        kind: ChangeKind::Insert,
-        old: None,
-        new: Some(image(json!({
-            "PK": format!("CH#{channel}"), "SK": format!("MSG#{message}"),
-            "GSI1PK": format!("TOP#{channel}"), "GSI1SK": message.to_string(),
-            "type": "message", "id": message.to_string(), "channel_id": channel.to_string(),
-            "workspace_id": workspace.to_string(), "author_id": MessageId::generate().to_string(),
-            "content": "capybara", "created_at": "2026-11-21T00:00:00Z",
-        }))),
-        by_ttl: false,
+    let change = |id: &str, kind, old, new, by_ttl| Change {
+        id: id.into(),
+        kind,
+        old,
+        new,
+        by_ttl,
     };
-    let poison = Change {
-        id: "poison".into(),
-        kind: ChangeKind::Insert,
-        old: None,
-        new: Some(image(
-            json!({"PK": "CH#x", "SK": "MSG#y", "type": "message", "content": 7}),
+    let author = UserId::generate();
+    let good = change(
+        "good",
+        ChangeKind::Insert,
+        None,
+        Some(message_image(
+            channel,
+            message,
+            workspace,
+            author,
+            json!("capybara"),
         )),
-        by_ttl: false,
-    };
-    let other_entity = Change {
-        id: "ticket".into(),
-        kind: ChangeKind::Remove,
-        old: Some(image(
-            json!({"PK": "TICKET#x", "SK": "TICKET", "type": "ws_ticket"}),
-        )),
-        new: None,
-        by_ttl: true,
-    };
+        false,
+    );
+    let poison_image = message_image(channel, MessageId::generate(), workspace, author, json!(7));
+    let poison = change(
+        "poison",
+        ChangeKind::Insert,
+        None,
+        Some(poison_image),
+        false,
+    );
+    let other_entity = change(
+        "ticket",
+        ChangeKind::Remove,
+        Some(ticket_image()),
+        None,
+        true,
+    );
     let failed = index_changes(&state, &[poison, good, other_entity]).await;
     assert_eq!(failed, ["poison"]);
     let postings = state

@@ -383,3 +383,39 @@ impl Api {
         panic!("{path}: pagination did not end");
     }
 }
+
+/// A stream image of a top-level message, keyed as the store keys it, with `content`
+/// as given (a JSON string for a well-formed message; anything else makes a poison record).
+pub fn message_image(
+    channel: huddle_shared::model::ChannelId,
+    message: huddle_shared::model::MessageId,
+    workspace: huddle_shared::model::WorkspaceId,
+    author: huddle_shared::model::UserId,
+    content: Value,
+) -> serde_dynamo::Item {
+    use huddle_shared::keys;
+    let (cid, mid) = (channel.to_string(), message.to_string());
+    let mut image = serde_json::to_value(keys::message(&cid, &mid)).unwrap();
+    let listing = serde_json::to_value(keys::message_listing(&cid, None, &mid)).unwrap();
+    let fields = json!({
+        "type": keys::entity::MESSAGE, "id": mid, "channel_id": cid,
+        "workspace_id": workspace.to_string(), "author_id": author.to_string(),
+        "content": content, "created_at": "2026-11-21T00:00:00Z",
+    });
+    for extra in [listing, fields] {
+        if let (Some(image), Value::Object(extra)) = (image.as_object_mut(), extra) {
+            image.extend(extra);
+        }
+    }
+    serde_dynamo::to_item(image).unwrap()
+}
+
+/// A stream image of a WebSocket ticket (an entity the consumers ignore).
+pub fn ticket_image() -> serde_dynamo::Item {
+    use huddle_shared::keys;
+    let mut image = serde_json::to_value(keys::ws_ticket("digest")).unwrap();
+    if let Some(image) = image.as_object_mut() {
+        image.insert(keys::TYPE.to_owned(), json!(keys::entity::WS_TICKET));
+    }
+    serde_dynamo::to_item(image).unwrap()
+}
