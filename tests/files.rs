@@ -565,9 +565,7 @@ async fn avatars_are_images_and_become_the_profile_picture() {
         .await;
     assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
 
-    let profile = api
-        .get(&format!("/v1/users/{}", user.id), other.token())
-        .await;
+    let profile = api.get("/v1/users/me", user.token()).await;
     let avatar_url = profile.body["avatar_url"].as_str().unwrap().to_owned();
     assert!(
         avatar_url.starts_with(&format!("/v1/users/{}/avatar", user.id)),

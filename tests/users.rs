@@ -83,6 +83,24 @@ async fn public_profiles_hide_the_email() {
     let api = Api::new();
     let viewer = api.register_user().await;
     let subject = api.register_user().await;
+    let stranger = api.register_user().await;
+    // Profiles are visible to oneself and to people one shares a workspace with.
+    let stranger_view = api
+        .get(&format!("/v1/users/{}", subject.id), stranger.token())
+        .await;
+    assert_eq!(stranger_view.status, StatusCode::NOT_FOUND);
+    let own = api
+        .get(&format!("/v1/users/{}", stranger.id), stranger.token())
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    let workspace = api.create_workspace(&viewer, "Shared").await;
+    api.add_to_workspace(
+        &viewer,
+        workspace["id"].as_str().unwrap(),
+        &subject,
+        "member",
+    )
+    .await;
     api.patch("/v1/users/me", subject.token(), json!({"bio": "Hello"}))
         .await;
 

@@ -150,7 +150,11 @@ async fn open(
             .unwrap_or(StatusCode::FORBIDDEN);
         return status.into_response();
     }
-    upgrade.on_upgrade(move |socket| serve(gateway, connection_id, socket, receiver))
+    // API Gateway's limits: 128 KiB messages in frames of at most 32 KiB.
+    upgrade
+        .max_message_size(128 * 1024)
+        .max_frame_size(32 * 1024)
+        .on_upgrade(move |socket| serve(gateway, connection_id, socket, receiver))
 }
 
 async fn serve(

@@ -94,8 +94,10 @@ async fn update_me(
 
 async fn public_profile(
     State(state): State<AppState>,
-    _caller: AuthUser,
+    caller: AuthUser,
     Path(user_id): Path<UserId>,
 ) -> ApiResult<impl IntoResponse> {
-    users::public_profile(&state, user_id).await.map(Json)
+    users::public_profile(&state, caller.user_id, user_id)
+        .await
+        .map(Json)
 }

@@ -68,12 +68,32 @@ pub async fn update_me(
         .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))
 }
 
-/// `GET /v1/users/{user_id}`.
-pub async fn public_profile(state: &AppState, user_id: UserId) -> ApiResult<PublicProfile> {
-    state
-        .store
-        .get_user(user_id)
-        .await?
-        .map(PublicProfile::from)
-        .ok_or_else(|| ApiError::not_found("user"))
+/// `GET /v1/users/{user_id}`: oneself, or someone who shares a workspace with the caller
+/// (to anyone else the user does not exist).
+pub async fn public_profile(
+    state: &AppState,
+    caller: UserId,
+    user_id: UserId,
+) -> ApiResult<PublicProfile> {
+    let not_found = || ApiError::not_found("user");
+    if user_id == caller {
+        return state
+            .store
+            .get_user(user_id)
+            .await?
+            .map(PublicProfile::from)
+            .ok_or_else(not_found);
+    }
+    let (user, theirs, mine) = tokio::try_join!(
+        state.store.get_user(user_id),
+        state.store.all_user_workspace_memberships(user_id),
+        state.store.all_user_workspace_memberships(caller)
+    )?;
+    let shared = theirs
+        .iter()
+        .any(|their| mine.iter().any(|my| my.workspace_id == their.workspace_id));
+    if !shared {
+        return Err(not_found());
+    }
+    user.map(PublicProfile::from).ok_or_else(not_found)
 }

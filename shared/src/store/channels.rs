@@ -408,7 +408,7 @@ impl Store {
 
     /// Removes a member and uncounts them, atomically. If the channel itself is gone, the
     /// orphaned membership is removed alone.
-    pub(crate) async fn leave_channel_record(
+    pub async fn leave_channel(
         &self,
         channel_id: ChannelId,
         user_id: UserId,
@@ -430,14 +430,6 @@ impl Store {
                 MembershipChange::ChannelGone
             }
         })
-    }
-
-    pub async fn leave_channel(
-        &self,
-        channel_id: ChannelId,
-        user_id: UserId,
-    ) -> ApiResult<MembershipChange> {
-        self.leave_channel_record(channel_id, user_id).await
     }
 
     /// Finds the DM channel of a member set, creating it (with every membership) if it does

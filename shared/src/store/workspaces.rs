@@ -201,6 +201,17 @@ impl Store {
         Ok(page.map(|item| item.member))
     }
 
+    /// Every workspace membership of a user (bounded by how many workspaces one joins).
+    pub async fn all_user_workspace_memberships(
+        &self,
+        user_id: UserId,
+    ) -> ApiResult<Vec<WorkspaceMember>> {
+        let items: Vec<WorkspaceMemberItem> = self
+            .query_all(&keys::user_workspaces(&user_id.to_string()), usize::MAX)
+            .await?;
+        Ok(items.into_iter().map(|item| item.member).collect())
+    }
+
     /// Workspaces by id (deleted ones are left out).
     pub async fn get_workspaces(&self, ids: &[WorkspaceId]) -> ApiResult<Vec<Workspace>> {
         let keys: Vec<Key> = ids
@@ -432,8 +443,7 @@ impl Store {
             .list_user_channel_memberships(workspace_id, user_id)
             .await?;
         for membership in &memberships {
-            self.leave_channel_record(membership.channel_id, user_id)
-                .await?;
+            self.leave_channel(membership.channel_id, user_id).await?;
         }
         let key = keys::workspace_member(&workspace_id.to_string(), &user_id.to_string());
         let result = self
