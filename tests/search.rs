@@ -263,3 +263,57 @@ async fn a_poison_record_is_reported_alone_and_does_not_block_the_batch() {
     assert_eq!(postings.items.len(), 1);
     assert_eq!(postings.items[0].message_id, message);
 }
+
+#[tokio::test]
+async fn a_deleted_channel_takes_its_messages_out_of_search() {
+    let api = Api::new();
+    let team = api.team(&People::register(&api).await).await;
+    let id = send(&api, &team.owner, &team.public_id, "ephemeral okapi").await;
+    search_until(&api, &team.owner, &search_path(&team, "q=okapi"), &[&id]).await;
+    let deleted = api
+        .delete(
+            &format!("/v1/channels/{}", team.public_id),
+            team.owner.token(),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    // The clean-up removes the channel's messages; their removal removes their postings.
+    let state = huddle_tests::app_state().await;
+    let channel = team.public_id.parse().unwrap();
+    let message = id.parse().unwrap();
+    for _ in 0..150 {
+        if state
+            .store
+            .get_message(channel, message)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        state
+            .store
+            .get_message(channel, message)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let workspace = team.workspace_id.parse().unwrap();
+    for _ in 0..150 {
+        if state
+            .store
+            .list_postings(workspace, "okapi", None, 10)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the deleted channel's postings remain");
+}

@@ -625,3 +625,90 @@ async fn ten_concurrent_accepts_of_a_three_use_invite_admit_three() {
         .await;
     assert_eq!(listed.body["items"][0]["uses"], 3);
 }
+
+/// Polls until `check` holds (the clean-up follows the table's stream).
+async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..150 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen");
+}
+
+#[tokio::test]
+async fn a_deleted_workspace_is_cleaned_up_behind_the_scenes() {
+    let api = Api::new();
+    let people = People::register(&api).await;
+    let team = api.team(&people).await;
+    let state = app_state().await;
+    let wid: WorkspaceId = team.workspace_id.parse().unwrap();
+    let member: UserId = team.member.id.parse().unwrap();
+    let message = api
+        .post(
+            &format!("/v1/channels/{}/messages", team.general_id),
+            team.member.token(),
+            json!({"content": "left behind"}),
+        )
+        .await;
+    let message_id = message.body["id"].as_str().unwrap().parse().unwrap();
+    let invite = api
+        .post(
+            &format!("/v1/workspaces/{}/invites", team.workspace_id),
+            team.owner.token(),
+            json!({}),
+        )
+        .await;
+    let code = invite.body["code"].as_str().unwrap().to_owned();
+    // Sharing this workspace is what lets the member see the admin's profile.
+    let profile = format!("/v1/users/{}", team.admin.id);
+    assert_eq!(
+        api.get(&profile, team.member.token()).await.status,
+        StatusCode::OK
+    );
+
+    assert_eq!(
+        api.delete(
+            &format!("/v1/workspaces/{}", team.workspace_id),
+            team.owner.token()
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    let general = team.general_id.parse().unwrap();
+    eventually(
+        "the workspace's memberships, messages and invites are removed",
+        || async {
+            state
+                .store
+                .get_workspace_member(wid, member)
+                .await
+                .unwrap()
+                .is_none()
+                && state
+                    .store
+                    .get_message(general, message_id)
+                    .await
+                    .unwrap()
+                    .is_none()
+                && state.store.get_invite(&code).await.unwrap().is_none()
+                && state
+                    .store
+                    .get_channel_member(general, member)
+                    .await
+                    .unwrap()
+                    .is_none()
+        },
+    )
+    .await;
+    assert_eq!(
+        api.get(&profile, team.member.token()).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_sdk_dynamodbstreams::types::{OperationType, Record, ShardIteratorType};
 use huddle_shared::AppState;
-use huddle_shared::domain::{realtime, search};
+use huddle_shared::domain::{cleanup, realtime, search};
 use huddle_shared::realtime::ManagementPoster;
-use huddle_shared::stream::{Change, ChangeKind};
+use huddle_shared::stream::{Change, ChangeKind, failed_in_any};
 
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
 const ATTEMPTS_PER_BATCH: u32 = 3;
@@ -40,18 +40,12 @@ fn change_from_record(record: Record) -> Option<Change> {
 /// Every stream consumer; a record counts as failed if any consumer failed it (each
 /// consumer is idempotent, as a redelivery by Lambda requires).
 async fn consume(state: &AppState, poster: &ManagementPoster, changes: &[Change]) -> Vec<String> {
-    let (indexed, broadcast) = tokio::join!(
+    let (indexed, cleaned, broadcast) = tokio::join!(
         search::index_changes(state, changes),
+        cleanup::clean_up_changes(state, changes),
         realtime::broadcast_changes(state, poster, changes)
     );
-    let mut failed = indexed;
-    failed.extend(
-        broadcast
-            .into_iter()
-            .filter(|id| !failed.contains(id))
-            .collect::<Vec<_>>(),
-    );
-    failed
+    failed_in_any([indexed, cleaned, broadcast])
 }
 
 /// Polls forever; restarts after errors (DynamoDB Local restarting, say).

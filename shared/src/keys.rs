@@ -237,6 +237,29 @@ pub fn workspace_member_by_user(workspace_id: &str, user_id: &str) -> Gsi1Key {
     }
 }
 
+/// Everything stored under a workspace's partition (record, members, name and DM markers).
+pub fn workspace_partition(workspace_id: &str) -> Partition {
+    Partition {
+        index: None,
+        pk_attribute: PK,
+        sk_attribute: SK,
+        pk: format!("WS#{workspace_id}"),
+        range: SortRange::All,
+    }
+}
+
+/// Everything stored under a channel's partition (record, members, messages, history,
+/// idempotency markers, subscriptions).
+pub fn channel_partition(channel_id: &str) -> Partition {
+    Partition {
+        index: None,
+        pk_attribute: PK,
+        sk_attribute: SK,
+        pk: format!("CH#{channel_id}"),
+        range: SortRange::All,
+    }
+}
+
 /// A workspace's members, in user-id order.
 pub fn workspace_members(workspace_id: &str) -> Partition {
     Partition::table(format!("WS#{workspace_id}"), MEMBER_PREFIX)
@@ -507,6 +530,9 @@ mod tests {
         let conn = connection_by_user("U", "X");
         assert!(user_connections("U").range.contains(&conn.gsi1sk));
         assert!(!user_workspaces("U").range.contains(&conn.gsi1sk));
+        assert_eq!(workspace_partition("W").pk, workspace("W").pk);
+        assert_eq!(channel_partition("C").pk, channel("C").pk);
+        assert_eq!(channel_partition("C").pk, message("C", "M").pk);
         let invite_entry = invite_by_workspace("W", "I");
         assert!(workspace_invites("W").range.contains(&invite_entry.gsi1sk));
     }

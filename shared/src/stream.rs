@@ -90,3 +90,14 @@ pub fn batch_response(failed: Vec<String>) -> DynamoDbEventResponse {
         .collect();
     response
 }
+
+/// The records any of several consumers failed, once each (for one batch response).
+pub fn failed_in_any(failures: impl IntoIterator<Item = Vec<String>>) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    for id in failures.into_iter().flatten() {
+        if !all.contains(&id) {
+            all.push(id);
+        }
+    }
+    all
+}

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod auth;
 pub mod channels;
+pub mod cleanup;
 pub mod files;
 pub mod invites;
 pub mod messages;

@@ -213,8 +213,25 @@ impl Store {
 }
 
 impl Store {
+    /// The keys of every item of a partition (or index range), read page by page.
+    pub async fn keys_in(&self, partition: &Partition) -> ApiResult<Vec<Key>> {
+        let mut keys = Vec::new();
+        let mut page = PageRequest {
+            limit: 1000,
+            cursor: None,
+        };
+        loop {
+            let found: Page<Key> = self.query_page(partition, &page, true).await?;
+            keys.extend(found.items);
+            match found.next_cursor {
+                Some(cursor) => page.cursor = Some(cursor),
+                None => return Ok(keys),
+            }
+        }
+    }
+
     /// Unconditional deletes, 25 per BatchWriteItem.
-    pub(crate) async fn delete_keys(&self, keys: &[Key]) -> ApiResult<()> {
+    pub async fn delete_keys(&self, keys: &[Key]) -> ApiResult<()> {
         let mut requests = Vec::with_capacity(keys.len());
         for key in keys {
             let delete = DeleteRequest::builder()
