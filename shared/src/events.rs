@@ -77,12 +77,8 @@ fn message_images(change: &Change) -> ApiResult<(Option<StoredMessage>, Option<S
 }
 
 fn message_data(stored: &StoredMessage) -> Value {
-    // Broadcast views carry counts; `me` is for the reader of the REST API.
-    let view = MessageView::new(
-        stored.message.clone(),
-        &stored.reactions,
-        UserId::generate(),
-    );
+    // Broadcasts carry counts; `me` belongs to the REST API, which knows its reader.
+    let view = MessageView::new(stored.message.clone(), &stored.reactions, None);
     serde_json::to_value(view).unwrap_or(Value::Null)
 }
 

@@ -112,7 +112,7 @@ fn check_content(check: &mut Validator, content: &str) {
 /// The API view of a message, with fresh download URLs for its attachments.
 async fn view(state: &AppState, stored: StoredMessage, viewer: UserId) -> ApiResult<MessageView> {
     let attachments = stored.message.attachments.clone();
-    let mut view = MessageView::new(stored.message, &stored.reactions, viewer);
+    let mut view = MessageView::new(stored.message, &stored.reactions, Some(viewer));
     if !view.attachments.is_empty() {
         for (slot, file) in view.attachments.iter_mut().zip(&attachments) {
             *slot = files::file_view(state, file).await?;

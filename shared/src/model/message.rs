@@ -69,11 +69,12 @@ pub struct MessageView {
 }
 
 impl MessageView {
-    /// The view of `message` for `viewer`, given who reacted with what.
+    /// The view of `message` for `viewer` (whose reactions are marked `me`; none for a
+    /// broadcast), given who reacted with what.
     pub fn new(
         message: Message,
         reactions: &BTreeMap<String, Vec<UserId>>,
-        viewer: UserId,
+        viewer: Option<UserId>,
     ) -> Self {
         let reactions = if message.deleted {
             Vec::new()
@@ -84,7 +85,7 @@ impl MessageView {
                 .map(|(emoji, users)| ReactionSummary {
                     emoji: emoji.clone(),
                     count: users.len() as u64,
-                    me: users.contains(&viewer),
+                    me: viewer.is_some_and(|viewer| users.contains(&viewer)),
                 })
                 .collect()
         };
