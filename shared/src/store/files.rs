@@ -2,9 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Store, conditional, dynamo_error, item_exists, item_is_new, to_attribute, to_attributes,
-};
+use super::{Store, conditional, item_exists, to_attribute, to_attributes};
 use crate::error::ApiResult;
 use crate::keys::{self, Key};
 use crate::model::{FileId, FileStatus, StoredFile};
@@ -30,15 +28,7 @@ impl Store {
             file: file.clone(),
             expires_at: Some(expires_at),
         };
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_attributes(&item)?))
-            .condition_expression(item_is_new())
-            .send()
-            .await
-            .map_err(|e| dynamo_error("PutItem", e))?;
-        Ok(())
+        self.put_new_item(&item).await
     }
 
     pub async fn get_file(&self, file_id: FileId) -> ApiResult<Option<StoredFile>> {

@@ -96,6 +96,19 @@ impl Store {
         output.item.map(from_attributes).transpose()
     }
 
+    /// Writes a new item; a key collision (ids are random ULIDs) is an internal error.
+    pub(crate) async fn put_new_item<T: Serialize>(&self, item: &T) -> ApiResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_attributes(item)?))
+            .condition_expression(item_is_new())
+            .send()
+            .await
+            .map_err(|e| dynamo_error("PutItem", e))?;
+        Ok(())
+    }
+
     /// Runs a transaction, retrying while it only collides with concurrent transactions.
     pub(crate) async fn transact(
         &self,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Store, TransactOutcome, dynamo_error, from_attributes, is_condition_failed, item_exists,
-    item_is_new, put_new, to_attribute, to_attributes,
+    put_new, to_attribute, to_attributes,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Key};
@@ -211,15 +211,7 @@ impl Store {
             user_id,
             expires_at,
         };
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_attributes(&item)?))
-            .condition_expression(item_is_new())
-            .send()
-            .await
-            .map_err(|e| dynamo_error("PutItem", e))?;
-        Ok(())
+        self.put_new_item(&item).await
     }
 
     /// Consumes a ticket: a conditional delete that succeeds once, and only before expiry.

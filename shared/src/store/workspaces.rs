@@ -467,15 +467,7 @@ impl Store {
             expires_epoch: invite.expires_at.timestamp(),
             use_limit: invite.max_uses,
         };
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_attributes(&item)?))
-            .condition_expression(super::item_is_new())
-            .send()
-            .await
-            .map_err(|e| dynamo_error("PutItem", e))?;
-        Ok(())
+        self.put_new_item(&item).await
     }
 
     pub async fn get_invite(&self, code: &str) -> ApiResult<Option<Invite>> {
