@@ -403,6 +403,10 @@ async fn typing_and_presence_are_relayed_to_others_and_signals_to_one_user() {
             json!({"action": "subscribe", "channel_ids": []}),
             "empty subscribe",
         ),
+        (
+            json!({"action": "unsubscribe", "channel_ids": vec![team.general_id.clone(); 51]}),
+            "too many to unsubscribe",
+        ),
     ];
     for (frame, reason) in bad_frames {
         send(&mut member, frame).await;

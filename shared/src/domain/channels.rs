@@ -169,10 +169,10 @@ pub async fn list(
         access::workspace(state, workspace_id, caller),
         state.store.list_workspace_channels(workspace_id, &page)
     )?;
-    let ids: Vec<ChannelId> = channels.items.iter().map(|c| c.id).collect();
+    let pairs: Vec<(ChannelId, UserId)> = channels.items.iter().map(|c| (c.id, caller)).collect();
     let mut memberships: HashMap<ChannelId, ChannelMember> = state
         .store
-        .get_memberships(&ids, caller)
+        .get_channel_memberships(&pairs)
         .await?
         .into_iter()
         .map(|m| (m.channel_id, m))

@@ -147,13 +147,15 @@ async fn resolve_mentions(
     if mentioned.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
+    let pairs: Vec<(ChannelId, UserId)> = mentioned
+        .iter()
+        .map(|user| (access.channel.id, *user))
+        .collect();
     let (in_workspace, in_channel) = tokio::try_join!(
         state
             .store
             .get_workspace_members(access.channel.workspace_id, &mentioned),
-        state
-            .store
-            .get_memberships_of(access.channel.id, &mentioned)
+        state.store.get_channel_memberships(&pairs)
     )?;
     let workspace: HashSet<UserId> = in_workspace.iter().map(|m| m.user_id).collect();
     let channel: HashSet<UserId> = in_channel.iter().map(|m| m.user_id).collect();

@@ -221,6 +221,11 @@ pub async fn handle_frame<P: Poster>(
                 subscribe(state, poster, &connection, channel_ids).await
             }
             ClientFrame::Unsubscribe { channel_ids } => {
+                if channel_ids.len() > SUBSCRIBE_MAX {
+                    return Err(ApiError::invalid(format!(
+                        "channel_ids must name at most {SUBSCRIBE_MAX} channels"
+                    )));
+                }
                 state
                     .store
                     .delete_subscriptions(connection_id, &channel_ids)

@@ -236,31 +236,15 @@ impl Store {
         Ok(items.into_iter().map(|item| item.channel).collect())
     }
 
-    /// One user's memberships of the given channels (non-memberships are left out).
-    pub async fn get_memberships(
+    /// The memberships among the given (channel, user) pairs; pairs that are not
+    /// memberships are left out. One BatchGetItem per 100 pairs.
+    pub async fn get_channel_memberships(
         &self,
-        channel_ids: &[ChannelId],
-        user_id: UserId,
+        pairs: &[(ChannelId, UserId)],
     ) -> ApiResult<Vec<ChannelMember>> {
-        let uid = user_id.to_string();
-        let keys: Vec<Key> = channel_ids
+        let keys: Vec<Key> = pairs
             .iter()
-            .map(|cid| keys::channel_member(&cid.to_string(), &uid))
-            .collect();
-        let items: Vec<ChannelMemberItem> = self.batch_get(&keys).await?;
-        Ok(items.into_iter().map(|item| item.member).collect())
-    }
-
-    /// Which of `user_ids` are members of one channel.
-    pub async fn get_memberships_of(
-        &self,
-        channel_id: ChannelId,
-        user_ids: &[UserId],
-    ) -> ApiResult<Vec<ChannelMember>> {
-        let cid = channel_id.to_string();
-        let keys: Vec<Key> = user_ids
-            .iter()
-            .map(|uid| keys::channel_member(&cid, &uid.to_string()))
+            .map(|(cid, uid)| keys::channel_member(&cid.to_string(), &uid.to_string()))
             .collect();
         let items: Vec<ChannelMemberItem> = self.batch_get(&keys).await?;
         Ok(items.into_iter().map(|item| item.member).collect())
