@@ -1,0 +1,137 @@
+//! Who may see and do what: the membership checks every workspace and channel route
+//! starts with. Anything the caller may not see is a 404, so a non-member never learns that
+//! a workspace or a private channel exists; a visible thing the caller may not change is a
+//! 403.
+
+use crate::channels::{Channel, ChannelKind, ChannelMember};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{ChannelId, UserId, WorkspaceId};
+use crate::state::AppState;
+use crate::workspaces::{Role, Workspace, WorkspaceMember};
+
+/// A workspace the caller belongs to, and their membership.
+#[derive(Debug, Clone)]
+pub struct WorkspaceAccess {
+    pub workspace: Workspace,
+    pub member: WorkspaceMember,
+}
+
+impl WorkspaceAccess {
+    pub fn role(&self) -> Role {
+        self.member.role
+    }
+
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.member.role.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "this needs a workspace admin or the owner".into(),
+            ))
+        }
+    }
+
+    pub fn require_owner(&self) -> ApiResult<()> {
+        if self.member.role == Role::Owner {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "only the workspace owner may do this".into(),
+            ))
+        }
+    }
+}
+
+/// Reads the workspace and the caller's membership in one round trip.
+pub async fn workspace(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    caller: UserId,
+) -> ApiResult<WorkspaceAccess> {
+    match state
+        .store
+        .get_workspace_and_member(workspace_id, caller)
+        .await?
+    {
+        (Some(workspace), Some(member)) => Ok(WorkspaceAccess { workspace, member }),
+        _ => Err(ApiError::not_found("workspace")),
+    }
+}
+
+/// A channel the caller may read, and their membership of it (if any).
+#[derive(Debug, Clone)]
+pub struct ChannelAccess {
+    pub channel: Channel,
+    pub member: Option<ChannelMember>,
+    pub caller: UserId,
+}
+
+impl ChannelAccess {
+    /// The caller's membership, or 403 (they can see the channel but have not joined).
+    pub fn require_member(&self) -> ApiResult<&ChannelMember> {
+        self.member
+            .as_ref()
+            .ok_or_else(|| ApiError::Forbidden("join the channel first".into()))
+    }
+
+    pub fn is_dm(&self) -> bool {
+        self.channel.kind == ChannelKind::Dm
+    }
+
+    /// Creator, or workspace admin/owner: who may rename, re-topic or delete a channel.
+    pub async fn require_manager(&self, state: &AppState) -> ApiResult<()> {
+        if self.channel.created_by == self.caller && !self.is_dm() {
+            return Ok(());
+        }
+        self.require_workspace_admin(state).await
+    }
+
+    pub async fn require_workspace_admin(&self, state: &AppState) -> ApiResult<()> {
+        let role = state
+            .store
+            .get_workspace_member(self.channel.workspace_id, self.caller)
+            .await?
+            .map(|member| member.role);
+        match role {
+            Some(role) if role.is_admin() => Ok(()),
+            Some(_) => Err(ApiError::Forbidden(
+                "this needs the channel's creator or a workspace admin".into(),
+            )),
+            None => Err(ApiError::not_found("channel")),
+        }
+    }
+}
+
+/// Reads the channel and the caller's membership in one round trip. Members may read any
+/// channel they belong to; other workspace members may read public channels (one more
+/// read to check their workspace membership); nobody else learns the channel exists.
+pub async fn channel(
+    state: &AppState,
+    channel_id: ChannelId,
+    caller: UserId,
+) -> ApiResult<ChannelAccess> {
+    let found = state
+        .store
+        .get_channel_and_member(channel_id, caller)
+        .await?;
+    let Some(channel) = found.channel else {
+        return Err(ApiError::not_found("channel"));
+    };
+    if found.member.is_none() {
+        let public = !channel.private && channel.kind != ChannelKind::Dm;
+        let in_workspace = public
+            && state
+                .store
+                .get_workspace_member(channel.workspace_id, caller)
+                .await?
+                .is_some();
+        if !in_workspace {
+            return Err(ApiError::not_found("channel"));
+        }
+    }
+    Ok(ChannelAccess {
+        channel,
+        member: found.member,
+        caller,
+    })
+}
