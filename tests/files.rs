@@ -5,76 +5,12 @@
 
 use std::time::Duration;
 
-use huddle_tests::{Api, People, Team, TestUser, app_state};
+use huddle_tests::uploads::{put_upload, raw_client, request_upload, upload_file};
+use huddle_tests::{Api, People, Team, app_state};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-not-really-a-picture-";
-
-fn raw_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// PUTs `body` to upload instructions, sending the signed headers except the length (the
-/// client sets that from the body) and with `content_type` in place of the signed one.
-async fn put_upload(upload: &Value, body: Vec<u8>, content_type: Option<&str>) -> StatusCode {
-    let mut request = raw_client().put(upload["url"].as_str().unwrap());
-    for (name, value) in upload["headers"].as_object().unwrap() {
-        if name == "content-length" || (name == "content-type" && content_type.is_some()) {
-            continue;
-        }
-        request = request.header(name, value.as_str().unwrap());
-    }
-    if let Some(content_type) = content_type {
-        request = request.header("content-type", content_type);
-    }
-    request.body(body).send().await.unwrap().status()
-}
-
-async fn request_upload(
-    api: &Api,
-    user: &TestUser,
-    channel: &str,
-    filename: &str,
-    content_type: &str,
-    size: usize,
-) -> huddle_tests::Reply {
-    api.post(
-        &format!("/v1/channels/{channel}/uploads"),
-        user.token(),
-        json!({"filename": filename, "content_type": content_type, "size": size}),
-    )
-    .await
-}
-
-/// Uploads and completes a file; returns its view.
-async fn upload_file(
-    api: &Api,
-    user: &TestUser,
-    channel: &str,
-    filename: &str,
-    body: &[u8],
-) -> Value {
-    let ticket = request_upload(api, user, channel, filename, "text/plain", body.len()).await;
-    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
-    assert_eq!(
-        put_upload(&ticket.body["upload"], body.to_vec(), None).await,
-        StatusCode::OK
-    );
-    let file_id = ticket.body["file_id"].as_str().unwrap();
-    let completed = api
-        .post(
-            &format!("/v1/files/{file_id}/complete"),
-            user.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
-    completed.body
-}
 
 async fn team(api: &Api) -> Team {
     api.team(&People::register(api).await).await

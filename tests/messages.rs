@@ -5,18 +5,12 @@
 use std::collections::HashSet;
 
 use futures::StreamExt;
-use huddle_tests::{Api, People, Team, TestUser};
+use huddle_tests::{Api, People, Team, TestUser, send_message as send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn messages_path(channel: &str) -> String {
     format!("/v1/channels/{channel}/messages")
-}
-
-async fn send(api: &Api, user: &TestUser, channel: &str, body: Value) -> Value {
-    let reply = api.post(&messages_path(channel), user.token(), body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "send: {:?}", reply.body);
-    reply.body
 }
 
 async fn team(api: &Api) -> Team {

@@ -9,38 +9,13 @@ use futures::{SinkExt, StreamExt};
 use huddle_shared::auth::secrets;
 use huddle_shared::ids::{ChannelId, UserId};
 use huddle_shared::realtime::{Connection, Subscription};
+use huddle_tests::ws::{
+    Socket, WAIT, connect, next_frame, next_of, send, subscribe, ticket, ws_url,
+};
 use huddle_tests::{Api, People, Team, TestUser, app_state, base_url};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-const WAIT: Duration = Duration::from_secs(15);
-
-fn ws_url(ticket: &str) -> String {
-    format!(
-        "{}/ws?ticket={ticket}",
-        base_url().replacen("http://", "ws://", 1)
-    )
-}
-
-async fn ticket(api: &Api, user: &TestUser) -> String {
-    let reply = api
-        .post("/v1/auth/ws-ticket", user.token(), json!({}))
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED);
-    reply.body["ticket"].as_str().unwrap().to_owned()
-}
-
-async fn connect(api: &Api, user: &TestUser) -> Socket {
-    let ticket = ticket(api, user).await;
-    tokio_tungstenite::connect_async(ws_url(&ticket))
-        .await
-        .expect("websocket connect")
-        .0
-}
 
 /// The HTTP status a refused upgrade answered with.
 async fn refused_status(url: &str) -> u16 {
@@ -49,38 +24,6 @@ async fn refused_status(url: &str) -> u16 {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
         Err(other) => panic!("unexpected error: {other}"),
     }
-}
-
-async fn send(socket: &mut Socket, frame: Value) {
-    socket
-        .send(Message::Text(frame.to_string().into()))
-        .await
-        .unwrap();
-}
-
-/// The next text frame, as JSON (raw text as a JSON string if it is not JSON).
-async fn next_frame(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(WAIT, socket.next())
-            .await
-            .expect("no frame in time")
-            .expect("socket closed")
-            .expect("socket error");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).unwrap_or(Value::String(text.to_string()));
-        }
-    }
-}
-
-/// The next frame of `kind`, skipping others.
-async fn next_of(socket: &mut Socket, kind: &str) -> Value {
-    for _ in 0..50 {
-        let frame = next_frame(socket).await;
-        if frame["type"] == kind {
-            return frame;
-        }
-    }
-    panic!("no {kind} frame");
 }
 
 /// Every frame up to and including the first that `done` accepts. Events from before a
@@ -101,15 +44,6 @@ async fn frames_until(socket: &mut Socket, done: impl Fn(&Value) -> bool) -> Vec
 
 fn is_type(kind: &'static str) -> impl Fn(&Value) -> bool {
     move |frame| frame["type"] == kind
-}
-
-async fn subscribe(socket: &mut Socket, channels: &[&str]) -> Value {
-    send(
-        socket,
-        json!({"action": "subscribe", "channel_ids": channels}),
-    )
-    .await;
-    next_frame(socket).await
 }
 
 async fn post_message(api: &Api, user: &TestUser, channel: &str, content: &str) -> Value {

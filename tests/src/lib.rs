@@ -1,12 +1,21 @@
 //! Helpers for the integration tests: an HTTP client for the running local gateway, user
-//! registration, and the same `AppState` the functions build, for checks below HTTP.
+//! registration, the same `AppState` the functions build, for checks below HTTP, and raw
+//! reads of the table ([`RawTable`]) for checks of what is stored.
 //! The stack comes from `scripts/test`; without it every test fails loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod uploads;
+pub mod ws;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
 use huddle_shared::AppState;
 use huddle_shared::config::Config;
+use huddle_shared::keys::{Key, Partition, SortRange};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The gateway's base URL, set by `scripts/test`.
 pub fn base_url() -> String {
@@ -418,4 +427,132 @@ pub fn ticket_image() -> serde_dynamo::Item {
         image.insert(keys::TYPE.to_owned(), json!(keys::entity::WS_TICKET));
     }
     serde_dynamo::to_item(image).unwrap()
+}
+
+/// Sends a message as `user`; the body is the route's JSON (content, parent_id, ...).
+pub async fn send_message(api: &Api, user: &TestUser, channel: &str, body: Value) -> Value {
+    let reply = api
+        .post(
+            &format!("/v1/channels/{channel}/messages"),
+            user.token(),
+            body,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "send: {:?}", reply.body);
+    reply.body
+}
+
+/// The table as stored, below the store's types: items come back in DynamoDB JSON
+/// (`{"S": ..}`, `{"N": ..}`, `{"BOOL": ..}`, `{"NULL": true}`, `{"SS": [..]}` sorted,
+/// `{"L": [..]}`, `{"M": {..}}`), so a test can assert exactly what an item holds,
+/// attribute types included.
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl RawTable {
+    pub async fn new() -> Self {
+        let state = app_state().await;
+        Self {
+            client: state.store.client().clone(),
+            table: state.store.table().to_owned(),
+        }
+    }
+
+    /// The item at `key` (a strongly consistent GetItem), `None` if there is none.
+    pub async fn item(&self, key: &Key) -> Option<Value> {
+        let key: HashMap<String, AttributeValue> = serde_dynamo::to_item(key).unwrap();
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("GetItem on the local table");
+        output.item.as_ref().map(dynamo_json)
+    }
+
+    /// Every item of a partition of the table or of an index (Query, never Scan), in
+    /// sort-key order.
+    pub async fn query(&self, partition: &Partition) -> Vec<Value> {
+        let mut condition = "#pk = :pk".to_owned();
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(partition.index.map(str::to_owned))
+            .expression_attribute_names("#pk", partition.pk_attribute)
+            .expression_attribute_values(":pk", AttributeValue::S(partition.pk.clone()));
+        let bound = match &partition.range {
+            SortRange::All => None,
+            SortRange::Prefix(prefix) => Some(("begins_with(#sk, :sk)", prefix)),
+            SortRange::Below(below) => Some(("#sk < :sk", below)),
+            SortRange::Above(above) => Some(("#sk > :sk", above)),
+        };
+        if let Some((expression, value)) = bound {
+            condition = format!("{condition} AND {expression}");
+            request = request
+                .expression_attribute_names("#sk", partition.sk_attribute)
+                .expression_attribute_values(":sk", AttributeValue::S(value.clone()));
+        }
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = request
+                .clone()
+                .key_condition_expression(&condition)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("Query on the local table");
+            items.extend(output.items().iter().map(dynamo_json));
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return items,
+            }
+        }
+    }
+}
+
+/// An item in DynamoDB JSON (sets sorted, so equal sets compare equal).
+pub fn dynamo_json(item: &HashMap<String, AttributeValue>) -> Value {
+    Value::Object(
+        item.iter()
+            .map(|(name, value)| (name.clone(), attribute_json(value)))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+fn attribute_json(value: &AttributeValue) -> Value {
+    let sorted = |values: &[String]| {
+        let mut values = values.to_vec();
+        values.sort();
+        values
+    };
+    let base64 = |blob: &aws_sdk_dynamodb::primitives::Blob| {
+        base64::engine::general_purpose::STANDARD.encode(blob.as_ref())
+    };
+    match value {
+        AttributeValue::S(text) => json!({"S": text}),
+        AttributeValue::N(number) => json!({"N": number}),
+        AttributeValue::Bool(flag) => json!({"BOOL": flag}),
+        AttributeValue::Null(_) => json!({"NULL": true}),
+        AttributeValue::Ss(set) => json!({"SS": sorted(set)}),
+        AttributeValue::Ns(set) => json!({"NS": sorted(set)}),
+        AttributeValue::L(list) => {
+            json!({"L": list.iter().map(attribute_json).collect::<Vec<_>>()})
+        }
+        AttributeValue::M(map) => json!({"M": dynamo_json(map)}),
+        AttributeValue::B(blob) => json!({"B": base64(blob)}),
+        AttributeValue::Bs(blobs) => {
+            let mut encoded: Vec<String> = blobs.iter().map(base64).collect();
+            encoded.sort();
+            json!({"BS": encoded})
+        }
+        other => panic!("an attribute of an unknown type: {other:?}"),
+    }
 }

@@ -1,0 +1,73 @@
+//! File uploads for the tests: upload instructions, presigned PUTs and completion.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{Api, Reply, TestUser};
+
+/// An HTTP client that does not follow redirects (for presigned URLs and downloads).
+pub fn raw_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// PUTs `body` to upload instructions, sending the signed headers except the length (the
+/// client sets that from the body) and with `content_type` in place of the signed one.
+pub async fn put_upload(upload: &Value, body: Vec<u8>, content_type: Option<&str>) -> StatusCode {
+    let mut request = raw_client().put(upload["url"].as_str().unwrap());
+    for (name, value) in upload["headers"].as_object().unwrap() {
+        if name == "content-length" || (name == "content-type" && content_type.is_some()) {
+            continue;
+        }
+        request = request.header(name, value.as_str().unwrap());
+    }
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    request.body(body).send().await.unwrap().status()
+}
+
+/// Asks for upload instructions for a channel attachment.
+pub async fn request_upload(
+    api: &Api,
+    user: &TestUser,
+    channel: &str,
+    filename: &str,
+    content_type: &str,
+    size: usize,
+) -> Reply {
+    api.post(
+        &format!("/v1/channels/{channel}/uploads"),
+        user.token(),
+        json!({"filename": filename, "content_type": content_type, "size": size}),
+    )
+    .await
+}
+
+/// Uploads and completes a file; returns its view.
+pub async fn upload_file(
+    api: &Api,
+    user: &TestUser,
+    channel: &str,
+    filename: &str,
+    body: &[u8],
+) -> Value {
+    let ticket = request_upload(api, user, channel, filename, "text/plain", body.len()).await;
+    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
+    assert_eq!(
+        put_upload(&ticket.body["upload"], body.to_vec(), None).await,
+        StatusCode::OK
+    );
+    let file_id = ticket.body["file_id"].as_str().unwrap();
+    let completed = api
+        .post(
+            &format!("/v1/files/{file_id}/complete"),
+            user.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
+    completed.body
+}
