@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, delete_existing, dynamo_error,
-    is_condition_failed, item_exists, put_new, take_item, to_attribute, to_attributes,
+    Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, check_absent, check_exists,
+    delete_existing, dynamo_error, is_condition_failed, item_exists, put_new, take_item,
+    to_attribute, to_attributes,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Gsi1Key, Key};
@@ -122,6 +123,10 @@ pub enum MembershipChange {
     Unchanged,
     /// The channel was deleted meanwhile.
     ChannelGone,
+    /// The user joining or being added is not (or no longer) a member of the workspace.
+    NotInWorkspace,
+    /// Whoever adds them is no longer a member of the channel or of the workspace.
+    AdderNotMember,
 }
 
 /// How a DM lookup-or-create ended.
@@ -129,6 +134,8 @@ pub enum MembershipChange {
 pub enum DmOutcome {
     Created(Channel),
     Existing(Channel),
+    /// These members left the workspace (or were removed) meanwhile.
+    NotInWorkspace(Vec<UserId>),
 }
 
 /// A channel and the caller's membership of it, read together.
@@ -369,24 +376,54 @@ impl Store {
         Ok(self.transact(items).await? == TransactOutcome::Committed)
     }
 
-    /// Adds a member and counts them, atomically.
-    pub async fn join_channel(&self, member: &ChannelMember) -> ApiResult<MembershipChange> {
+    /// Adds a member and counts them, atomically, provided the member still belongs to
+    /// the channel's workspace and (when someone else adds them) the adder still belongs
+    /// to the channel and the workspace. Whichever of a join and a removal from the
+    /// workspace commits first wins, so nobody removed from a workspace ends up in its
+    /// channels.
+    pub async fn join_channel(
+        &self,
+        member: &ChannelMember,
+        added_by: Option<UserId>,
+    ) -> ApiResult<MembershipChange> {
+        const MEMBER: usize = 0;
+        const COUNTER: usize = 1;
+        const IN_WORKSPACE: usize = 2;
+        const ADDER_IN_CHANNEL: usize = 3;
+        const ADDER_IN_WORKSPACE: usize = 4;
         let table = self.table();
-        let outcome = self
-            .transact(vec![
-                put_new(table, &ChannelMemberItem::new(member))?,
-                add_to_counter(
-                    table,
-                    &keys::channel(&member.channel_id.to_string()),
-                    "member_count",
-                    1,
-                )?,
-            ])
-            .await?;
+        let (wid, cid) = (
+            member.workspace_id.to_string(),
+            member.channel_id.to_string(),
+        );
+        let mut items = vec![
+            put_new(table, &ChannelMemberItem::new(member))?,
+            add_to_counter(table, &keys::channel(&cid), "member_count", 1)?,
+            check_exists(
+                table,
+                &keys::workspace_member(&wid, &member.user_id.to_string()),
+            )?,
+        ];
+        // (Adding oneself is a join: the put already needs the membership to be new.)
+        if let Some(adder) = added_by.filter(|adder| *adder != member.user_id) {
+            let adder = adder.to_string();
+            items.push(check_exists(table, &keys::channel_member(&cid, &adder))?);
+            items.push(check_exists(table, &keys::workspace_member(&wid, &adder))?);
+        }
+        let outcome = self.transact(items).await?;
         Ok(match outcome {
             TransactOutcome::Committed => MembershipChange::Changed,
-            _ if outcome.failed_at(0) => MembershipChange::Unchanged,
-            _ => MembershipChange::ChannelGone,
+            _ if outcome.failed_at(MEMBER) => MembershipChange::Unchanged,
+            _ if outcome.failed_at(COUNTER) => MembershipChange::ChannelGone,
+            _ if outcome.failed_at(IN_WORKSPACE) => MembershipChange::NotInWorkspace,
+            _ if outcome.failed_at(ADDER_IN_CHANNEL) || outcome.failed_at(ADDER_IN_WORKSPACE) => {
+                MembershipChange::AdderNotMember
+            }
+            TransactOutcome::ConditionFailed(codes) => {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "channel join cancelled: {codes:?}"
+                )));
+            }
         })
     }
 
@@ -397,18 +434,67 @@ impl Store {
         channel_id: ChannelId,
         user_id: UserId,
     ) -> ApiResult<MembershipChange> {
-        let table = self.table();
-        let cid = channel_id.to_string();
-        let member_key = keys::channel_member(&cid, &user_id.to_string());
-        let outcome = self
-            .transact(vec![
-                delete_existing(table, &member_key)?,
-                add_to_counter(table, &keys::channel(&cid), "member_count", -1)?,
-            ])
+        self.remove_channel_member(channel_id, user_id, None).await
+    }
+
+    /// Takes a user who is no longer a member of a workspace out of each of its channels
+    /// they are still in (keeping member counts exact); returns how many. Each removal is
+    /// conditioned on the user still being outside the workspace, so a sweep that runs
+    /// late (the clean-up from the table's stream) never undoes a later re-admission.
+    /// The memberships are found through GSI1, which may lag: what one sweep misses grants
+    /// nothing (channel access needs the workspace membership) and the next sweep takes.
+    pub async fn leave_workspace_channels(
+        &self,
+        workspace_id: WorkspaceId,
+        user_id: UserId,
+    ) -> ApiResult<usize> {
+        let memberships = self
+            .list_user_channel_memberships(workspace_id, user_id)
             .await?;
+        let mut removed = 0;
+        for membership in &memberships {
+            let change = self
+                .remove_channel_member(membership.channel_id, user_id, Some(workspace_id))
+                .await?;
+            if change != MembershipChange::Unchanged {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Deletes a membership and uncounts it, atomically; with `unless_in`, only while the
+    /// user is not a member of that workspace.
+    async fn remove_channel_member(
+        &self,
+        channel_id: ChannelId,
+        user_id: UserId,
+        unless_in: Option<WorkspaceId>,
+    ) -> ApiResult<MembershipChange> {
+        const MEMBER: usize = 0;
+        const COUNTER: usize = 1;
+        const OUTSIDE_WORKSPACE: usize = 2;
+        let table = self.table();
+        let (cid, uid) = (channel_id.to_string(), user_id.to_string());
+        let member_key = keys::channel_member(&cid, &uid);
+        let mut items = vec![
+            delete_existing(table, &member_key)?,
+            add_to_counter(table, &keys::channel(&cid), "member_count", -1)?,
+        ];
+        if let Some(workspace_id) = unless_in {
+            items.push(check_absent(
+                table,
+                &keys::workspace_member(&workspace_id.to_string(), &uid),
+            )?);
+        }
+        let outcome = self.transact(items).await?;
         Ok(match outcome {
             TransactOutcome::Committed => MembershipChange::Changed,
-            _ if outcome.failed_at(0) => MembershipChange::Unchanged,
+            _ if outcome.failed_at(MEMBER) => MembershipChange::Unchanged,
+            // Back in the workspace meanwhile: the membership is theirs again.
+            _ if outcome.failed_at(OUTSIDE_WORKSPACE) && !outcome.failed_at(COUNTER) => {
+                MembershipChange::Unchanged
+            }
             _ => {
                 self.delete_keys(&[member_key]).await?;
                 MembershipChange::ChannelGone
@@ -417,15 +503,19 @@ impl Store {
     }
 
     /// Finds the DM channel of a member set, creating it (with every membership) if it does
-    /// not exist. Concurrent creators all get the one channel.
+    /// not exist. Concurrent creators all get the one channel. The creation checks that
+    /// every member still belongs to the workspace, so a DM never brings back someone
+    /// removed meanwhile.
     pub async fn find_or_create_dm(
         &self,
         channel: &Channel,
         members: &[ChannelMember],
         member_set_digest: &str,
     ) -> ApiResult<DmOutcome> {
+        const MARKER: usize = 0;
         let table = self.table();
-        let marker_key = keys::dm_marker(&channel.workspace_id.to_string(), member_set_digest);
+        let wid = channel.workspace_id.to_string();
+        let marker_key = keys::dm_marker(&wid, member_set_digest);
         let marker = DmMarkerItem {
             key: marker_key.clone(),
             entity: keys::entity::DM_MARKER.into(),
@@ -438,11 +528,27 @@ impl Store {
         for member in members {
             items.push(put_new(table, &ChannelMemberItem::new(member))?);
         }
+        let first_check = items.len();
+        for member in members {
+            items.push(check_exists(
+                table,
+                &keys::workspace_member(&wid, &member.user_id.to_string()),
+            )?);
+        }
         let outcome = self.transact(items).await?;
         if outcome == TransactOutcome::Committed {
             return Ok(DmOutcome::Created(channel.clone()));
         }
-        if !outcome.failed_at(0) {
+        let gone: Vec<UserId> = members
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| outcome.failed_at(first_check + i))
+            .map(|(_, member)| member.user_id)
+            .collect();
+        if !gone.is_empty() {
+            return Ok(DmOutcome::NotInWorkspace(gone));
+        }
+        if !outcome.failed_at(MARKER) {
             return Err(ApiError::internal(anyhow::anyhow!(
                 "DM creation cancelled: {outcome:?}"
             )));
