@@ -1,18 +1,19 @@
-//! Memberships and roles under concurrency, against the real local stack: removals racing
-//! joins, adds and DMs; ownership transfers racing removals.
+//! Memberships, roles and the counters kept beside them, under concurrency, against the
+//! real local stack: removals racing joins, adds and DMs; ownership transfers racing
+//! removals; read markers racing mentions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use huddle_shared::domain::access;
 use huddle_shared::keys;
-use huddle_shared::model::{MessageId, Role, UserId, WorkspaceId};
+use huddle_shared::model::{ChannelId, MessageId, Role, UserId, WorkspaceId};
 use huddle_shared::{ApiError, AppState};
 use huddle_tests::{Api, People, Team, TestUser, app_state, eventually, id};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// Every way `user` could still reach `channel`: each must answer 404.
 async fn assert_no_channel_access(api: &Api, state: &AppState, user: &TestUser, channel: &str) {
@@ -436,4 +437,143 @@ async fn the_owner_is_never_removed_even_when_the_role_was_read_before_a_transfe
         .await
         .unwrap();
     assert_eq!(gone, huddle_shared::store::MemberRemoval::NotMember);
+}
+
+/// The team's admin posts in `general`, mentioning the member.
+async fn mention(api: &Api, team: &Team, text: &str) -> Value {
+    let reply = api
+        .post(
+            &format!("/v1/channels/{}/messages", team.general_id),
+            team.admin.token(),
+            json!({"content": format!("{text} <@{}>", team.member.id)}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply.body
+}
+
+#[tokio::test]
+async fn marking_read_what_was_read_keeps_a_mention_that_landed_meanwhile() {
+    let api = Api::new();
+    let state = app_state().await;
+    let people = People::register(&api).await;
+    let team = api.team(&people).await;
+    let general: ChannelId = id(&json!(team.general_id));
+    let member: UserId = team.member.id.parse().unwrap();
+    let first = mention(&api, &team, "one").await;
+
+    // What a mark-read reads: the channel and the member's counters...
+    let read = state
+        .store
+        .get_channel_and_member(general, member)
+        .await
+        .unwrap();
+    let (channel, seen) = (read.channel.unwrap(), read.member.unwrap());
+    assert_eq!(channel.last_message_id, Some(id(&first["id"])));
+    // ...then a mention lands before its write.
+    mention(&api, &team, "two").await;
+    let latest = channel.last_message_id.unwrap();
+    state
+        .store
+        .mark_read(&seen, latest, channel.message_count, true)
+        .await
+        .unwrap();
+
+    let view = api
+        .get(
+            &format!("/v1/channels/{}", team.general_id),
+            team.member.token(),
+        )
+        .await;
+    assert_eq!(view.body["last_read_message_id"], first["id"]);
+    assert_eq!(view.body["unread_count"], 1);
+    // The unread message's mention is still counted (the one read may be too: the reset
+    // fell back to moving the marker alone).
+    let mentions = view.body["mention_count"].as_u64().unwrap();
+    assert!(mentions >= 1, "the unread message's mention was lost");
+
+    // Reading up to the latest now clears both.
+    let caught_up = api
+        .put(
+            &format!("/v1/channels/{}/read", team.general_id),
+            team.member.token(),
+            json!({"message_id": "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"}),
+        )
+        .await;
+    assert_eq!(caught_up.status, StatusCode::NO_CONTENT);
+    let view = api
+        .get(
+            &format!("/v1/channels/{}", team.general_id),
+            team.member.token(),
+        )
+        .await;
+    assert_eq!(
+        (
+            view.body["unread_count"].clone(),
+            view.body["mention_count"].clone()
+        ),
+        (json!(0), json!(0))
+    );
+}
+
+/// One trial: the member marks everything read, over and over, while two senders mention
+/// them; the marking stops half way through the sends. Returns (unread, mentions).
+async fn mark_read_while_mentioned(api: &Api, team: &Team) -> (u64, u64) {
+    const SENDS: usize = 40;
+    let channel = format!("/v1/channels/{}", team.general_id);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let reader = {
+        let (api, member, channel, sent) = (
+            api.clone(),
+            team.member.clone(),
+            channel.clone(),
+            sent.clone(),
+        );
+        tokio::spawn(async move {
+            while sent.load(Ordering::Relaxed) < SENDS / 2 {
+                api.put(
+                    &format!("{channel}/read"),
+                    member.token(),
+                    json!({"message_id": "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"}),
+                )
+                .await;
+            }
+        })
+    };
+    let senders = (0..2).map(|lane| {
+        let sent = sent.clone();
+        async move {
+            for i in 0..SENDS / 2 {
+                mention(api, team, &format!("ping {lane}-{i}")).await;
+                sent.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    futures::future::join_all(senders).await;
+    reader.await.unwrap();
+    let view = api.get(&channel, team.member.token()).await;
+    (
+        view.body["unread_count"].as_u64().unwrap(),
+        view.body["mention_count"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn marking_read_while_mentions_arrive_never_loses_one() {
+    let api = Api::new();
+    let people = People::register(&api).await;
+    let teams = futures::future::join_all((0..6).map(|_| api.team(&people))).await;
+    let trials = futures::future::join_all(
+        teams
+            .iter()
+            .map(|team| mark_read_while_mentioned(&api, team)),
+    )
+    .await;
+    // Every message mentions the member, and the marking stopped before the last ones:
+    // each unread message still counts its mention (a fall-back may leave mentions of
+    // read messages counted, never the other way round).
+    for (unread, mentions) in &trials {
+        assert!(*unread > 0, "{trials:?}");
+        assert!(mentions >= unread, "unread and mentions: {trials:?}");
+    }
 }

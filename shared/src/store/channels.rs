@@ -570,9 +570,13 @@ impl Store {
         }
     }
 
-    /// Moves a member's read marker forward to `position` (never backwards), recording the
-    /// channel's message count at that point and, when caught up, clearing mentions.
-    /// `false` if the marker was already at or past `position`.
+    /// Moves a member's read marker forward to `position` (never backwards), recording
+    /// `read_count` (for a caught-up member: the channel's message count as read, with
+    /// `position` its latest message) and, when caught up, clearing mentions. The clearing
+    /// is conditioned on what was read: the member's `mention_count` still as in `member`
+    /// and the channel's count still `read_count`. A mention or message that lands in
+    /// between makes it fall back to moving the marker alone, so no mention of an unread
+    /// message is ever lost. `false` if the marker was already at or past `position`.
     pub async fn mark_read(
         &self,
         member: &ChannelMember,
@@ -580,27 +584,54 @@ impl Store {
         read_count: u64,
         caught_up: bool,
     ) -> ApiResult<bool> {
-        let key = keys::channel_member(&member.channel_id.to_string(), &member.user_id.to_string());
-        let mut expression =
-            "SET last_read_message_id = :position, read_count = :read_count".to_owned();
+        let table = self.table();
+        let cid = member.channel_id.to_string();
+        let key = keys::channel_member(&cid, &member.user_id.to_string());
+        let forward = format!(
+            "{} AND (attribute_not_exists(last_read_message_id) OR last_read_message_id < :position)",
+            item_exists()
+        );
         if caught_up {
-            expression.push_str(", mention_count = :zero");
+            let reset = set_update(table, &key)?
+                .update_expression(
+                    "SET last_read_message_id = :position, read_count = :read_count, \
+                     mention_count = :zero",
+                )
+                .condition_expression(format!("{forward} AND mention_count = :seen"))
+                .expression_attribute_values(":position", to_attribute(&position)?)
+                .expression_attribute_values(":read_count", to_attribute(&read_count)?)
+                .expression_attribute_values(":zero", to_attribute(&0u64)?)
+                .expression_attribute_values(":seen", to_attribute(&member.mention_count)?)
+                .build()
+                .map_err(ApiError::internal)?;
+            let channel_as_read = aws_sdk_dynamodb::types::ConditionCheck::builder()
+                .table_name(table)
+                .set_key(Some(to_attributes(&keys::channel(&cid))?))
+                .condition_expression("message_count = :read_count")
+                .expression_attribute_values(":read_count", to_attribute(&read_count)?)
+                .build()
+                .map_err(ApiError::internal)?;
+            let outcome = self
+                .transact(vec![
+                    TransactWriteItem::builder().update(reset).build(),
+                    TransactWriteItem::builder()
+                        .condition_check(channel_as_read)
+                        .build(),
+                ])
+                .await?;
+            if outcome == TransactOutcome::Committed {
+                return Ok(true);
+            }
         }
-        let mut request = self
+        let request = self
             .client()
             .update_item()
-            .table_name(self.table())
+            .table_name(table)
             .set_key(Some(to_attributes(&key)?))
-            .update_expression(expression)
-            .condition_expression(format!(
-                "{} AND (attribute_not_exists(last_read_message_id) OR last_read_message_id < :position)",
-                item_exists()
-            ))
+            .update_expression("SET last_read_message_id = :position, read_count = :read_count")
+            .condition_expression(forward)
             .expression_attribute_values(":position", to_attribute(&position)?)
             .expression_attribute_values(":read_count", to_attribute(&read_count)?);
-        if caught_up {
-            request = request.expression_attribute_values(":zero", to_attribute(&0u64)?);
-        }
         match request.send().await {
             Ok(_) => Ok(true),
             Err(error) if is_condition_failed(&error) => Ok(false),
