@@ -1,17 +1,17 @@
 //! Memberships, roles and the counters kept beside them, under concurrency, against the
 //! real local stack: removals racing joins, adds and DMs; ownership transfers racing
-//! removals; read markers racing mentions.
+//! removals; read markers racing mentions; the per-workspace channel limit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use huddle_shared::domain::access;
+use huddle_shared::domain::{access, channels};
 use huddle_shared::keys;
-use huddle_shared::model::{ChannelId, MessageId, Role, UserId, WorkspaceId};
+use huddle_shared::model::{ChannelId, ChannelKind, MessageId, Role, UserId, WorkspaceId};
 use huddle_shared::{ApiError, AppState};
-use huddle_tests::{Api, People, Team, TestUser, app_state, eventually, id};
+use huddle_tests::{Api, People, Team, TestUser, app_state, app_state_with, eventually, id};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -576,4 +576,102 @@ async fn marking_read_while_mentions_arrive_never_loses_one() {
         assert!(*unread > 0, "{trials:?}");
         assert!(mentions >= unread, "unread and mentions: {trials:?}");
     }
+}
+
+fn new_channel(name: &str) -> channels::CreateChannelRequest {
+    channels::CreateChannelRequest {
+        name: name.to_owned(),
+        kind: ChannelKind::Chat,
+        private: false,
+        topic: None,
+    }
+}
+
+#[tokio::test]
+async fn concurrent_creates_at_the_channel_limit_admit_exactly_the_limit() {
+    // The gateway reads CHANNELS_PER_WORKSPACE_MAX once for the whole run, so this runs
+    // the create rule (what the route calls) with a small limit of its own.
+    const LIMIT: u64 = 5;
+    let api = Api::new();
+    let state = app_state_with(|config| config.channels_per_workspace_max = LIMIT).await;
+    let people = People::register(&api).await;
+    let team = api.team(&people).await; // general, public and private: 3 of 5
+    let wid: WorkspaceId = id(&json!(team.workspace_id));
+    let creator: UserId = team.member.id.parse().unwrap();
+
+    let attempts = futures::future::join_all(
+        (0..12).map(|i| channels::create(&state, creator, wid, new_channel(&format!("c-{i}")))),
+    )
+    .await;
+    let created: Vec<_> = attempts.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let refused = attempts
+        .iter()
+        .filter(|r| matches!(r, Err(ApiError::Conflict(message)) if message.contains("limit")))
+        .count();
+    assert_eq!(
+        (created.len(), refused),
+        (2, 10),
+        "{:?}",
+        attempts
+            .iter()
+            .map(|r| r.as_ref().err())
+            .collect::<Vec<_>>()
+    );
+    let workspace = api
+        .get(
+            &format!("/v1/workspaces/{}", team.workspace_id),
+            team.member.token(),
+        )
+        .await;
+    assert_eq!(workspace.body["channel_count"], LIMIT);
+    let listed = api
+        .walk(
+            &format!("/v1/workspaces/{}/channels", team.workspace_id),
+            team.owner.token(),
+            100,
+        )
+        .await;
+    assert_eq!(
+        listed.len() as u64,
+        LIMIT - 1,
+        "the owner cannot see private"
+    );
+
+    // A DM does not count against the limit.
+    let dm = api
+        .post(
+            &format!("/v1/workspaces/{}/dms", team.workspace_id),
+            team.member.token(),
+            json!({"user_ids": [team.admin.id]}),
+        )
+        .await;
+    assert_eq!(dm.status, StatusCode::CREATED);
+    let full = channels::create(&state, creator, wid, new_channel("after-dm")).await;
+    assert!(matches!(full, Err(ApiError::Conflict(_))), "{full:?}");
+
+    // Deleting a channel gives its slot back, once.
+    let deleted = api
+        .delete(
+            &format!("/v1/channels/{}", created[0].id),
+            team.member.token(),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let again = futures::future::join_all(
+        (0..4).map(|i| channels::create(&state, creator, wid, new_channel(&format!("d-{i}")))),
+    )
+    .await;
+    assert_eq!(again.iter().filter(|r| r.is_ok()).count(), 1, "{again:?}");
+
+    // Someone outside the workspace creates nothing and uses no slot.
+    let outsider: UserId = team.outsider.id.parse().unwrap();
+    let denied = channels::create(&state, outsider, wid, new_channel("outsider")).await;
+    assert!(matches!(denied, Err(ApiError::NotFound(_))), "{denied:?}");
+    let workspace = api
+        .get(
+            &format!("/v1/workspaces/{}", team.workspace_id),
+            team.owner.token(),
+        )
+        .await;
+    assert_eq!(workspace.body["channel_count"], LIMIT);
 }

@@ -207,6 +207,15 @@ pub async fn app_state() -> AppState {
     AppState::new(config, &sdk_config)
 }
 
+/// [`app_state`] with some of its configuration changed (a small limit, say), for calling
+/// the domain rules directly: the gateway reads its configuration once for the whole run.
+pub async fn app_state_with(change: impl FnOnce(&mut Config)) -> AppState {
+    let mut config = Config::from_env().expect("the stack's environment: run through scripts/test");
+    change(&mut config);
+    let sdk_config = huddle_shared::state::load_aws_config().await;
+    AppState::new(config, &sdk_config)
+}
+
 /// A typed id (a ULID newtype) from a JSON string.
 pub fn id<T>(value: &Value) -> T
 where

@@ -148,11 +148,15 @@ pub async fn create(
         dm_members: Vec::new(),
     };
     let creator = new_member(&channel, caller, now);
-    match state.store.create_channel(&channel, &creator).await? {
+    let max = state.config.channels_per_workspace_max;
+    match state.store.create_channel(&channel, &creator, max).await? {
         ChannelWrite::Done(channel) => Ok(ChannelView::new(*channel, Some(&creator))),
         ChannelWrite::NameTaken => Err(ApiError::conflict(
             "a channel with this name already exists",
         )),
+        ChannelWrite::LimitReached => Err(ApiError::conflict(format!(
+            "this workspace holds its limit of {max} channels; delete one to make room"
+        ))),
         ChannelWrite::Gone => Err(ApiError::not_found("workspace")),
     }
 }
@@ -243,7 +247,7 @@ pub async fn update(
         ChannelWrite::NameTaken => Err(ApiError::conflict(
             "a channel with this name already exists",
         )),
-        ChannelWrite::Gone => Err(ApiError::not_found("channel")),
+        ChannelWrite::Gone | ChannelWrite::LimitReached => Err(ApiError::not_found("channel")),
     }
 }
 

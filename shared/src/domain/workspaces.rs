@@ -88,6 +88,7 @@ pub async fn create(
         description: trimmed_or_none(request.description),
         owner_id: caller,
         general_channel_id: ChannelId::generate(),
+        channel_count: 1,
         created_at: now,
         updated_at: now,
     };

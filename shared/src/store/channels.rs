@@ -111,8 +111,11 @@ pub struct ChannelChanges {
 pub enum ChannelWrite {
     Done(Box<Channel>),
     NameTaken,
-    /// The channel was deleted meanwhile.
+    /// The channel was deleted meanwhile (rename), or the workspace was, or the creator
+    /// left it (create).
     Gone,
+    /// The workspace already holds as many channels as it may.
+    LimitReached,
 }
 
 /// How a join, add or leave ended.
@@ -155,24 +158,60 @@ fn set_update(
 }
 
 impl Store {
-    /// Creates a channel, its name marker and the creator's membership atomically.
+    /// Creates a channel, its name marker and the creator's membership, and counts the
+    /// channel on its workspace, in one transaction. The count's condition keeps the
+    /// workspace at `max_channels` at most whatever the concurrency (never check, then
+    /// write), and a check on the creator's workspace membership keeps out a creator
+    /// removed meanwhile.
     pub async fn create_channel(
         &self,
         channel: &Channel,
         creator: &ChannelMember,
+        max_channels: u64,
     ) -> ApiResult<ChannelWrite> {
-        let table = self.table();
         const NAME_MARKER: usize = 1;
+        const WORKSPACE_COUNT: usize = 3;
+        const CREATOR_IN_WORKSPACE: usize = 4;
+        let table = self.table();
+        let wid = channel.workspace_id.to_string();
+        let count = set_update(table, &keys::workspace(&wid))?
+            .update_expression("ADD channel_count :one")
+            .condition_expression(format!(
+                "{} AND (attribute_not_exists(channel_count) OR channel_count < :max)",
+                item_exists()
+            ))
+            .expression_attribute_values(":one", to_attribute(&1u64)?)
+            .expression_attribute_values(":max", to_attribute(&max_channels)?)
+            .build()
+            .map_err(ApiError::internal)?;
         let outcome = self
             .transact(vec![
                 put_new(table, &ChannelItem::new(channel))?,
                 put_new(table, &ChannelNameItem::new(channel))?,
                 put_new(table, &ChannelMemberItem::new(creator))?,
+                TransactWriteItem::builder().update(count).build(),
+                check_exists(
+                    table,
+                    &keys::workspace_member(&wid, &creator.user_id.to_string()),
+                )?,
             ])
             .await?;
         match outcome {
             TransactOutcome::Committed => Ok(ChannelWrite::Done(Box::new(channel.clone()))),
             _ if outcome.failed_at(NAME_MARKER) => Ok(ChannelWrite::NameTaken),
+            _ if outcome.failed_at(CREATOR_IN_WORKSPACE) => Ok(ChannelWrite::Gone),
+            // The workspace is full, or gone: only a failure costs the extra read.
+            _ if outcome.failed_at(WORKSPACE_COUNT) => {
+                let gone = self
+                    .get_workspaces(&[channel.workspace_id])
+                    .await?
+                    .is_empty();
+                Ok(if gone {
+                    ChannelWrite::Gone
+                } else {
+                    ChannelWrite::LimitReached
+                })
+            }
             TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
                 "channel creation cancelled: {codes:?}"
             ))),
@@ -353,8 +392,10 @@ impl Store {
         })
     }
 
-    /// Deletes a channel and its name marker; the channel is unreachable from then on.
-    /// Memberships are left for later clean-up. `false` if it was already gone.
+    /// Deletes a channel and its name marker, and gives its slot back to the workspace's
+    /// channel count (DMs are not counted); the channel is unreachable from then on.
+    /// Memberships are left for later clean-up. `false` if it (or its workspace) was
+    /// already gone.
     pub async fn delete_channel(&self, channel: &Channel) -> ApiResult<bool> {
         let table = self.table();
         let mut items = vec![delete_existing(
@@ -372,6 +413,12 @@ impl Store {
                 .build()
                 .map_err(ApiError::internal)?;
             items.push(TransactWriteItem::builder().delete(delete).build());
+            items.push(add_to_counter(
+                table,
+                &keys::workspace(&channel.workspace_id.to_string()),
+                "channel_count",
+                -1,
+            )?);
         }
         Ok(self.transact(items).await? == TransactOutcome::Committed)
     }
