@@ -34,6 +34,8 @@ pub struct Config {
     /// Lifetime of upload URLs (default 15 min) and download URLs (default 5 min).
     pub upload_url_ttl: Duration,
     pub download_url_ttl: Duration,
+    /// Most channels a workspace may hold (DMs aside), enforced in the create transaction.
+    pub channels_per_workspace_max: u64,
 }
 
 /// What uploads may be unless `UPLOAD_CONTENT_TYPES` says otherwise.
@@ -54,6 +56,9 @@ pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
     "video/webm",
 ];
 
+/// Channels a workspace may hold unless `CHANNELS_PER_WORKSPACE_MAX` says otherwise.
+pub const DEFAULT_CHANNELS_PER_WORKSPACE_MAX: u64 = 1000;
+
 /// Avatars are always images of these types.
 pub const AVATAR_CONTENT_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
 
@@ -72,6 +77,10 @@ impl std::fmt::Debug for Config {
             .field("websocket_endpoint", &self.websocket_endpoint)
             .field("bucket_name", &self.bucket_name)
             .field("upload_max_bytes", &self.upload_max_bytes)
+            .field(
+                "channels_per_workspace_max",
+                &self.channels_per_workspace_max,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -139,6 +148,18 @@ impl Config {
                 },
             }
         };
+        let count = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(value) if value > 0 => Ok(value),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        reason: "expected a positive number".into(),
+                    }),
+                },
+            }
+        };
         let jwt_secret = required("JWT_SECRET")?.into_bytes();
         if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
             return Err(ConfigError::Invalid {
@@ -178,6 +199,10 @@ impl Config {
             },
             upload_url_ttl: seconds("UPLOAD_URL_TTL_SECONDS", 15 * 60)?,
             download_url_ttl: seconds("DOWNLOAD_URL_TTL_SECONDS", 5 * 60)?,
+            channels_per_workspace_max: count(
+                "CHANNELS_PER_WORKSPACE_MAX",
+                DEFAULT_CHANNELS_PER_WORKSPACE_MAX,
+            )?,
         })
     }
 }
@@ -208,6 +233,10 @@ mod tests {
             assert_eq!(config.refresh_token_ttl, Duration::from_secs(604_800));
             assert_eq!(config.ws_ticket_ttl, Duration::from_secs(60));
             assert!(!config.log_json);
+            assert_eq!(
+                config.channels_per_workspace_max,
+                DEFAULT_CHANNELS_PER_WORKSPACE_MAX
+            );
         }
     }
 
@@ -229,6 +258,23 @@ mod tests {
             ("ACCESS_TOKEN_TTL_SECONDS", "soon"),
         ]));
         assert!(matches!(bad_ttl, Err(ConfigError::Invalid { .. })));
+        for bad in ["0", "-1", "many"] {
+            let bad_limit = Config::from_lookup(lookup(&[
+                ("TABLE_NAME", "t"),
+                ("JWT_SECRET", SECRET),
+                ("CHANNELS_PER_WORKSPACE_MAX", bad),
+            ]));
+            assert!(
+                matches!(
+                    bad_limit,
+                    Err(ConfigError::Invalid {
+                        name: "CHANNELS_PER_WORKSPACE_MAX",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -207,6 +207,44 @@ pub async fn app_state() -> AppState {
     AppState::new(config, &sdk_config)
 }
 
+/// [`app_state`] with some of its configuration changed (a small limit, say), for calling
+/// the domain rules directly: the gateway reads its configuration once for the whole run.
+pub async fn app_state_with(change: impl FnOnce(&mut Config)) -> AppState {
+    let mut config = Config::from_env().expect("the stack's environment: run through scripts/test");
+    change(&mut config);
+    let sdk_config = huddle_shared::state::load_aws_config().await;
+    AppState::new(config, &sdk_config)
+}
+
+/// A typed id (a ULID newtype) from a JSON string.
+pub fn id<T>(value: &Value) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not an id: {value}"))
+        .parse()
+        .unwrap()
+}
+
+/// Polls until `check` holds, for effects that follow the table's stream (about 15 s at
+/// most).
+pub async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..150 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen");
+}
+
 /// The signing secret the running gateway uses (tests forge tokens with it and without it).
 pub fn jwt_secret() -> String {
     std::env::var("JWT_SECRET").expect("JWT_SECRET is not set: run the tests through scripts/test")

@@ -148,11 +148,15 @@ pub async fn create(
         dm_members: Vec::new(),
     };
     let creator = new_member(&channel, caller, now);
-    match state.store.create_channel(&channel, &creator).await? {
+    let max = state.config.channels_per_workspace_max;
+    match state.store.create_channel(&channel, &creator, max).await? {
         ChannelWrite::Done(channel) => Ok(ChannelView::new(*channel, Some(&creator))),
         ChannelWrite::NameTaken => Err(ApiError::conflict(
             "a channel with this name already exists",
         )),
+        ChannelWrite::LimitReached => Err(ApiError::conflict(format!(
+            "this workspace holds its limit of {max} channels; delete one to make room"
+        ))),
         ChannelWrite::Gone => Err(ApiError::not_found("workspace")),
     }
 }
@@ -220,7 +224,7 @@ pub async fn update(
     check.finish()?;
 
     let access = access::channel(state, channel_id, caller).await?;
-    access.require_manager(state).await?;
+    access.require_manager()?;
     if access.is_dm() && !request.name.is_absent() {
         return Err(ApiError::conflict("a DM cannot be renamed"));
     }
@@ -243,14 +247,14 @@ pub async fn update(
         ChannelWrite::NameTaken => Err(ApiError::conflict(
             "a channel with this name already exists",
         )),
-        ChannelWrite::Gone => Err(ApiError::not_found("channel")),
+        ChannelWrite::Gone | ChannelWrite::LimitReached => Err(ApiError::not_found("channel")),
     }
 }
 
 /// `DELETE /v1/channels/{cid}`: the creator or a workspace admin. Unreachable at once.
 pub async fn delete(state: &AppState, caller: UserId, channel_id: ChannelId) -> ApiResult<()> {
     let access = access::channel(state, channel_id, caller).await?;
-    access.require_manager(state).await?;
+    access.require_manager()?;
     if access.channel.general {
         return Err(ApiError::conflict("the general channel cannot be deleted"));
     }
@@ -273,7 +277,7 @@ pub async fn join(
     // `access::channel` only admits a non-member to a public channel.
     let member = new_member(&access.channel, caller, model::now());
     let mut channel = access.channel;
-    match state.store.join_channel(&member).await? {
+    match state.store.join_channel(&member, None).await? {
         MembershipChange::Changed => {
             channel.member_count += 1;
             Ok(ChannelView::new(channel, Some(&member)))
@@ -282,7 +286,10 @@ pub async fn join(
             let member = state.store.get_channel_member(channel_id, caller).await?;
             Ok(ChannelView::new(channel, member.as_ref()))
         }
-        MembershipChange::ChannelGone => Err(ApiError::not_found("channel")),
+        // Removed from the workspace (or the channel deleted) since the access check.
+        MembershipChange::ChannelGone
+        | MembershipChange::NotInWorkspace
+        | MembershipChange::AdderNotMember => Err(ApiError::not_found("channel")),
     }
 }
 
@@ -353,7 +360,7 @@ pub async fn add_member(
         return Err(not_members_error("user_id", &[request.user_id]));
     };
     let member = new_member(&access.channel, request.user_id, model::now());
-    match state.store.join_channel(&member).await? {
+    match state.store.join_channel(&member, Some(caller)).await? {
         MembershipChange::Changed => Ok(ChannelMemberView {
             user: PublicProfile::from(user),
             joined_at: member.joined_at,
@@ -361,7 +368,11 @@ pub async fn add_member(
         MembershipChange::Unchanged => Err(ApiError::conflict(
             "the user is already a member of this channel",
         )),
-        MembershipChange::ChannelGone => Err(ApiError::not_found("channel")),
+        // Removed from the workspace since the check above.
+        MembershipChange::NotInWorkspace => Err(not_members_error("user_id", &[request.user_id])),
+        MembershipChange::ChannelGone | MembershipChange::AdderNotMember => {
+            Err(ApiError::not_found("channel"))
+        }
     }
 }
 
@@ -374,15 +385,13 @@ pub async fn remove_member(
 ) -> ApiResult<()> {
     let access = access::channel(state, channel_id, caller).await?;
     if user_id != caller {
-        access.require_workspace_admin(state).await?;
+        access.require_workspace_admin()?;
     }
     refuse_fixed_membership(&access)?;
     refuse_general(&access)?;
     match state.store.leave_channel(channel_id, user_id).await? {
         MembershipChange::Changed => Ok(()),
-        MembershipChange::Unchanged | MembershipChange::ChannelGone => {
-            Err(ApiError::not_found("member"))
-        }
+        _ => Err(ApiError::not_found("member")),
     }
 }
 
@@ -473,6 +482,11 @@ pub async fn open_dm(
                 created: false,
             })
         }
+        // Someone left the workspace (or was removed) since the check above.
+        DmOutcome::NotInWorkspace(gone) if gone.contains(&caller) => {
+            Err(ApiError::not_found("workspace"))
+        }
+        DmOutcome::NotInWorkspace(gone) => Err(not_members_error("user_ids", &gone)),
     }
 }
 

@@ -1,11 +1,12 @@
 //! Clean-up after deletes, driven by the table's stream: deleting a workspace or channel
 //! record makes it unreachable at once (the routes check the record); this removes what it
 //! leaves behind. Deleting a channel's messages here in turn removes their search postings
-//! (the indexer sees those removals too).
+//! (the indexer sees those removals too). A removed workspace membership takes the
+//! channel memberships its removal's own sweep missed.
 
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
-use crate::model::{Channel, Workspace};
+use crate::model::{Channel, Workspace, WorkspaceMember};
 use crate::state::AppState;
 use crate::stream::{Change, ChangeKind};
 
@@ -56,6 +57,32 @@ async fn clean_up(state: &AppState, change: &Change) -> ApiResult<()> {
                 .keys_in(&keys::channel_partition(&channel.id.to_string()))
                 .await?;
             state.store.delete_keys(&doomed).await
+        }
+        Some(keys::entity::WORKSPACE_MEMBER) => {
+            let Some(member) = old_image::<WorkspaceMember>(change)? else {
+                return Ok(());
+            };
+            // A deleted workspace's channels take their memberships with them.
+            if state
+                .store
+                .get_workspaces(&[member.workspace_id])
+                .await?
+                .is_empty()
+            {
+                return Ok(());
+            }
+            let swept = state
+                .store
+                .leave_workspace_channels(member.workspace_id, member.user_id)
+                .await?;
+            if swept > 0 {
+                tracing::info!(
+                    workspace_id = %member.workspace_id,
+                    swept,
+                    "channel memberships left behind by a removal were swept"
+                );
+            }
+            Ok(())
         }
         _ => Ok(()),
     }

@@ -269,7 +269,7 @@ pub async fn delete(state: &AppState, caller: UserId, file_id: FileId) -> ApiRes
     let (file, access) = visible_file(state, caller, file_id).await?;
     if file.uploader_id != caller {
         match access {
-            Some(access) => access.require_workspace_admin(state).await?,
+            Some(access) => access.require_workspace_admin()?,
             None => return Err(ApiError::not_found("file")),
         }
     }

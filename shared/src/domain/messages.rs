@@ -244,6 +244,7 @@ pub async fn send(
             "no such top-level message in this channel",
         )])),
         SendOutcome::NotAllowed => Err(ApiError::Forbidden("join the channel first".into())),
+        SendOutcome::NotInWorkspace => Err(ApiError::not_found("channel")),
     }
 }
 
@@ -401,7 +402,7 @@ pub async fn delete(
 ) -> ApiResult<()> {
     let (access, stored) = readable_message(state, caller, channel_id, message_id).await?;
     if stored.message.author_id != caller {
-        access.require_workspace_admin(state).await?;
+        access.require_workspace_admin()?;
     }
     if stored.message.deleted {
         return Ok(());

@@ -12,7 +12,7 @@ use crate::model::{
     UserId, Workspace, WorkspaceId, WorkspaceMember, WorkspaceView,
 };
 use crate::state::AppState;
-use crate::store::{Page, PageRequest, WorkspaceChanges};
+use crate::store::{MemberRemoval, Page, PageRequest, WorkspaceChanges};
 use crate::validate::{Validator, normalize_email};
 
 pub const NAME_MAX: usize = 80;
@@ -88,6 +88,7 @@ pub async fn create(
         description: trimmed_or_none(request.description),
         owner_id: caller,
         general_channel_id: ChannelId::generate(),
+        channel_count: 1,
         created_at: now,
         updated_at: now,
     };
@@ -399,8 +400,12 @@ pub async fn update_member(
     Ok(member_view((user, member)))
 }
 
+const OWNER_CANNOT_LEAVE: &str =
+    "the owner cannot leave; transfer ownership first or delete the workspace";
+
 /// `DELETE /v1/workspaces/{wid}/members/{uid}`: admins remove non-owners; anyone leaves;
-/// the owner cannot leave.
+/// the owner cannot leave. Whether the target is the owner is decided by the delete
+/// itself, so a concurrent transfer of ownership cannot slip in between.
 pub async fn remove_member(
     state: &AppState,
     caller: UserId,
@@ -408,31 +413,24 @@ pub async fn remove_member(
     user_id: UserId,
 ) -> ApiResult<()> {
     let access: WorkspaceAccess = access::workspace(state, workspace_id, caller).await?;
-    if user_id == caller {
+    let leaving = user_id == caller;
+    if leaving {
         if access.role() == Role::Owner {
-            return Err(ApiError::conflict(
-                "the owner cannot leave; transfer ownership first or delete the workspace",
-            ));
+            return Err(ApiError::conflict(OWNER_CANNOT_LEAVE));
         }
     } else {
         access.require_admin()?;
-        let target = state
-            .store
-            .get_workspace_member(workspace_id, user_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("member"))?;
-        if target.role == Role::Owner {
-            return Err(ApiError::Forbidden("the owner cannot be removed".into()));
-        }
     }
-    if !state
+    match state
         .store
         .remove_workspace_member(workspace_id, user_id)
         .await?
     {
-        return Err(ApiError::not_found("member"));
+        MemberRemoval::Removed => Ok(()),
+        MemberRemoval::NotMember => Err(ApiError::not_found("member")),
+        MemberRemoval::Owner if leaving => Err(ApiError::conflict(OWNER_CANNOT_LEAVE)),
+        MemberRemoval::Owner => Err(ApiError::Forbidden("the owner cannot be removed".into())),
     }
-    Ok(())
 }
 
 /// A field error for an id list, used by routes that take user ids.

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Page, PageRequest, Store, TransactOutcome, conditional, dynamo_error, is_condition_failed,
-    item_exists, put_new, to_attribute, to_attributes,
+    Page, PageRequest, Store, TransactOutcome, check_exists, conditional, dynamo_error,
+    is_condition_failed, item_exists, put_new, to_attribute, to_attributes,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key, Partition};
@@ -118,6 +118,8 @@ pub enum SendOutcome {
     ParentUnavailable,
     /// The sender is no longer a member, or the channel is gone.
     NotAllowed,
+    /// The sender is no longer a member of the workspace.
+    NotInWorkspace,
 }
 
 fn update(table: &str, key: &Key) -> ApiResult<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
@@ -135,7 +137,8 @@ fn built(update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> ApiResult<
 impl Store {
     /// Sends a message: the message, the idempotency marker, the channel's counters (or the
     /// parent's reply count), the sender's read counter and the mentioned members'
-    /// mention counters, all in one transaction.
+    /// mention counters, all in one transaction, with a check that the sender still
+    /// belongs to the workspace (access was read before; a removal may have committed).
     pub async fn send_message(&self, new: &NewMessage) -> ApiResult<SendOutcome> {
         let table = self.table();
         let message = &new.message;
@@ -204,6 +207,11 @@ impl Store {
                 Some(index)
             }
         };
+        let in_workspace_index = items.len();
+        items.push(check_exists(
+            table,
+            &keys::workspace_member(&message.workspace_id.to_string(), &uid),
+        )?);
         for member in &new.mentioned_members {
             items.push(built(
                 update(table, &keys::channel_member(&cid, &member.to_string()))?
@@ -232,6 +240,7 @@ impl Store {
                     }
                 }
             }
+            _ if outcome.failed_at(in_workspace_index) => SendOutcome::NotInWorkspace,
             _ if parent_index.is_some_and(|index| outcome.failed_at(index)) => {
                 SendOutcome::ParentUnavailable
             }

@@ -18,7 +18,7 @@ pub use realtime::{Connection, Presence, Subscription};
 pub use search::Posting;
 pub use tokens::{RefreshRotation, RefreshToken, TicketRedemption};
 pub use users::{NewAccount, ProfileChanges};
-pub use workspaces::{InviteAcceptance, WorkspaceChanges};
+pub use workspaces::{InviteAcceptance, MemberRemoval, WorkspaceChanges};
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -228,6 +228,27 @@ pub(crate) fn delete_existing(table: &str, key: &Key) -> ApiResult<TransactWrite
         .build()
         .map_err(ApiError::internal)?;
     Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// A ConditionCheck that the item with `key` exists (a membership the write relies on,
+/// say), for a transaction.
+pub(crate) fn check_exists(table: &str, key: &Key) -> ApiResult<TransactWriteItem> {
+    condition_check(table, key, item_exists())
+}
+
+/// A ConditionCheck that no item has `key`, for a transaction.
+pub(crate) fn check_absent(table: &str, key: &Key) -> ApiResult<TransactWriteItem> {
+    condition_check(table, key, item_is_new())
+}
+
+fn condition_check(table: &str, key: &Key, condition: String) -> ApiResult<TransactWriteItem> {
+    let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+        .table_name(table)
+        .set_key(Some(to_attributes(key)?))
+        .condition_expression(condition)
+        .build()
+        .map_err(ApiError::internal)?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
 }
 
 /// `ADD <counter> :delta` on an item that must exist, for a transaction.

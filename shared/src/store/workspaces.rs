@@ -84,6 +84,15 @@ pub struct WorkspaceChanges {
     pub description: Patch<String>,
 }
 
+/// How removing a member (or leaving) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberRemoval {
+    Removed,
+    NotMember,
+    /// The member is the owner (perhaps since a transfer that committed first).
+    Owner,
+}
+
 /// How accepting an invite ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InviteAcceptance {
@@ -389,7 +398,10 @@ impl Store {
     }
 
     /// Makes `to` the owner and `from` (the current owner) an admin, atomically. `false` if
-    /// `from` is no longer the owner or `to` is not a member.
+    /// `from` is no longer the owner or `to` is not a member: each role update is
+    /// conditioned on its membership existing, so a removal of `to` that commits first
+    /// fails the transfer (and a transfer that commits first fails the removal, which is
+    /// conditioned on the role not being owner). Either way the owner stays a member.
     pub async fn transfer_ownership(
         &self,
         workspace_id: WorkspaceId,
@@ -431,30 +443,41 @@ impl Store {
         Ok(outcome == TransactOutcome::Committed)
     }
 
-    /// Removes a member from the workspace and from each of its channels (keeping the
-    /// channels' member counts exact). Channel memberships go first, so a failure half way
-    /// never leaves channel access without workspace membership.
+    /// Removes a member from the workspace, then from each of its channels (keeping the
+    /// channels' member counts exact). The workspace membership goes first, deleted only
+    /// while its role is not owner: the owner never leaves, even when a transfer of
+    /// ownership to this member commits between the caller's role check and this delete.
+    /// Every join, add or DM that commits after it fails its check on the membership, so
+    /// the sweep of channel memberships that follows cannot be outrun; whatever it misses
+    /// (an index that lags, a failure half way) grants nothing, since channel access
+    /// needs the workspace membership, and is swept again from the table's stream.
     pub async fn remove_workspace_member(
         &self,
         workspace_id: WorkspaceId,
         user_id: UserId,
-    ) -> ApiResult<bool> {
-        let memberships = self
-            .list_user_channel_memberships(workspace_id, user_id)
-            .await?;
-        for membership in &memberships {
-            self.leave_channel(membership.channel_id, user_id).await?;
-        }
+    ) -> ApiResult<MemberRemoval> {
         let key = keys::workspace_member(&workspace_id.to_string(), &user_id.to_string());
         let result = self
             .client()
             .delete_item()
             .table_name(self.table())
             .set_key(Some(to_attributes(&key)?))
-            .condition_expression(item_exists())
+            .condition_expression(format!("{} AND #role <> :owner", item_exists()))
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":owner", to_attribute(&Role::Owner)?)
             .send()
             .await;
-        Ok(conditional("DeleteItem", result)?.is_some())
+        if conditional("DeleteItem", result)?.is_none() {
+            // The condition failed: the member was gone, or was the owner.
+            return Ok(
+                match self.get_workspace_member(workspace_id, user_id).await? {
+                    Some(_) => MemberRemoval::Owner,
+                    None => MemberRemoval::NotMember,
+                },
+            );
+        }
+        self.leave_workspace_channels(workspace_id, user_id).await?;
+        Ok(MemberRemoval::Removed)
     }
 
     pub async fn create_invite(&self, invite: &Invite) -> ApiResult<()> {
