@@ -204,7 +204,7 @@ impl TestUser {
 pub async fn app_state() -> AppState {
     let config = Config::from_env().expect("the stack's environment: run through scripts/test");
     let sdk_config = huddle_shared::state::load_aws_config().await;
-    AppState::new(config, &sdk_config)
+    AppState::new(config, &sdk_config).expect("building the state")
 }
 
 /// The signing secret the running gateway uses (tests forge tokens with it and without it).

@@ -206,20 +206,25 @@ impl Store {
         Ok(item.map(|item| item.member))
     }
 
-    /// A page of a workspace's channels (all kinds, public and private), oldest first.
-    pub async fn list_workspace_channels(
+    /// A page of the workspace's channels (all kinds, public and private) that `select`
+    /// keeps, oldest first; see [`Store::query_selected`] for how far it reads.
+    pub async fn list_workspace_channels<U, F, Fut>(
         &self,
         workspace_id: WorkspaceId,
         page: &PageRequest,
-    ) -> ApiResult<Page<Channel>> {
-        let page: Page<ChannelItem> = self
-            .query_page(
-                &keys::workspace_channels(&workspace_id.to_string()),
-                page,
-                true,
-            )
-            .await?;
-        Ok(page.map(|item| item.channel))
+        mut select: F,
+    ) -> ApiResult<Page<U>>
+    where
+        F: FnMut(Vec<Channel>) -> Fut,
+        Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
+    {
+        self.query_selected(
+            &keys::workspace_channels(&workspace_id.to_string()),
+            page,
+            true,
+            |items: Vec<ChannelItem>| select(items.into_iter().map(|item| item.channel).collect()),
+        )
+        .await
     }
 
     /// Every channel of a workspace (bounded by how many channels a workspace has).
