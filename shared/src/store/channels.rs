@@ -227,20 +227,6 @@ impl Store {
         .await
     }
 
-    /// Every channel of a workspace (bounded by how many channels a workspace has).
-    pub async fn all_workspace_channels(
-        &self,
-        workspace_id: WorkspaceId,
-    ) -> ApiResult<Vec<Channel>> {
-        let items: Vec<ChannelItem> = self
-            .query_all(
-                &keys::workspace_channels(&workspace_id.to_string()),
-                usize::MAX,
-            )
-            .await?;
-        Ok(items.into_iter().map(|item| item.channel).collect())
-    }
-
     /// The memberships among the given (channel, user) pairs; pairs that are not
     /// memberships are left out. One BatchGetItem per 100 pairs.
     pub async fn get_channel_memberships(
