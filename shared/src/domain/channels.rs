@@ -163,38 +163,42 @@ pub async fn create(
 
 /// `GET /v1/workspaces/{wid}/channels`: public channels and the private ones (and DMs) the
 /// caller belongs to, oldest first, with unread and mention counts from the counters.
+/// Channels the caller may not see are left out before the page is cut, so pages are full
+/// while visible channels remain, and the cursor is the position of the last one shown.
 pub async fn list(
     state: &AppState,
     caller: UserId,
     workspace_id: WorkspaceId,
     page: PageRequest,
 ) -> ApiResult<Page<ChannelView>> {
+    let visible = move |channels: Vec<Channel>| async move {
+        let pairs: Vec<(ChannelId, UserId)> = channels.iter().map(|c| (c.id, caller)).collect();
+        let mut memberships: HashMap<ChannelId, ChannelMember> = state
+            .store
+            .get_channel_memberships(&pairs)
+            .await?
+            .into_iter()
+            .map(|m| (m.channel_id, m))
+            .collect();
+        Ok::<_, ApiError>(
+            channels
+                .into_iter()
+                .map(|channel| {
+                    let membership = memberships.remove(&channel.id);
+                    let visible = membership.is_some()
+                        || (!channel.private && channel.kind != ChannelKind::Dm);
+                    visible.then(|| ChannelView::new(channel, membership.as_ref()))
+                })
+                .collect(),
+        )
+    };
     let (_, channels) = tokio::try_join!(
         access::workspace(state, workspace_id, caller),
-        state.store.list_workspace_channels(workspace_id, &page)
+        state
+            .store
+            .list_workspace_channels(workspace_id, &page, visible)
     )?;
-    let pairs: Vec<(ChannelId, UserId)> = channels.items.iter().map(|c| (c.id, caller)).collect();
-    let mut memberships: HashMap<ChannelId, ChannelMember> = state
-        .store
-        .get_channel_memberships(&pairs)
-        .await?
-        .into_iter()
-        .map(|m| (m.channel_id, m))
-        .collect();
-    let items = channels
-        .items
-        .into_iter()
-        .filter_map(|channel| {
-            let membership = memberships.remove(&channel.id);
-            let visible =
-                membership.is_some() || (!channel.private && channel.kind != ChannelKind::Dm);
-            visible.then(|| ChannelView::new(channel, membership.as_ref()))
-        })
-        .collect();
-    Ok(Page {
-        items,
-        next_cursor: channels.next_cursor,
-    })
+    Ok(channels)
 }
 
 /// `GET /v1/channels/{cid}`: readers.

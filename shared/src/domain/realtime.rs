@@ -443,31 +443,43 @@ pub struct OnlineMember {
     pub status: String,
 }
 
-/// `GET /v1/workspaces/{wid}/presence`: members; the online members of a page of the
-/// workspace's members.
+/// `GET /v1/workspaces/{wid}/presence`: members; the online members of the workspace, a
+/// page at a time in user-id order (offline members are left out before the page is cut).
 pub async fn online_members(
     state: &AppState,
     caller: UserId,
     workspace_id: WorkspaceId,
     page: PageRequest,
 ) -> ApiResult<Page<OnlineMember>> {
+    let online = move |members: Vec<crate::model::WorkspaceMember>| async move {
+        let ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
+        let mut presences: std::collections::HashMap<UserId, crate::store::Presence> = state
+            .store
+            .get_presences(&ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.user_id, p))
+            .collect();
+        Ok::<_, ApiError>(
+            members
+                .iter()
+                .map(|member| {
+                    presences
+                        .remove(&member.user_id)
+                        .filter(|p| !p.connections.is_empty())
+                        .map(|p| OnlineMember {
+                            user_id: p.user_id,
+                            status: p.status.unwrap_or_else(|| "online".into()),
+                        })
+                })
+                .collect(),
+        )
+    };
     let (_, members) = tokio::try_join!(
         access::workspace(state, workspace_id, caller),
-        state.store.list_workspace_members(workspace_id, &page)
+        state
+            .store
+            .list_workspace_members_where(workspace_id, &page, online)
     )?;
-    let ids: Vec<UserId> = members.items.iter().map(|m| m.user_id).collect();
-    let presences = state.store.get_presences(&ids).await?;
-    let mut items: Vec<OnlineMember> = presences
-        .into_iter()
-        .filter(|p| !p.connections.is_empty())
-        .map(|p| OnlineMember {
-            user_id: p.user_id,
-            status: p.status.unwrap_or_else(|| "online".into()),
-        })
-        .collect();
-    items.sort_by_key(|m| m.user_id);
-    Ok(Page {
-        items,
-        next_cursor: members.next_cursor,
-    })
+    Ok(members)
 }

@@ -132,38 +132,37 @@ pub async fn create(
     Ok(view(workspace, Role::Owner))
 }
 
-/// `GET /v1/workspaces`: the caller's workspaces, each with `my_role`.
+/// `GET /v1/workspaces`: the caller's workspaces, each with `my_role`. Deleted workspaces
+/// (whose memberships await clean-up) are left out before the page is cut.
 pub async fn list_mine(
     state: &AppState,
     caller: UserId,
     page: PageRequest,
 ) -> ApiResult<Page<WorkspaceView>> {
-    let memberships = state
+    let existing = move |memberships: Vec<WorkspaceMember>| async move {
+        let ids: Vec<WorkspaceId> = memberships.iter().map(|m| m.workspace_id).collect();
+        let mut workspaces: HashMap<WorkspaceId, Workspace> = state
+            .store
+            .get_workspaces(&ids)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w))
+            .collect();
+        Ok::<_, ApiError>(
+            memberships
+                .into_iter()
+                .map(|member| {
+                    workspaces
+                        .remove(&member.workspace_id)
+                        .map(|w| view(w, member.role))
+                })
+                .collect(),
+        )
+    };
+    state
         .store
-        .list_user_workspace_memberships(caller, &page)
-        .await?;
-    let ids: Vec<WorkspaceId> = memberships.items.iter().map(|m| m.workspace_id).collect();
-    let mut workspaces: HashMap<WorkspaceId, Workspace> = state
-        .store
-        .get_workspaces(&ids)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w))
-        .collect();
-    // Deleted workspaces (whose memberships await clean-up) drop out here.
-    let items = memberships
-        .items
-        .into_iter()
-        .filter_map(|member| {
-            workspaces
-                .remove(&member.workspace_id)
-                .map(|w| view(w, member.role))
-        })
-        .collect();
-    Ok(Page {
-        items,
-        next_cursor: memberships.next_cursor,
-    })
+        .list_user_workspace_memberships(caller, &page, existing)
+        .await
 }
 
 /// `GET /v1/workspaces/{wid}`: members only.

@@ -252,34 +252,25 @@ impl Store {
         Ok(item.map(|item| item.member))
     }
 
-    /// A page of a workspace's channels (all kinds, public and private), oldest first.
-    pub async fn list_workspace_channels(
+    /// A page of the workspace's channels (all kinds, public and private) that `select`
+    /// keeps, oldest first; see [`Store::query_selected`] for how far it reads.
+    pub async fn list_workspace_channels<U, F, Fut>(
         &self,
         workspace_id: WorkspaceId,
         page: &PageRequest,
-    ) -> ApiResult<Page<Channel>> {
-        let page: Page<ChannelItem> = self
-            .query_page(
-                &keys::workspace_channels(&workspace_id.to_string()),
-                page,
-                true,
-            )
-            .await?;
-        Ok(page.map(|item| item.channel))
-    }
-
-    /// Every channel of a workspace (bounded by how many channels a workspace has).
-    pub async fn all_workspace_channels(
-        &self,
-        workspace_id: WorkspaceId,
-    ) -> ApiResult<Vec<Channel>> {
-        let items: Vec<ChannelItem> = self
-            .query_all(
-                &keys::workspace_channels(&workspace_id.to_string()),
-                usize::MAX,
-            )
-            .await?;
-        Ok(items.into_iter().map(|item| item.channel).collect())
+        mut select: F,
+    ) -> ApiResult<Page<U>>
+    where
+        F: FnMut(Vec<Channel>) -> Fut,
+        Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
+    {
+        self.query_selected(
+            &keys::workspace_channels(&workspace_id.to_string()),
+            page,
+            true,
+            |items: Vec<ChannelItem>| select(items.into_iter().map(|item| item.channel).collect()),
+        )
+        .await
     }
 
     /// The memberships among the given (channel, user) pairs; pairs that are not

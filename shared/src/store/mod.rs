@@ -2,6 +2,7 @@
 //! Every call is a GetItem, Query, UpdateItem, DeleteItem or TransactWriteItems; no Scan.
 
 mod channels;
+mod cursor;
 mod files;
 mod messages;
 mod page;
@@ -12,8 +13,9 @@ mod users;
 mod workspaces;
 
 pub use channels::{ChannelChanges, ChannelWrite, DmOutcome, Membership, MembershipChange};
+pub use cursor::CursorKey;
 pub use messages::{NewMessage, Reactions, SendOutcome, StoredMessage, message_from_image};
-pub use page::{Page, PageRequest};
+pub use page::{Page, PageRequest, SELECT_SCAN_MAX};
 pub use realtime::{Connection, Presence, Subscription};
 pub use search::Posting;
 pub use tokens::{RefreshRotation, RefreshToken, TicketRedemption};
@@ -39,11 +41,13 @@ const TRANSACTION_ATTEMPTS: u32 = 10;
 /// An item as read from the table, before it is decoded.
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
-/// The table and the client that reaches it. Cheap to clone.
+/// The table, the client that reaches it and the key that seals list cursors. Cheap to
+/// clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     client: Client,
     table: String,
+    cursors: CursorKey,
 }
 
 /// How a transaction ended when it did not fail outright.
@@ -67,10 +71,11 @@ impl TransactOutcome {
 }
 
 impl Store {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: Client, table: impl Into<String>, cursors: CursorKey) -> Self {
         Self {
             client,
             table: table.into(),
+            cursors,
         }
     }
 
@@ -80,6 +85,11 @@ impl Store {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The key that seals and opens list cursors.
+    pub fn cursors(&self) -> &CursorKey {
+        &self.cursors
     }
 
     /// Reads one item by key (strongly consistent: callers act on what they read).

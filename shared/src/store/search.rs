@@ -1,12 +1,14 @@
 //! Search postings: one item per (workspace, term, message), written and removed by the
 //! stream-driven indexer and read, newest first, by the search route.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Page, PageRequest, Store};
+use super::{Item, Membership, Page, PageRequest, Store, take_item};
 use crate::error::ApiResult;
 use crate::keys::{self, Key};
-use crate::model::{ChannelId, MessageId, WorkspaceId};
+use crate::model::{Channel, ChannelId, ChannelMember, MessageId, UserId, WorkspaceId};
 
 /// `term` occurs in `message_id` (of `channel_id`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,5 +81,36 @@ impl Store {
         };
         let page: Page<PostingItem> = self.query_page(&partition, &page, false).await?;
         Ok(page.map(|item| item.posting))
+    }
+
+    /// The given channels with `user_id`'s membership of each, in one batch read of both
+    /// (what a search needs to know which postings the user may read). Channels that do
+    /// not exist come back with `channel: None`.
+    pub async fn get_channels_with_member(
+        &self,
+        channel_ids: &[ChannelId],
+        user_id: UserId,
+    ) -> ApiResult<HashMap<ChannelId, Membership>> {
+        let uid = user_id.to_string();
+        let pairs: Vec<(ChannelId, Key, Key)> = channel_ids
+            .iter()
+            .map(|id| {
+                let cid = id.to_string();
+                (*id, keys::channel(&cid), keys::channel_member(&cid, &uid))
+            })
+            .collect();
+        let keys: Vec<Key> = pairs
+            .iter()
+            .flat_map(|(_, channel, member)| [channel.clone(), member.clone()])
+            .collect();
+        let mut items: Vec<Item> = self.batch_get_items(&keys).await?;
+        let mut found = HashMap::with_capacity(pairs.len());
+        for (id, channel_key, member_key) in pairs {
+            // The models are the items' flattened fields: decode them directly.
+            let channel: Option<Channel> = take_item(&mut items, &channel_key)?;
+            let member: Option<ChannelMember> = take_item(&mut items, &member_key)?;
+            found.insert(id, Membership { channel, member });
+        }
+        Ok(found)
     }
 }

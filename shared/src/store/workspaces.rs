@@ -198,16 +198,27 @@ impl Store {
         Ok(item.map(|item| item.member))
     }
 
-    /// A page of the workspaces a user belongs to (memberships, newest workspace last).
-    pub async fn list_user_workspace_memberships(
+    /// A page of the user's workspace memberships that `select` keeps (newest workspace
+    /// last); see [`Store::query_selected`] for how far it reads.
+    pub async fn list_user_workspace_memberships<U, F, Fut>(
         &self,
         user_id: UserId,
         page: &PageRequest,
-    ) -> ApiResult<Page<WorkspaceMember>> {
-        let page: Page<WorkspaceMemberItem> = self
-            .query_page(&keys::user_workspaces(&user_id.to_string()), page, true)
-            .await?;
-        Ok(page.map(|item| item.member))
+        mut select: F,
+    ) -> ApiResult<Page<U>>
+    where
+        F: FnMut(Vec<WorkspaceMember>) -> Fut,
+        Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
+    {
+        self.query_selected(
+            &keys::user_workspaces(&user_id.to_string()),
+            page,
+            true,
+            |items: Vec<WorkspaceMemberItem>| {
+                select(items.into_iter().map(|item| item.member).collect())
+            },
+        )
+        .await
     }
 
     /// Every workspace membership of a user (bounded by how many workspaces one joins).
@@ -341,6 +352,29 @@ impl Store {
             )
             .await?;
         Ok(page.map(|item| item.member))
+    }
+
+    /// A page of the workspace's members that `select` keeps, in user-id order; see
+    /// [`Store::query_selected`] for how far it reads.
+    pub async fn list_workspace_members_where<U, F, Fut>(
+        &self,
+        workspace_id: WorkspaceId,
+        page: &PageRequest,
+        mut select: F,
+    ) -> ApiResult<Page<U>>
+    where
+        F: FnMut(Vec<WorkspaceMember>) -> Fut,
+        Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
+    {
+        self.query_selected(
+            &keys::workspace_members(&workspace_id.to_string()),
+            page,
+            true,
+            |items: Vec<WorkspaceMemberItem>| {
+                select(items.into_iter().map(|item| item.member).collect())
+            },
+        )
+        .await
     }
 
     /// Adds a member and joins them to the general channel. `false` if already a member.
