@@ -2,9 +2,9 @@
 //! login, access-token verification, refresh rotation and reuse, logout and tickets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use huddle_shared::auth::rules as auth_domain;
 use huddle_shared::auth::secrets;
-use huddle_shared::domain::auth as auth_domain;
-use huddle_shared::model::UserId;
+use huddle_shared::ids::UserId;
 use huddle_tests::{Api, TestUser, app_state, jwt_secret, unique_email};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;

@@ -1,7 +1,7 @@
 //! Channels, channel members, DMs and read markers against the real local stack.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use huddle_shared::model::ChannelId;
+use huddle_shared::ids::ChannelId;
 use huddle_tests::{Api, People, TestUser, cursor_reveals};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -501,7 +501,7 @@ async fn a_dm_is_one_channel_per_member_set() {
         );
     }
     let nine: Vec<String> = (0..9)
-        .map(|_| huddle_shared::model::UserId::generate().to_string())
+        .map(|_| huddle_shared::ids::UserId::generate().to_string())
         .collect();
     let too_many = api
         .post(&path, team.member.token(), json!({"user_ids": nine}))

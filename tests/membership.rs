@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use huddle_shared::domain::{access, channels};
+use huddle_shared::channels::ChannelKind;
+use huddle_shared::ids::{ChannelId, MessageId, UserId, WorkspaceId};
 use huddle_shared::keys;
-use huddle_shared::model::{ChannelId, ChannelKind, MessageId, Role, UserId, WorkspaceId};
+use huddle_shared::workspaces::Role;
 use huddle_shared::{ApiError, AppState};
+use huddle_shared::{access, channels};
 use huddle_tests::{Api, People, Team, TestUser, app_state, app_state_with, eventually, id};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -333,7 +335,7 @@ async fn the_one_owner(state: &AppState, workspace: WorkspaceId) -> UserId {
         .store
         .list_workspace_members(
             workspace,
-            &huddle_shared::store::PageRequest {
+            &huddle_shared::table::PageRequest {
                 limit: 100,
                 cursor: None,
             },
@@ -429,14 +431,14 @@ async fn the_owner_is_never_removed_even_when_the_role_was_read_before_a_transfe
         .remove_workspace_member(wid, member)
         .await
         .unwrap();
-    assert_eq!(removal, huddle_shared::store::MemberRemoval::Owner);
+    assert_eq!(removal, huddle_shared::workspaces::MemberRemoval::Owner);
     assert_eq!(the_one_owner(&state, wid).await, member);
     let gone = state
         .store
         .remove_workspace_member(wid, UserId::generate())
         .await
         .unwrap();
-    assert_eq!(gone, huddle_shared::store::MemberRemoval::NotMember);
+    assert_eq!(gone, huddle_shared::workspaces::MemberRemoval::NotMember);
 }
 
 /// The team's admin posts in `general`, mentioning the member.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use huddle_shared::auth::secrets;
-use huddle_shared::model::{ChannelId, UserId};
-use huddle_shared::store::{Connection, Subscription};
+use huddle_shared::ids::{ChannelId, UserId};
+use huddle_shared::realtime::{Connection, Subscription};
 use huddle_tests::{Api, People, Team, TestUser, app_state, base_url};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -574,7 +574,7 @@ async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
 
 #[tokio::test]
 async fn a_poison_record_does_not_block_the_broadcast_batch() {
-    use huddle_shared::domain::realtime::broadcast_changes;
+    use huddle_shared::realtime::broadcast_changes;
     use huddle_shared::realtime::{PostOutcome, Poster};
     use huddle_shared::stream::{Change, ChangeKind};
     use std::sync::Mutex;
@@ -606,8 +606,8 @@ async fn a_poison_record_does_not_block_the_broadcast_batch() {
         }])
         .await
         .unwrap();
-    let message = huddle_shared::model::MessageId::generate();
-    let workspace = huddle_shared::model::WorkspaceId::generate();
+    let message = huddle_shared::ids::MessageId::generate();
+    let workspace = huddle_shared::ids::WorkspaceId::generate();
     let good = Change {
         id: "good".into(),
         kind: ChangeKind::Insert,

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use huddle_shared::domain::search::SEARCH_CHANNELS_MAX;
+use huddle_shared::ids::WorkspaceId;
 use huddle_shared::keys;
-use huddle_shared::model::WorkspaceId;
+use huddle_shared::search::SEARCH_CHANNELS_MAX;
 use huddle_tests::{Api, People, Team, TestUser, cursor_reveals, forged_cursors};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -210,8 +210,8 @@ async fn search_results_page_without_repeats() {
 
 #[tokio::test]
 async fn a_poison_record_is_reported_alone_and_does_not_block_the_batch() {
-    use huddle_shared::domain::search::index_changes;
-    use huddle_shared::model::{ChannelId, MessageId, UserId, WorkspaceId};
+    use huddle_shared::ids::{ChannelId, MessageId, UserId, WorkspaceId};
+    use huddle_shared::search::index_changes;
     use huddle_shared::stream::{Change, ChangeKind};
     use huddle_tests::{message_image, ticket_image};
 

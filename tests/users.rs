@@ -2,7 +2,7 @@
 //! public view.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use huddle_shared::model::UserId;
+use huddle_shared::ids::UserId;
 use huddle_tests::Api;
 use reqwest::StatusCode;
 use serde_json::json;

@@ -1,7 +1,8 @@
 //! Workspaces, members, roles and invites against the real local stack.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use huddle_shared::model::{Invite, UserId, WorkspaceId};
+use huddle_shared::ids::{UserId, WorkspaceId};
+use huddle_shared::invites::Invite;
 use huddle_tests::{Api, People, app_state, eventually};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -538,7 +539,7 @@ async fn an_expired_invite_is_refused() {
         .parse()
         .unwrap();
     let state = app_state().await;
-    let past = huddle_shared::model::now() - chrono::Duration::hours(1);
+    let past = huddle_shared::clock::now() - chrono::Duration::hours(1);
     let invite = Invite {
         code: huddle_shared::auth::secrets::generate().unwrap(),
         workspace_id: wid,

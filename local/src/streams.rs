@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_sdk_dynamodbstreams::types::{OperationType, Record, ShardIteratorType};
 use huddle_shared::AppState;
-use huddle_shared::domain::{cleanup, realtime, search};
 use huddle_shared::realtime::ManagementPoster;
 use huddle_shared::stream::{Change, ChangeKind, failed_in_any};
 
@@ -37,15 +36,15 @@ fn change_from_record(record: Record) -> Option<Change> {
     })
 }
 
-/// Every stream consumer; a record counts as failed if any consumer failed it (each
-/// consumer is idempotent, as a redelivery by Lambda requires).
+/// The stream consumers: one line per stream function (its `consume`, the same entry point
+/// its Lambda `main.rs` reaches through `handle`). A record counts as failed if any
+/// consumer failed it (each consumer is idempotent, as a redelivery by Lambda requires).
 async fn consume(state: &AppState, poster: &ManagementPoster, changes: &[Change]) -> Vec<String> {
-    let (indexed, cleaned, broadcast) = tokio::join!(
-        search::index_changes(state, changes),
-        cleanup::clean_up_changes(state, changes),
-        realtime::broadcast_changes(state, poster, changes)
+    let (maintenance, broadcast) = tokio::join!(
+        huddle_indexer::consume(state, changes),
+        huddle_broadcast::consume(state, poster, changes),
     );
-    failed_in_any([indexed, cleaned, broadcast])
+    failed_in_any([maintenance, broadcast])
 }
 
 /// Polls forever; restarts after errors (DynamoDB Local restarting, say).

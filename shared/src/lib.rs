@@ -1,22 +1,39 @@
-//! Huddle's shared library: configuration, the error model, authentication, the
-//! single-table keys, the DynamoDB store, the domain rules and the HTTP plumbing that every
-//! function crate builds on.
+//! Huddle's shared library, one folder per area around a small core.
+//!
+//! Core: configuration, the error model, HTTP plumbing, validation, logging, ids, the
+//! clock, PATCH fields, authentication ([`auth`]), the access guards ([`access`]), the one
+//! single-table schema ([`keys`]), the generic DynamoDB machinery ([`table`]) and stream
+//! record decoding ([`stream`]).
+//!
+//! Areas: [`users`], [`workspaces`], [`invites`], [`channels`], [`messages`], [`search`],
+//! [`files`], [`realtime`]. Each has `model.rs` (entities and views), `store.rs` (its
+//! access patterns, as methods on [`table::Store`]) and `rules.rs` (what its routes do);
+//! its `mod.rs` names its routes, entities and access patterns.
 
+pub mod access;
 pub mod auth;
+pub mod clock;
 pub mod config;
-pub mod domain;
 pub mod error;
-pub mod events;
 pub mod http;
+pub mod ids;
 pub mod keys;
-pub mod model;
-pub mod realtime;
+pub mod pagination;
+pub mod patch;
 pub mod state;
-pub mod storage;
-pub mod store;
 pub mod stream;
+pub mod table;
 pub mod telemetry;
 pub mod validate;
+
+pub mod channels;
+pub mod files;
+pub mod invites;
+pub mod messages;
+pub mod realtime;
+pub mod search;
+pub mod users;
+pub mod workspaces;
 
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;

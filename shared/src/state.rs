@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
-use crate::storage::Storage;
-use crate::store::{CursorKey, Store};
+use crate::files::storage::Storage;
+use crate::table::{CursorKey, Store};
 
 /// Config, the store (with its cursor key) and the token keys. Cheap to clone (everything
 /// inside is shared).

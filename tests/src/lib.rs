@@ -453,10 +453,10 @@ impl Api {
 /// A stream image of a top-level message, keyed as the store keys it, with `content`
 /// as given (a JSON string for a well-formed message; anything else makes a poison record).
 pub fn message_image(
-    channel: huddle_shared::model::ChannelId,
-    message: huddle_shared::model::MessageId,
-    workspace: huddle_shared::model::WorkspaceId,
-    author: huddle_shared::model::UserId,
+    channel: huddle_shared::ids::ChannelId,
+    message: huddle_shared::ids::MessageId,
+    workspace: huddle_shared::ids::WorkspaceId,
+    author: huddle_shared::ids::UserId,
     content: Value,
 ) -> serde_dynamo::Item {
     use huddle_shared::keys;

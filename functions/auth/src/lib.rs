@@ -1,5 +1,5 @@
 //! The auth and users function: registration, login, token refresh and logout, WebSocket
-//! tickets, profiles and the health check. Handlers parse, call one domain function, map.
+//! tickets, profiles and the health check. Handlers parse, call one rule, map.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,9 +9,10 @@ use axum::{Router, routing};
 use huddle_shared::ApiResult;
 use huddle_shared::AppState;
 use huddle_shared::auth::AuthUser;
-use huddle_shared::domain::{auth, users};
+use huddle_shared::auth::rules as auth;
 use huddle_shared::http::{Json, Path, created, finish};
-use huddle_shared::model::UserId;
+use huddle_shared::ids::UserId;
+use huddle_shared::users;
 use serde::Serialize;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).

@@ -1,5 +1,5 @@
 //! The channels function: channels, channel members, DMs and read markers. Handlers parse,
-//! call one domain function, and map the result.
+//! call one rule, and map the result.
 
 use axum::Router;
 use axum::extract::State;
@@ -7,11 +7,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use huddle_shared::auth::AuthUser;
-use huddle_shared::domain::channels::{self, ChannelMemberView};
-use huddle_shared::domain::pagination::PageQuery;
+use huddle_shared::channels::ChannelView;
+use huddle_shared::channels::{self, ChannelMemberView};
 use huddle_shared::http::{Json, Path, Query, created, finish};
-use huddle_shared::model::{ChannelId, ChannelView, UserId, WorkspaceId};
-use huddle_shared::store::Page;
+use huddle_shared::ids::{ChannelId, UserId, WorkspaceId};
+use huddle_shared::pagination::PageQuery;
+use huddle_shared::table::Page;
 use huddle_shared::{ApiResult, AppState};
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).

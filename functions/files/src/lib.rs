@@ -1,5 +1,5 @@
 //! The files function: presigned uploads (S3 enforces the declared length and type),
-//! completion, downloads, deletes and avatars. Handlers parse, call one domain function,
+//! completion, downloads, deletes and avatars. Handlers parse, call one rule,
 //! and map the result.
 
 use axum::Router;
@@ -9,9 +9,10 @@ use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use huddle_shared::auth::AuthUser;
-use huddle_shared::domain::files;
+use huddle_shared::files;
+use huddle_shared::files::FileView;
 use huddle_shared::http::{Json, Path, created, finish};
-use huddle_shared::model::{ChannelId, FileId, FileView, UserId};
+use huddle_shared::ids::{ChannelId, FileId, UserId};
 use huddle_shared::{ApiResult, AppState};
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).

@@ -1,5 +1,5 @@
 //! The messages function: messages, threads, edits and history, reactions, pins and
-//! search. Handlers parse, call one domain function, and map the result.
+//! search. Handlers parse, call one rule, and map the result.
 
 use axum::Router;
 use axum::extract::State;
@@ -7,12 +7,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, put};
 use huddle_shared::auth::AuthUser;
-use huddle_shared::domain::messages::{self, MessageListQuery};
-use huddle_shared::domain::pagination::PageQuery;
-use huddle_shared::domain::search::{self, SearchQuery};
 use huddle_shared::http::{Json, Path, Query, created, finish};
-use huddle_shared::model::{ChannelId, MessageId, MessageVersion, MessageView, WorkspaceId};
-use huddle_shared::store::Page;
+use huddle_shared::ids::{ChannelId, MessageId, WorkspaceId};
+use huddle_shared::messages::{self, MessageListQuery};
+use huddle_shared::messages::{MessageVersion, MessageView};
+use huddle_shared::pagination::PageQuery;
+use huddle_shared::search::{self, SearchQuery};
+use huddle_shared::table::Page;
 use huddle_shared::{ApiResult, AppState};
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).

@@ -3,7 +3,7 @@
 //! are relayed from here and never stored.
 
 use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use huddle_shared::domain::realtime;
+use huddle_shared::realtime;
 use huddle_shared::realtime::Poster;
 use huddle_shared::{ApiError, AppState};
 

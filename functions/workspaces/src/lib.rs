@@ -1,5 +1,5 @@
 //! The workspaces function: workspaces, their members and roles, and invites. Handlers
-//! parse, call one domain function, and map the result.
+//! parse, call one rule, and map the result.
 
 use axum::Router;
 use axum::extract::State;
@@ -7,13 +7,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{delete, get, patch, post};
 use huddle_shared::auth::AuthUser;
-use huddle_shared::domain::invites::{self, AcceptedInvite, InvitePreview};
-use huddle_shared::domain::pagination::PageQuery;
-use huddle_shared::domain::realtime::{self, OnlineMember};
-use huddle_shared::domain::workspaces;
 use huddle_shared::http::{Json, Path, Query, created, finish};
-use huddle_shared::model::{Invite, MemberView, UserId, WorkspaceId, WorkspaceView};
-use huddle_shared::store::Page;
+use huddle_shared::ids::{UserId, WorkspaceId};
+use huddle_shared::invites::Invite;
+use huddle_shared::invites::{self, AcceptedInvite, InvitePreview};
+use huddle_shared::pagination::PageQuery;
+use huddle_shared::realtime::{self, OnlineMember};
+use huddle_shared::table::Page;
+use huddle_shared::workspaces;
+use huddle_shared::workspaces::{MemberView, WorkspaceView};
 use huddle_shared::{ApiResult, AppState};
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).

@@ -6,7 +6,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
-use crate::model::UserId;
+use crate::ids::UserId;
 use crate::state::AppState;
 
 /// The signed-in caller.

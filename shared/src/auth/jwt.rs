@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use crate::model::UserId;
+use crate::ids::UserId;
 
 const ALGORITHM: Algorithm = Algorithm::HS256;
 

@@ -1,10 +1,14 @@
 //! Authentication: password hashing, access tokens (JWT), opaque secrets for refresh
-//! tokens and WebSocket tickets, and the Bearer extractor every protected route uses.
+//! tokens and WebSocket tickets, the Bearer extractor every protected route uses, and the
+//! sign-in rules (register, login, refresh rotation, logout, WebSocket tickets) with their
+//! token and ticket items.
 
 pub mod extractor;
 pub mod jwt;
 pub mod password;
+pub mod rules;
 pub mod secrets;
+pub mod store;
 
 pub use extractor::AuthUser;
 pub use jwt::{AccessClaims, JwtKeys};

@@ -1,0 +1,279 @@
+//! Registration, login, refresh-token rotation with reuse detection, logout, and
+//! WebSocket tickets.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::store::{RefreshRotation, RefreshToken, TicketRedemption};
+use crate::auth::{password, secrets};
+use crate::clock;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::FamilyId;
+use crate::ids::UserId;
+use crate::state::AppState;
+use crate::users::NewAccount;
+use crate::users::User;
+use crate::validate::{Validator, normalize_email};
+
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 128;
+pub const DISPLAY_NAME_MAX: usize = 64;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshRequest { .. }")
+    }
+}
+
+/// The token pair handed to a client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Seconds until the refresh token expires.
+    pub refresh_expires_in: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub user: User,
+    pub tokens: Tokens,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Refreshed {
+    pub tokens: Tokens,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WsTicket {
+    pub ticket: String,
+    pub expires_in: u64,
+}
+
+const LOGIN_FAILED: &str = "invalid email or password";
+const REFRESH_FAILED: &str = "invalid or expired refresh token";
+
+/// A new refresh token (secret + stored record) in `family_id`.
+fn mint_refresh_token(
+    state: &AppState,
+    user_id: UserId,
+    family_id: FamilyId,
+    now: DateTime<Utc>,
+) -> ApiResult<(String, RefreshToken)> {
+    let secret = secrets::generate()?;
+    let ttl = i64::try_from(state.config.refresh_token_ttl.as_secs()).unwrap_or(i64::MAX / 4);
+    let record = RefreshToken {
+        token_hash: secrets::digest(&secret),
+        user_id,
+        family_id,
+        created_at: now,
+        expires_at: now.timestamp().saturating_add(ttl),
+        used_at: None,
+    };
+    Ok((secret, record))
+}
+
+fn token_pair(state: &AppState, user_id: UserId, refresh_secret: String) -> ApiResult<Tokens> {
+    let access = state.jwt.issue(user_id)?;
+    Ok(Tokens {
+        access_token: access.token,
+        refresh_token: refresh_secret,
+        token_type: "Bearer".into(),
+        expires_in: access.expires_in,
+        refresh_expires_in: state.config.refresh_token_ttl.as_secs(),
+    })
+}
+
+/// `POST /v1/auth/register`.
+pub async fn register(state: &AppState, request: RegisterRequest) -> ApiResult<Session> {
+    let mut check = Validator::new();
+    check.email("email", &request.email);
+    check.length("password", &request.password, PASSWORD_MIN, PASSWORD_MAX);
+    check.text("display_name", &request.display_name, 1, DISPLAY_NAME_MAX);
+    check.finish()?;
+
+    let now = clock::now();
+    let password_hash = password::hash_password(request.password).await?;
+    let user = User {
+        id: UserId::generate(),
+        email: request.email.trim().to_owned(),
+        display_name: request.display_name.trim().to_owned(),
+        bio: None,
+        avatar_url: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let (refresh_secret, refresh) = mint_refresh_token(state, user.id, FamilyId::generate(), now)?;
+    let created = state
+        .store
+        .create_account(NewAccount {
+            user: user.clone(),
+            normalized_email: normalize_email(&request.email),
+            password_hash,
+            refresh,
+        })
+        .await?;
+    if !created {
+        return Err(ApiError::conflict(
+            "an account with this email already exists",
+        ));
+    }
+    tracing::info!(user_id = %user.id, "user registered");
+    let tokens = token_pair(state, user.id, refresh_secret)?;
+    Ok(Session { user, tokens })
+}
+
+/// `POST /v1/auth/login`: one answer for an unknown email and a wrong password.
+pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<Session> {
+    if request.password.chars().count() > PASSWORD_MAX || request.email.len() > 254 {
+        return Err(ApiError::unauthorized(LOGIN_FAILED));
+    }
+    let credential = state
+        .store
+        .get_credential(&normalize_email(&request.email))
+        .await?;
+    let Some(credential) = credential else {
+        password::verify_against_dummy(request.password).await?;
+        return Err(ApiError::unauthorized(LOGIN_FAILED));
+    };
+    if !password::verify_password(request.password, credential.password_hash).await? {
+        tracing::info!(user_id = %credential.user_id, "login refused: wrong password");
+        return Err(ApiError::unauthorized(LOGIN_FAILED));
+    }
+
+    let now = clock::now();
+    let (refresh_secret, refresh) =
+        mint_refresh_token(state, credential.user_id, FamilyId::generate(), now)?;
+    let (user, ()) = tokio::try_join!(
+        state.store.get_user(credential.user_id),
+        state.store.start_session(&refresh)
+    )?;
+    let user = user.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "credential without user {}",
+            credential.user_id
+        ))
+    })?;
+    tracing::info!(user_id = %user.id, "user logged in");
+    let tokens = token_pair(state, user.id, refresh_secret)?;
+    Ok(Session { user, tokens })
+}
+
+/// Looks a presented refresh token up; `None` if unknown or expired.
+async fn find_refresh_token(
+    state: &AppState,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<RefreshToken>> {
+    if secret.is_empty() || secret.len() > secrets::MAX_SECRET_LEN {
+        return Ok(None);
+    }
+    let token = state
+        .store
+        .get_refresh_token(&secrets::digest(secret))
+        .await?;
+    Ok(token.filter(|token| token.expires_at > now.timestamp()))
+}
+
+/// `POST /v1/auth/refresh`: rotates the token. A token presented a second time revokes
+/// its whole family, so a stolen token stops working for thief and owner alike.
+pub async fn refresh(state: &AppState, request: RefreshRequest) -> ApiResult<Refreshed> {
+    let now = clock::now();
+    let Some(old) = find_refresh_token(state, &request.refresh_token, now).await? else {
+        return Err(ApiError::unauthorized(REFRESH_FAILED));
+    };
+    let reuse_detected = || async {
+        tracing::warn!(user_id = %old.user_id, family_id = %old.family_id, "refresh token reuse: family revoked");
+        state.store.revoke_family(old.family_id).await?;
+        Err(ApiError::unauthorized(REFRESH_FAILED))
+    };
+    if old.used_at.is_some() {
+        return reuse_detected().await;
+    }
+    let (secret, new) = mint_refresh_token(state, old.user_id, old.family_id, now)?;
+    match state.store.rotate_refresh_token(&old, &new, now).await? {
+        RefreshRotation::Rotated => Ok(Refreshed {
+            tokens: token_pair(state, old.user_id, secret)?,
+        }),
+        RefreshRotation::AlreadyUsed => reuse_detected().await,
+        RefreshRotation::FamilyRevoked => Err(ApiError::unauthorized(REFRESH_FAILED)),
+    }
+}
+
+/// `POST /v1/auth/logout`: revokes the session the refresh token belongs to. Idempotent:
+/// an unknown, expired or foreign token changes nothing and still answers 204.
+pub async fn logout(state: &AppState, caller: UserId, request: RefreshRequest) -> ApiResult<()> {
+    let now = clock::now();
+    if let Some(token) = find_refresh_token(state, &request.refresh_token, now).await?
+        && token.user_id == caller
+    {
+        state.store.revoke_family(token.family_id).await?;
+        tracing::info!(user_id = %caller, "user logged out");
+    }
+    Ok(())
+}
+
+/// `POST /v1/auth/ws-ticket`: a single-use ticket for opening the WebSocket.
+pub async fn issue_ws_ticket(state: &AppState, caller: UserId) -> ApiResult<WsTicket> {
+    let ticket = secrets::generate()?;
+    let ttl = state.config.ws_ticket_ttl.as_secs();
+    let expires_at = clock::now()
+        .timestamp()
+        .saturating_add(i64::try_from(ttl).unwrap_or(60));
+    state
+        .store
+        .put_ws_ticket(&secrets::digest(&ticket), caller, expires_at)
+        .await?;
+    Ok(WsTicket {
+        ticket,
+        expires_in: ttl,
+    })
+}
+
+/// Redeems a WebSocket ticket (the `$connect` check). Succeeds once, before expiry.
+pub async fn redeem_ws_ticket(state: &AppState, ticket: &str) -> ApiResult<UserId> {
+    if ticket.is_empty() || ticket.len() > secrets::MAX_SECRET_LEN {
+        return Err(ApiError::unauthorized("invalid or expired ticket"));
+    }
+    match state
+        .store
+        .redeem_ws_ticket(&secrets::digest(ticket), clock::now().timestamp())
+        .await?
+    {
+        TicketRedemption::Redeemed(user_id) => Ok(user_id),
+        TicketRedemption::Refused => Err(ApiError::unauthorized("invalid or expired ticket")),
+    }
+}

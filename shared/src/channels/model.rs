@@ -1,0 +1,120 @@
+//! Channels, their members, read markers and counters.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
+
+/// What a channel is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Chat,
+    Voice,
+    Todo,
+    Doc,
+    Kanban,
+    /// Created only through the DM route.
+    Dm,
+}
+
+/// A channel as stored. The counters are maintained by message sends (`ADD`), never by
+/// counting messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub kind: ChannelKind,
+    pub private: bool,
+    #[serde(default)]
+    pub topic: Option<String>,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub member_count: u64,
+    /// Top-level messages ever posted (a monotonic counter).
+    #[serde(default)]
+    pub message_count: u64,
+    #[serde(default)]
+    pub last_message_id: Option<MessageId>,
+    #[serde(default)]
+    pub last_message_at: Option<DateTime<Utc>>,
+    /// The workspace's `general` channel, which every member stays in.
+    #[serde(default)]
+    pub general: bool,
+    /// For DMs: the member set, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dm_members: Vec<UserId>,
+}
+
+/// A user's membership of a channel, with the read marker and counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelMember {
+    pub channel_id: ChannelId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub joined_at: DateTime<Utc>,
+    /// The channel's `message_count` when the member last read up to the latest message.
+    #[serde(default)]
+    pub read_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_read_message_id: Option<MessageId>,
+    /// Mentions of this member since they last read.
+    #[serde(default)]
+    pub mention_count: u64,
+}
+
+/// A channel as the API returns it, with the caller's view of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChannelView {
+    pub id: ChannelId,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub kind: ChannelKind,
+    pub private: bool,
+    pub topic: Option<String>,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub member_count: u64,
+    pub last_message_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dm_members: Vec<UserId>,
+    pub joined: bool,
+    pub unread_count: u64,
+    pub mention_count: u64,
+    pub last_read_message_id: Option<MessageId>,
+}
+
+impl ChannelView {
+    pub fn new(channel: Channel, membership: Option<&ChannelMember>) -> Self {
+        let (unread_count, mention_count, last_read) = match membership {
+            Some(member) => (
+                channel.message_count.saturating_sub(member.read_count),
+                member.mention_count,
+                member.last_read_message_id,
+            ),
+            None => (0, 0, None),
+        };
+        Self {
+            id: channel.id,
+            workspace_id: channel.workspace_id,
+            name: channel.name,
+            kind: channel.kind,
+            private: channel.private,
+            topic: channel.topic,
+            created_by: channel.created_by,
+            created_at: channel.created_at,
+            updated_at: channel.updated_at,
+            member_count: channel.member_count,
+            last_message_at: channel.last_message_at,
+            dm_members: channel.dm_members,
+            joined: membership.is_some(),
+            unread_count,
+            mention_count,
+            last_read_message_id: last_read,
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! Files: presigned uploads that S3 itself holds to the declared length and type, the
+//! completion check, downloads, deletes, avatars, and the message attachment rules.
+
+use serde::{Deserialize, Serialize};
+
+use crate::access;
+use crate::clock;
+use crate::config::AVATAR_CONTENT_TYPES;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::files::storage::{
+    UploadInstructions, attachment_object_key, avatar_object_key, content_disposition,
+    pending_object_key,
+};
+use crate::files::{FilePurpose, FileStatus, FileView, StoredFile};
+use crate::ids::{ChannelId, FileId, UserId};
+use crate::state::AppState;
+use crate::validate::Validator;
+
+pub const FILENAME_MAX: usize = 255;
+pub const ATTACHMENTS_MAX: usize = 10;
+/// How long an unfinished upload's record lives (its object expires by lifecycle rule).
+const PENDING_TTL_SECONDS: i64 = 24 * 3600;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadRequest {
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvatarUploadRequest {
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// What an upload request answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadTicket {
+    pub file_id: FileId,
+    pub upload: UploadInstructions,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The media type without parameters, lower-cased.
+fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn check_size(size: u64, max: u64) -> ApiResult<()> {
+    if size > max {
+        return Err(ApiError::TooLarge(format!("files are at most {max} bytes")));
+    }
+    Ok(())
+}
+
+async fn issue_upload(state: &AppState, file: StoredFile) -> ApiResult<UploadTicket> {
+    let storage = state.storage()?;
+    let now = clock::now();
+    let ttl = state.config.upload_url_ttl;
+    let upload = storage
+        .presign_upload(
+            &pending_object_key(&file.id.to_string()),
+            &file.content_type,
+            file.size,
+            &content_disposition(&file.filename),
+            ttl,
+        )
+        .await?;
+    state
+        .store
+        .create_pending_file(&file, now.timestamp() + PENDING_TTL_SECONDS)
+        .await?;
+    Ok(UploadTicket {
+        file_id: file.id,
+        upload,
+        expires_at: now + chrono::Duration::from_std(ttl).unwrap_or_default(),
+    })
+}
+
+/// `POST /v1/channels/{cid}/uploads`: channel members.
+pub async fn request_upload(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    request: UploadRequest,
+) -> ApiResult<UploadTicket> {
+    let content_type = media_type(&request.content_type);
+    let mut check = Validator::new();
+    check.text("filename", &request.filename, 1, FILENAME_MAX);
+    if !state.config.upload_content_types.contains(&content_type) {
+        check.add("content_type", "this type of file is not accepted");
+    }
+    if request.size == 0 {
+        check.add("size", "must be at least 1 byte");
+    }
+    check.finish()?;
+    check_size(request.size, state.config.upload_max_bytes)?;
+
+    let access = access::channel(state, channel_id, caller).await?;
+    access.require_member()?;
+    let id = FileId::generate();
+    let file = StoredFile {
+        id,
+        purpose: FilePurpose::Attachment,
+        workspace_id: Some(access.channel.workspace_id),
+        channel_id: Some(channel_id),
+        uploader_id: caller,
+        filename: request.filename.trim().to_owned(),
+        content_type,
+        size: request.size,
+        status: FileStatus::Pending,
+        object_key: attachment_object_key(
+            &access.channel.workspace_id.to_string(),
+            &channel_id.to_string(),
+            &id.to_string(),
+        ),
+        created_at: clock::now(),
+    };
+    issue_upload(state, file).await
+}
+
+/// `POST /v1/users/me/avatar`: images only, at most the avatar limit.
+pub async fn request_avatar_upload(
+    state: &AppState,
+    caller: UserId,
+    request: AvatarUploadRequest,
+) -> ApiResult<UploadTicket> {
+    let content_type = media_type(&request.content_type);
+    let mut check = Validator::new();
+    if !AVATAR_CONTENT_TYPES.contains(&content_type.as_str()) {
+        check.add(
+            "content_type",
+            format!("must be one of {}", AVATAR_CONTENT_TYPES.join(", ")),
+        );
+    }
+    if request.size == 0 {
+        check.add("size", "must be at least 1 byte");
+    }
+    check.finish()?;
+    check_size(request.size, state.config.avatar_max_bytes)?;
+    let id = FileId::generate();
+    let extension = content_type.rsplit('/').next().unwrap_or("img");
+    let file = StoredFile {
+        id,
+        purpose: FilePurpose::Avatar,
+        workspace_id: None,
+        channel_id: None,
+        uploader_id: caller,
+        filename: format!("avatar.{extension}"),
+        content_type,
+        size: request.size,
+        status: FileStatus::Pending,
+        object_key: avatar_object_key(&caller.to_string(), &id.to_string()),
+        created_at: clock::now(),
+    };
+    issue_upload(state, file).await
+}
+
+/// The file as `caller` may see it: attachments to channel readers, avatars to their owner.
+async fn visible_file(
+    state: &AppState,
+    caller: UserId,
+    file_id: FileId,
+) -> ApiResult<(StoredFile, Option<access::ChannelAccess>)> {
+    let file = state
+        .store
+        .get_file(file_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("file"))?;
+    match (file.purpose, file.channel_id) {
+        (FilePurpose::Attachment, Some(channel_id)) => {
+            let access = access::channel(state, channel_id, caller)
+                .await
+                .map_err(|error| match error {
+                    ApiError::NotFound(_) => ApiError::not_found("file"),
+                    other => other,
+                })?;
+            if file.status == FileStatus::Pending && file.uploader_id != caller {
+                return Err(ApiError::not_found("file"));
+            }
+            Ok((file, Some(access)))
+        }
+        _ if file.uploader_id == caller => Ok((file, None)),
+        _ => Err(ApiError::not_found("file")),
+    }
+}
+
+/// The API view, with a fresh download URL when the file is ready.
+pub async fn file_view(state: &AppState, file: &StoredFile) -> ApiResult<FileView> {
+    let download_url = match (file.status, state.storage.as_ref()) {
+        (FileStatus::Ready, Some(storage)) => Some(
+            storage
+                .presign_download(
+                    &file.object_key,
+                    &content_disposition(&file.filename),
+                    state.config.download_url_ttl,
+                )
+                .await?,
+        ),
+        _ => None,
+    };
+    Ok(FileView::new(file, download_url))
+}
+
+/// `POST /v1/files/{fid}/complete`: the uploader; verifies the object S3 holds against
+/// what was declared, then makes the file ready (and, for an avatar, the profile's).
+pub async fn complete(state: &AppState, caller: UserId, file_id: FileId) -> ApiResult<FileView> {
+    let storage = state.storage()?;
+    let (file, _) = visible_file(state, caller, file_id).await?;
+    if file.uploader_id != caller {
+        return Err(ApiError::Forbidden(
+            "only the uploader completes an upload".into(),
+        ));
+    }
+    if file.status == FileStatus::Ready {
+        return file_view(state, &file).await;
+    }
+    let pending_key = pending_object_key(&file.id.to_string());
+    let Some(object) = storage.head(&pending_key).await? else {
+        // Completed meanwhile by a concurrent call?
+        if let Some(current) = state.store.get_file(file_id).await?
+            && current.status == FileStatus::Ready
+        {
+            return file_view(state, &current).await;
+        }
+        return Err(ApiError::conflict("nothing was uploaded for this file"));
+    };
+    let same_type = object.content_type.as_deref().map(media_type).as_deref()
+        == Some(file.content_type.as_str());
+    if object.size != file.size || !same_type {
+        storage.delete(&pending_key).await?;
+        return Err(ApiError::conflict(
+            "the uploaded object differs from the declared size or type; request a new upload",
+        ));
+    }
+    storage.rename(&pending_key, &file.object_key).await?;
+    if !state.store.mark_file_ready(file_id).await? {
+        return Err(ApiError::conflict("the upload expired; request a new one"));
+    }
+    let mut ready = file;
+    ready.status = FileStatus::Ready;
+    if ready.purpose == FilePurpose::Avatar {
+        let url = format!("/v1/users/{caller}/avatar?v={}", ready.id);
+        state
+            .store
+            .set_avatar(caller, &url, &ready.object_key, clock::now())
+            .await?;
+    }
+    file_view(state, &ready).await
+}
+
+/// `GET /v1/files/{fid}`: channel readers (avatars: their owner).
+pub async fn get(state: &AppState, caller: UserId, file_id: FileId) -> ApiResult<FileView> {
+    let (file, _) = visible_file(state, caller, file_id).await?;
+    file_view(state, &file).await
+}
+
+/// `DELETE /v1/files/{fid}`: the uploader or a workspace admin; removes the object too.
+pub async fn delete(state: &AppState, caller: UserId, file_id: FileId) -> ApiResult<()> {
+    let storage = state.storage()?;
+    let (file, access) = visible_file(state, caller, file_id).await?;
+    if file.uploader_id != caller {
+        match access {
+            Some(access) => access.require_workspace_admin()?,
+            None => return Err(ApiError::not_found("file")),
+        }
+    }
+    let key = match file.status {
+        FileStatus::Ready => file.object_key.clone(),
+        FileStatus::Pending => pending_object_key(&file.id.to_string()),
+    };
+    storage.delete(&key).await?;
+    if file.purpose == FilePurpose::Avatar {
+        state
+            .store
+            .clear_avatar(file.uploader_id, &file.object_key)
+            .await?;
+    }
+    state.store.delete_file(file_id).await
+}
+
+/// `GET /v1/users/{uid}/avatar`: where the avatar can be downloaded now (a redirect target).
+pub async fn avatar_location(state: &AppState, user_id: UserId) -> ApiResult<String> {
+    let storage = state.storage()?;
+    let key = state
+        .store
+        .get_avatar_key(user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("avatar"))?;
+    storage
+        .presign_download(&key, "inline", state.config.download_url_ttl)
+        .await
+}
+
+/// The files a message may carry: ready attachments of this channel by the sender.
+pub async fn resolve_attachments(
+    state: &AppState,
+    sender: UserId,
+    channel_id: ChannelId,
+    ids: &[FileId],
+) -> ApiResult<Vec<StoredFile>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut unique = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    if unique.len() > ATTACHMENTS_MAX {
+        return Err(ApiError::invalid_fields(vec![FieldError::new(
+            "attachment_ids",
+            format!("at most {ATTACHMENTS_MAX} files"),
+        )]));
+    }
+    let files = state.store.get_files(&unique).await?;
+    let usable = |file: &StoredFile| {
+        file.status == FileStatus::Ready
+            && file.purpose == FilePurpose::Attachment
+            && file.channel_id == Some(channel_id)
+            && file.uploader_id == sender
+    };
+    if files.len() != unique.len() || !files.iter().all(usable) {
+        return Err(ApiError::invalid_fields(vec![FieldError::new(
+            "attachment_ids",
+            "each must be a ready file you uploaded to this channel",
+        )]));
+    }
+    // Keep the order the sender gave, once each.
+    let mut ordered: Vec<StoredFile> = Vec::with_capacity(unique.len());
+    for id in ids {
+        if !ordered.iter().any(|kept| kept.id == *id)
+            && let Some(file) = files.iter().find(|file| file.id == *id)
+        {
+            ordered.push(file.clone());
+        }
+    }
+    Ok(ordered)
+}

@@ -1,0 +1,520 @@
+//! Messages: the send transaction (message, counters, idempotency marker, mentions),
+//! listing by channel and thread, edits with history, soft deletes, reactions and pins.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{ChannelId, MessageId, UserId};
+use crate::keys::{self, Gsi1Key, Gsi2Key, Key, Partition};
+use crate::messages::{Message, MessageVersion};
+use crate::table::{
+    Page, PageRequest, Store, TransactOutcome, check_exists, conditional, dynamo_error,
+    is_condition_failed, item_exists, put_new, to_attribute, to_attributes,
+};
+
+/// Reactions are stored as one string-set attribute per emoji: `reaction:<emoji>`.
+const REACTION_PREFIX: &str = "reaction:";
+
+/// Who reacted with which emoji.
+pub type Reactions = BTreeMap<String, Vec<UserId>>;
+
+/// A message with its reactions, as read from the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMessage {
+    pub message: Message,
+    pub reactions: Reactions,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MessageItem {
+    #[serde(flatten)]
+    key: Key,
+    #[serde(flatten)]
+    listing: Gsi1Key,
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pin: Option<Gsi2Key>,
+    #[serde(rename = "type")]
+    entity: String,
+    #[serde(flatten)]
+    message: Message,
+    /// Everything else on the item; the reaction sets are picked out of it.
+    #[serde(flatten, default, skip_serializing)]
+    other: BTreeMap<String, serde_json::Value>,
+}
+
+impl MessageItem {
+    fn new(message: &Message) -> Self {
+        let (cid, mid) = (message.channel_id.to_string(), message.id.to_string());
+        let parent = message.parent_id.map(|p| p.to_string());
+        Self {
+            key: keys::message(&cid, &mid),
+            listing: keys::message_listing(&cid, parent.as_deref(), &mid),
+            pin: None,
+            entity: keys::entity::MESSAGE.into(),
+            message: message.clone(),
+            other: BTreeMap::new(),
+        }
+    }
+
+    fn into_stored(self) -> StoredMessage {
+        let reactions = self
+            .other
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let emoji = name.strip_prefix(REACTION_PREFIX)?.to_owned();
+                let users: Vec<UserId> = value
+                    .as_array()?
+                    .iter()
+                    .filter_map(|user| user.as_str()?.parse().ok())
+                    .collect();
+                Some((emoji, users))
+            })
+            .collect();
+        StoredMessage {
+            message: self.message,
+            reactions,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct VersionItem {
+    #[serde(flatten)]
+    key: Key,
+    #[serde(rename = "type")]
+    entity: String,
+    #[serde(flatten)]
+    version: MessageVersion,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClientMarkerItem {
+    #[serde(flatten)]
+    key: Key,
+    #[serde(rename = "type")]
+    entity: String,
+    message_id: MessageId,
+}
+
+/// Everything one send writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub message: Message,
+    pub client_id: Option<String>,
+    /// Channel members whose mention counters go up.
+    pub mentioned_members: Vec<UserId>,
+}
+
+/// How a send ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendOutcome {
+    Sent,
+    /// The `client_id` was used before, for this message.
+    Duplicate(MessageId),
+    /// The thread's parent is gone, deleted, or itself a reply.
+    ParentUnavailable,
+    /// The sender is no longer a member, or the channel is gone.
+    NotAllowed,
+    /// The sender is no longer a member of the workspace.
+    NotInWorkspace,
+}
+
+fn update(table: &str, key: &Key) -> ApiResult<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
+    Ok(Update::builder()
+        .table_name(table)
+        .set_key(Some(to_attributes(key)?)))
+}
+
+fn built(update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> ApiResult<TransactWriteItem> {
+    Ok(TransactWriteItem::builder()
+        .update(update.build().map_err(ApiError::internal)?)
+        .build())
+}
+
+impl Store {
+    /// Sends a message: the message, the idempotency marker, the channel's counters (or the
+    /// parent's reply count), the sender's read counter and the mentioned members'
+    /// mention counters, all in one transaction, with a check that the sender still
+    /// belongs to the workspace (access was read before; a removal may have committed).
+    pub async fn send_message(&self, new: &NewMessage) -> ApiResult<SendOutcome> {
+        let table = self.table();
+        let message = &new.message;
+        let (cid, uid) = (
+            message.channel_id.to_string(),
+            message.author_id.to_string(),
+        );
+        let mut items = vec![put_new(table, &MessageItem::new(message))?];
+        let marker_index = new.client_id.as_ref().map(|client_id| {
+            let marker = ClientMarkerItem {
+                key: keys::client_marker(&cid, &uid, client_id),
+                entity: keys::entity::CLIENT_MARKER.into(),
+                message_id: message.id,
+            };
+            put_new(table, &marker).map(|item| {
+                items.push(item);
+                items.len() - 1
+            })
+        });
+        let marker_index = marker_index.transpose()?;
+        let now = to_attribute(&message.created_at)?;
+        let one = to_attribute(&1u64)?;
+        let parent_index = match message.parent_id {
+            None => {
+                items.push(built(
+                    update(table, &keys::channel(&cid))?
+                        .update_expression(
+                            "ADD message_count :one SET last_message_id = :id, last_message_at = :now",
+                        )
+                        .condition_expression(item_exists())
+                        .expression_attribute_values(":one", one.clone())
+                        .expression_attribute_values(":id", to_attribute(&message.id)?)
+                        .expression_attribute_values(":now", now.clone()),
+                )?);
+                // The sender's own message is never unread for them.
+                items.push(built(
+                    update(table, &keys::channel_member(&cid, &uid))?
+                        .update_expression("ADD read_count :one")
+                        .condition_expression(item_exists())
+                        .expression_attribute_values(":one", one.clone()),
+                )?);
+                None
+            }
+            Some(parent) => {
+                items.push(built(
+                    update(table, &keys::message(&cid, &parent.to_string()))?
+                        .update_expression("ADD reply_count :one SET last_reply_at = :now")
+                        .condition_expression(format!(
+                            "{} AND deleted = :false AND attribute_type(parent_id, :null)",
+                            item_exists()
+                        ))
+                        .expression_attribute_values(":one", one.clone())
+                        .expression_attribute_values(":now", now.clone())
+                        .expression_attribute_values(":false", to_attribute(&false)?)
+                        .expression_attribute_values(":null", AttributeValue::S("NULL".into())),
+                )?);
+                let index = items.len() - 1;
+                // A thread reply still needs a current member: check it.
+                let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+                    .table_name(table)
+                    .set_key(Some(to_attributes(&keys::channel_member(&cid, &uid))?))
+                    .condition_expression(item_exists())
+                    .build()
+                    .map_err(ApiError::internal)?;
+                items.push(TransactWriteItem::builder().condition_check(check).build());
+                Some(index)
+            }
+        };
+        let in_workspace_index = items.len();
+        items.push(check_exists(
+            table,
+            &keys::workspace_member(&message.workspace_id.to_string(), &uid),
+        )?);
+        for member in &new.mentioned_members {
+            items.push(built(
+                update(table, &keys::channel_member(&cid, &member.to_string()))?
+                    .update_expression("ADD mention_count :one")
+                    .condition_expression(item_exists())
+                    .expression_attribute_values(":one", one.clone()),
+            )?);
+        }
+        let outcome = self.transact(items).await?;
+        Ok(match outcome {
+            TransactOutcome::Committed => SendOutcome::Sent,
+            _ if marker_index.is_some_and(|index| outcome.failed_at(index)) => {
+                let existing = match &new.client_id {
+                    Some(client_id) => {
+                        self.get_client_marker(message.channel_id, message.author_id, client_id)
+                            .await?
+                    }
+                    None => None,
+                };
+                match existing {
+                    Some(id) => SendOutcome::Duplicate(id),
+                    None => {
+                        return Err(ApiError::Unavailable(
+                            "the message is being sent; retry".into(),
+                        ));
+                    }
+                }
+            }
+            _ if outcome.failed_at(in_workspace_index) => SendOutcome::NotInWorkspace,
+            _ if parent_index.is_some_and(|index| outcome.failed_at(index)) => {
+                SendOutcome::ParentUnavailable
+            }
+            _ => SendOutcome::NotAllowed,
+        })
+    }
+
+    async fn get_client_marker(
+        &self,
+        channel_id: ChannelId,
+        user_id: UserId,
+        client_id: &str,
+    ) -> ApiResult<Option<MessageId>> {
+        let marker: Option<ClientMarkerItem> = self
+            .get(keys::client_marker(
+                &channel_id.to_string(),
+                &user_id.to_string(),
+                client_id,
+            ))
+            .await?;
+        Ok(marker.map(|marker| marker.message_id))
+    }
+
+    pub async fn get_message(
+        &self,
+        channel_id: ChannelId,
+        message_id: MessageId,
+    ) -> ApiResult<Option<StoredMessage>> {
+        let item: Option<MessageItem> = self
+            .get(keys::message(
+                &channel_id.to_string(),
+                &message_id.to_string(),
+            ))
+            .await?;
+        Ok(item.map(MessageItem::into_stored))
+    }
+
+    /// A page of messages from a listing partition (a channel's top level, a thread, the
+    /// pins), newest first unless `oldest_first`.
+    pub async fn list_messages(
+        &self,
+        partition: &Partition,
+        page: &PageRequest,
+        oldest_first: bool,
+    ) -> ApiResult<Page<StoredMessage>> {
+        let page: Page<MessageItem> = self.query_page(partition, page, oldest_first).await?;
+        Ok(page.map(MessageItem::into_stored))
+    }
+
+    /// Replaces the content (keeping the old version), if nobody edited or deleted the
+    /// message since `current` was read. `false` if they did.
+    pub async fn edit_message(
+        &self,
+        current: &Message,
+        content: &str,
+        mentions: &[UserId],
+        now: DateTime<Utc>,
+        version_id: &str,
+    ) -> ApiResult<bool> {
+        let table = self.table();
+        let (cid, mid) = (current.channel_id.to_string(), current.id.to_string());
+        let edit = update(table, &keys::message(&cid, &mid))?
+            .update_expression(
+                "SET content = :content, mentions = :mentions, edited_at = :now ADD version :one",
+            )
+            .condition_expression(format!(
+                "{} AND version = :version AND deleted = :false",
+                item_exists()
+            ))
+            .expression_attribute_values(":content", to_attribute(&content)?)
+            .expression_attribute_values(":mentions", to_attribute(&mentions)?)
+            .expression_attribute_values(":now", to_attribute(&now)?)
+            .expression_attribute_values(":one", to_attribute(&1u64)?)
+            .expression_attribute_values(":version", to_attribute(&current.version)?)
+            .expression_attribute_values(":false", to_attribute(&false)?);
+        let version = VersionItem {
+            key: keys::message_version(&cid, &mid, version_id),
+            entity: keys::entity::MESSAGE_VERSION.into(),
+            version: MessageVersion {
+                message_id: current.id,
+                content: current.content.clone(),
+                written_at: current.edited_at.unwrap_or(current.created_at),
+                replaced_at: now,
+            },
+        };
+        let outcome = self
+            .transact(vec![built(edit)?, put_new(table, &version)?])
+            .await?;
+        Ok(outcome == TransactOutcome::Committed)
+    }
+
+    /// A page of a message's earlier versions, oldest first.
+    pub async fn list_message_versions(
+        &self,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        page: &PageRequest,
+    ) -> ApiResult<Page<MessageVersion>> {
+        let partition = keys::message_versions(&channel_id.to_string(), &message_id.to_string());
+        let page: Page<VersionItem> = self.query_page(&partition, page, true).await?;
+        Ok(page.map(|item| item.version))
+    }
+
+    /// Soft-deletes: empties the content, drops mentions and the pin, keeps the item (so
+    /// threads and counts stay whole), then removes the edit history.
+    pub async fn delete_message(&self, message: &Message) -> ApiResult<()> {
+        let (cid, mid) = (message.channel_id.to_string(), message.id.to_string());
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::message(&cid, &mid))?))
+            .update_expression(
+                "SET deleted = :true, content = :empty, mentions = :none, pinned = :false \
+                 ADD version :one REMOVE #gsi2pk, #gsi2sk",
+            )
+            .expression_attribute_names("#gsi2pk", keys::GSI2PK)
+            .expression_attribute_names("#gsi2sk", keys::GSI2SK)
+            .condition_expression(item_exists())
+            .expression_attribute_values(":true", to_attribute(&true)?)
+            .expression_attribute_values(":false", to_attribute(&false)?)
+            .expression_attribute_values(":empty", to_attribute(&"")?)
+            .expression_attribute_values(":none", to_attribute(&Vec::<UserId>::new())?)
+            .expression_attribute_values(":one", to_attribute(&1u64)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(error) if is_condition_failed(&error) => return Ok(()),
+            Err(error) => return Err(dynamo_error("UpdateItem", error)),
+        }
+        let versions: Vec<VersionItem> = self
+            .query_all(&keys::message_versions(&cid, &mid), usize::MAX)
+            .await?;
+        let keys: Vec<Key> = versions.into_iter().map(|item| item.key).collect();
+        self.delete_keys(&keys).await
+    }
+
+    /// Adds or removes one user's reaction; idempotent (a string set holds each user once).
+    /// `false` if the message is gone or deleted.
+    pub async fn set_reaction(
+        &self,
+        channel_id: ChannelId,
+        message_id: MessageId,
+        emoji: &str,
+        user_id: UserId,
+        present: bool,
+    ) -> ApiResult<bool> {
+        let action = if present { "ADD" } else { "DELETE" };
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::message(
+                &channel_id.to_string(),
+                &message_id.to_string(),
+            ))?))
+            .update_expression(format!("{action} #reaction :user"))
+            .condition_expression(format!("{} AND deleted = :false", item_exists()))
+            .expression_attribute_names("#reaction", format!("{REACTION_PREFIX}{emoji}"))
+            .expression_attribute_values(":user", AttributeValue::Ss(vec![user_id.to_string()]))
+            .expression_attribute_values(":false", to_attribute(&false)?)
+            .send()
+            .await;
+        Ok(conditional("UpdateItem", result)?.is_some())
+    }
+
+    /// Pins (indexing the message under the channel's pins) or unpins. Idempotent; `false`
+    /// if the message is gone or deleted.
+    pub async fn set_pinned(
+        &self,
+        message: &Message,
+        pinned: bool,
+        pin_id: &str,
+    ) -> ApiResult<bool> {
+        let (cid, mid) = (message.channel_id.to_string(), message.id.to_string());
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::message(&cid, &mid))?))
+            .condition_expression(format!("{} AND deleted = :false", item_exists()))
+            .expression_attribute_values(":false", to_attribute(&false)?)
+            .return_values(ReturnValue::None);
+        if pinned {
+            let index = keys::pinned_message(&cid, pin_id);
+            // Keep the first pin's position when pinned twice.
+            request = request
+                .update_expression(
+                    "SET pinned = :true, #gsi2pk = :pins, #gsi2sk = if_not_exists(#gsi2sk, :pin_id)",
+                )
+                .expression_attribute_values(":true", to_attribute(&true)?)
+                .expression_attribute_values(":pins", to_attribute(&index.gsi2pk)?)
+                .expression_attribute_values(":pin_id", to_attribute(&index.gsi2sk)?);
+        } else {
+            request = request.update_expression("SET pinned = :false REMOVE #gsi2pk, #gsi2sk");
+        }
+        request = request
+            .expression_attribute_names("#gsi2pk", keys::GSI2PK)
+            .expression_attribute_names("#gsi2sk", keys::GSI2SK);
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failed(&error) => Ok(false),
+            Err(error) => Err(dynamo_error("UpdateItem", error)),
+        }
+    }
+}
+
+/// Decodes a message from a stream image.
+pub fn message_from_image(image: serde_dynamo::Item) -> ApiResult<StoredMessage> {
+    serde_dynamo::from_item::<_, MessageItem>(image)
+        .map(MessageItem::into_stored)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("reading a message image: {e}")))
+}
+
+impl Store {
+    /// Messages by (channel, id), in the order asked; missing ones are left out.
+    pub async fn get_messages(
+        &self,
+        ids: &[(ChannelId, MessageId)],
+    ) -> ApiResult<Vec<StoredMessage>> {
+        let keys: Vec<Key> = ids
+            .iter()
+            .map(|(cid, mid)| keys::message(&cid.to_string(), &mid.to_string()))
+            .collect();
+        let items: Vec<MessageItem> = self.batch_get(&keys).await?;
+        let mut found: Vec<StoredMessage> =
+            items.into_iter().map(MessageItem::into_stored).collect();
+        found.sort_by_key(|stored| {
+            ids.iter()
+                .position(|(_, mid)| *mid == stored.message.id)
+                .unwrap_or(usize::MAX)
+        });
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::WorkspaceId;
+
+    #[test]
+    fn a_pinned_message_item_reads_back_with_its_own_id() {
+        let message = Message {
+            id: MessageId::generate(),
+            channel_id: ChannelId::generate(),
+            workspace_id: WorkspaceId::generate(),
+            author_id: UserId::generate(),
+            content: "hi".into(),
+            parent_id: None,
+            reply_count: 0,
+            last_reply_at: None,
+            mentions: Vec::new(),
+            pinned: true,
+            edited_at: None,
+            deleted: false,
+            created_at: crate::clock::now(),
+            version: 0,
+            attachments: Vec::new(),
+        };
+        let mut item = MessageItem::new(&message);
+        item.pin = Some(keys::pinned_message(
+            &message.channel_id.to_string(),
+            "PINID",
+        ));
+        let mut attributes = to_attributes(&item).unwrap();
+        attributes.insert(
+            format!("{REACTION_PREFIX}thumbsup"),
+            AttributeValue::Ss(vec![message.author_id.to_string()]),
+        );
+        let stored = message_from_image(serde_dynamo::Item::from(attributes)).unwrap();
+        assert_eq!(stored.message, message);
+        assert_eq!(stored.reactions["thumbsup"], vec![message.author_id]);
+    }
+}

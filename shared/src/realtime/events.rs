@@ -1,0 +1,230 @@
+//! Realtime events: what the broadcaster sends for each table change, and to whom. Adding
+//! an event is one arm in [`events_for`].
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::channels::{Channel, ChannelKind, ChannelMember};
+use crate::clock;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{ChannelId, UserId};
+use crate::keys;
+use crate::messages::MessageView;
+use crate::messages::{StoredMessage, message_from_image};
+use crate::stream::{Change, ChangeKind};
+
+/// A server frame: `{"type", "channel_id"?, "data", "at"}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerEvent {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<ChannelId>,
+    pub data: Value,
+    pub at: DateTime<Utc>,
+}
+
+impl ServerEvent {
+    pub fn new(kind: &str, channel_id: Option<ChannelId>, data: Value) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            channel_id,
+            data,
+            at: clock::now(),
+        }
+    }
+
+    /// An `error` frame for the connection that caused it.
+    pub fn error(code: &str, message: &str) -> Self {
+        Self::new("error", None, json!({"code": code, "message": message}))
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// Who an event goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// The connections subscribed to a channel.
+    Channel(ChannelId),
+    /// Every open connection of one user.
+    User(UserId),
+}
+
+/// One event for one audience.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub audience: Audience,
+    pub event: ServerEvent,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    image: &Option<serde_dynamo::Item>,
+) -> ApiResult<Option<T>> {
+    image
+        .clone()
+        .map(|item| {
+            serde_dynamo::from_item(item)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("reading a stream image: {e}")))
+        })
+        .transpose()
+}
+
+fn message_images(change: &Change) -> ApiResult<(Option<StoredMessage>, Option<StoredMessage>)> {
+    let decode =
+        |image: &Option<serde_dynamo::Item>| image.clone().map(message_from_image).transpose();
+    Ok((decode(&change.old)?, decode(&change.new)?))
+}
+
+fn message_data(stored: &StoredMessage) -> Value {
+    // Broadcasts carry counts; `me` belongs to the REST API, which knows its reader.
+    let view = MessageView::new(stored.message.clone(), &stored.reactions, None);
+    serde_json::to_value(view).unwrap_or(Value::Null)
+}
+
+fn message_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
+    let (old, new) = message_images(change)?;
+    let Some(new) = new else {
+        return Ok(Vec::new()); // hard deletes are clean-up, not news
+    };
+    let channel = new.message.channel_id;
+    let to_channel = |kind: &str, data: Value| Outgoing {
+        audience: Audience::Channel(channel),
+        event: ServerEvent::new(kind, Some(channel), data),
+    };
+    let Some(old) = old else {
+        return Ok(vec![to_channel("message.created", message_data(&new))]);
+    };
+    let (before, after) = (&old.message, &new.message);
+    if after.deleted {
+        if !before.deleted {
+            return Ok(vec![to_channel(
+                "message.deleted",
+                json!({"id": after.id, "channel_id": channel, "parent_id": after.parent_id}),
+            )]);
+        }
+        return Ok(Vec::new());
+    }
+    let mut events = Vec::new();
+    if before.content != after.content || before.reply_count != after.reply_count {
+        events.push(to_channel("message.updated", message_data(&new)));
+    }
+    let emoji: std::collections::BTreeSet<&String> =
+        old.reactions.keys().chain(new.reactions.keys()).collect();
+    for emoji in emoji {
+        let was = old.reactions.get(emoji).cloned().unwrap_or_default();
+        let now = new.reactions.get(emoji).cloned().unwrap_or_default();
+        for user in now.iter().filter(|u| !was.contains(u)) {
+            events.push(to_channel(
+                "reaction.added",
+                json!({"message_id": after.id, "emoji": emoji, "user_id": user, "count": now.len()}),
+            ));
+        }
+        for user in was.iter().filter(|u| !now.contains(u)) {
+            events.push(to_channel(
+                "reaction.removed",
+                json!({"message_id": after.id, "emoji": emoji, "user_id": user, "count": now.len()}),
+            ));
+        }
+    }
+    if before.pinned != after.pinned {
+        let kind = if after.pinned {
+            "pin.added"
+        } else {
+            "pin.removed"
+        };
+        events.push(to_channel(kind, json!({"message_id": after.id})));
+    }
+    Ok(events)
+}
+
+fn channel_data(channel: &Channel) -> Value {
+    json!({
+        "id": channel.id,
+        "workspace_id": channel.workspace_id,
+        "name": channel.name,
+        "kind": channel.kind,
+        "private": channel.private,
+        "topic": channel.topic,
+        "member_count": channel.member_count,
+    })
+}
+
+fn channel_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
+    let old: Option<Channel> = decode(&change.old)?;
+    let new: Option<Channel> = decode(&change.new)?;
+    Ok(match (old, new) {
+        (None, Some(channel)) => {
+            // Nobody is subscribed to a new channel yet: tell its members directly.
+            let members = if channel.kind == ChannelKind::Dm {
+                channel.dm_members.clone()
+            } else {
+                vec![channel.created_by]
+            };
+            members
+                .into_iter()
+                .map(|user| Outgoing {
+                    audience: Audience::User(user),
+                    event: ServerEvent::new(
+                        "channel.created",
+                        Some(channel.id),
+                        channel_data(&channel),
+                    ),
+                })
+                .collect()
+        }
+        (Some(old), Some(new)) => {
+            // Counter and last-message updates are not channel news.
+            let changed = old.name != new.name || old.topic != new.topic;
+            if changed {
+                vec![Outgoing {
+                    audience: Audience::Channel(new.id),
+                    event: ServerEvent::new("channel.updated", Some(new.id), channel_data(&new)),
+                }]
+            } else {
+                Vec::new()
+            }
+        }
+        (Some(old), None) => vec![Outgoing {
+            audience: Audience::Channel(old.id),
+            event: ServerEvent::new("channel.deleted", Some(old.id), json!({"id": old.id})),
+        }],
+        (None, None) => Vec::new(),
+    })
+}
+
+fn member_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
+    let member_event = |kind: &str, member: ChannelMember| Outgoing {
+        audience: Audience::Channel(member.channel_id),
+        event: ServerEvent::new(
+            kind,
+            Some(member.channel_id),
+            json!({"channel_id": member.channel_id, "user_id": member.user_id}),
+        ),
+    };
+    Ok(match change.kind {
+        ChangeKind::Insert => decode::<ChannelMember>(&change.new)?
+            .map(|m| vec![member_event("member.joined", m)])
+            .unwrap_or_default(),
+        ChangeKind::Remove => decode::<ChannelMember>(&change.old)?
+            .map(|m| vec![member_event("member.left", m)])
+            .unwrap_or_default(),
+        ChangeKind::Modify => Vec::new(), // read markers and counters
+    })
+}
+
+/// The events one table change produces. TTL expiries produce none.
+pub fn events_for(change: &Change) -> ApiResult<Vec<Outgoing>> {
+    if change.by_ttl {
+        return Ok(Vec::new());
+    }
+    match change.entity() {
+        Some(keys::entity::MESSAGE) => message_events(change),
+        Some(keys::entity::CHANNEL) => channel_events(change),
+        Some(keys::entity::CHANNEL_MEMBER) => member_events(change),
+        _ => Ok(Vec::new()),
+    }
+}

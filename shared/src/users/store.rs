@@ -1,0 +1,228 @@
+//! Users and their credentials: registration, profile reads and profile updates.
+
+use aws_sdk_dynamodb::types::ReturnValue;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::store::RefreshToken;
+use crate::auth::store::{family_put, token_put};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::UserId;
+use crate::keys::{self, Key};
+use crate::patch::Patch;
+use crate::table::{
+    Store, TransactOutcome, conditional, dynamo_error, from_attributes, is_condition_failed,
+    item_exists, put_new, to_attribute, to_attributes,
+};
+use crate::users::User;
+
+/// The user item: the profile plus its key and type.
+#[derive(Serialize, Deserialize)]
+struct UserItem {
+    #[serde(flatten)]
+    key: Key,
+    #[serde(rename = "type")]
+    entity: String,
+    #[serde(flatten)]
+    user: User,
+    /// The S3 key of the current avatar (the profile shows a stable URL instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    avatar_key: Option<String>,
+}
+
+/// The credential item: the email's uniqueness marker, holding what login needs.
+#[derive(Serialize, Deserialize)]
+struct CredentialItem {
+    #[serde(flatten)]
+    key: Key,
+    #[serde(rename = "type")]
+    entity: String,
+    user_id: UserId,
+    password_hash: String,
+    created_at: DateTime<Utc>,
+}
+
+/// What login reads for an email.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub user_id: UserId,
+    pub password_hash: String,
+}
+
+/// Everything registration writes, in one transaction.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub user: User,
+    pub normalized_email: String,
+    pub password_hash: String,
+    /// The first refresh token of the first session.
+    pub refresh: RefreshToken,
+}
+
+/// A profile update; absent fields stay as they are.
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub bio: Patch<String>,
+}
+
+impl Store {
+    /// Creates the user, the email marker and the first session atomically. Returns
+    /// `false` when the email is already registered (nothing is written then).
+    pub async fn create_account(&self, account: NewAccount) -> ApiResult<bool> {
+        let NewAccount {
+            user,
+            normalized_email,
+            password_hash,
+            refresh,
+        } = account;
+        let credential = CredentialItem {
+            key: keys::credential(&normalized_email),
+            entity: keys::entity::CREDENTIAL.into(),
+            user_id: user.id,
+            password_hash,
+            created_at: user.created_at,
+        };
+        let user_item = UserItem {
+            key: keys::user(&user.id.to_string()),
+            entity: keys::entity::USER.into(),
+            user,
+            avatar_key: None,
+        };
+        const CREDENTIAL_INDEX: usize = 1;
+        let outcome = self
+            .transact(vec![
+                put_new(self.table(), &user_item)?,
+                put_new(self.table(), &credential)?,
+                family_put(self.table(), &refresh)?,
+                token_put(self.table(), &refresh)?,
+            ])
+            .await?;
+        match outcome {
+            TransactOutcome::Committed => Ok(true),
+            _ if outcome.failed_at(CREDENTIAL_INDEX) => Ok(false),
+            TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
+                "account creation cancelled: {codes:?}"
+            ))),
+        }
+    }
+
+    pub async fn get_credential(&self, normalized_email: &str) -> ApiResult<Option<Credential>> {
+        let item: Option<CredentialItem> = self.get(keys::credential(normalized_email)).await?;
+        Ok(item.map(|item| Credential {
+            user_id: item.user_id,
+            password_hash: item.password_hash,
+        }))
+    }
+
+    pub async fn get_user(&self, user_id: UserId) -> ApiResult<Option<User>> {
+        let item: Option<UserItem> = self.get(keys::user(&user_id.to_string())).await?;
+        Ok(item.map(|item| item.user))
+    }
+
+    /// Applies a profile update and returns the updated user (`None` if there is none).
+    pub async fn update_profile(
+        &self,
+        user_id: UserId,
+        changes: ProfileChanges,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Option<User>> {
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .condition_expression(item_exists())
+            .return_values(ReturnValue::AllNew)
+            .expression_attribute_values(":updated_at", to_attribute(&now)?);
+        let mut set = vec!["updated_at = :updated_at"];
+        let mut remove = Vec::new();
+        if let Some(display_name) = &changes.display_name {
+            set.push("display_name = :display_name");
+            request =
+                request.expression_attribute_values(":display_name", to_attribute(display_name)?);
+        }
+        match &changes.bio {
+            Patch::Absent => {}
+            Patch::Clear => remove.push("bio"),
+            Patch::Set(bio) => {
+                set.push("bio = :bio");
+                request = request.expression_attribute_values(":bio", to_attribute(bio)?);
+            }
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        match request.update_expression(expression).send().await {
+            Ok(output) => match output.attributes {
+                Some(item) => Ok(Some(from_attributes::<UserItem>(item)?.user)),
+                None => Ok(None),
+            },
+            Err(error) if is_condition_failed(&error) => Ok(None),
+            Err(error) => Err(dynamo_error("UpdateItem", error)),
+        }
+    }
+}
+
+impl Store {
+    /// Reads many users at once (one BatchGetItem per 100); missing ones are left out.
+    pub async fn get_users(&self, user_ids: &[UserId]) -> ApiResult<Vec<User>> {
+        let keys: Vec<Key> = user_ids
+            .iter()
+            .map(|id| keys::user(&id.to_string()))
+            .collect();
+        let mut users = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let items: Vec<UserItem> = self.batch_get(chunk).await?;
+            users.extend(items.into_iter().map(|item| item.user));
+        }
+        Ok(users)
+    }
+}
+
+impl Store {
+    /// Points the profile at a new avatar object.
+    pub async fn set_avatar(
+        &self,
+        user_id: UserId,
+        avatar_url: &str,
+        avatar_key: &str,
+        now: DateTime<Utc>,
+    ) -> ApiResult<()> {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .update_expression("SET avatar_url = :url, avatar_key = :key, updated_at = :now")
+            .condition_expression(item_exists())
+            .expression_attribute_values(":url", to_attribute(&avatar_url)?)
+            .expression_attribute_values(":key", to_attribute(&avatar_key)?)
+            .expression_attribute_values(":now", to_attribute(&now)?)
+            .send()
+            .await
+            .map_err(|e| dynamo_error("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Clears the avatar if it is still `avatar_key`.
+    pub async fn clear_avatar(&self, user_id: UserId, avatar_key: &str) -> ApiResult<()> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .update_expression("REMOVE avatar_url, avatar_key")
+            .condition_expression(format!("{} AND avatar_key = :key", item_exists()))
+            .expression_attribute_values(":key", to_attribute(&avatar_key)?)
+            .send()
+            .await;
+        conditional("UpdateItem", result).map(|_| ())
+    }
+
+    /// The S3 key of a user's current avatar.
+    pub async fn get_avatar_key(&self, user_id: UserId) -> ApiResult<Option<String>> {
+        let item: Option<UserItem> = self.get(keys::user(&user_id.to_string())).await?;
+        Ok(item.and_then(|item| item.avatar_key))
+    }
+}

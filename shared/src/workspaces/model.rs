@@ -1,0 +1,66 @@
+//! Workspaces, their members and roles.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, UserId, WorkspaceId};
+use crate::users::PublicProfile;
+
+/// A member's role. Ordered: `Member < Admin < Owner`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn is_admin(self) -> bool {
+        self >= Role::Admin
+    }
+}
+
+/// A workspace as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub owner_id: UserId,
+    /// The public chat channel every member joins.
+    pub general_channel_id: ChannelId,
+    /// Channels the workspace holds, DMs aside (`general` included): an `ADD` in the
+    /// transaction that creates or deletes a channel, whose condition keeps it within
+    /// `CHANNELS_PER_WORKSPACE_MAX`.
+    #[serde(default)]
+    pub channel_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A workspace as the API returns it: with the caller's role.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkspaceView {
+    #[serde(flatten)]
+    pub workspace: Workspace,
+    pub my_role: Role,
+}
+
+/// A user's membership of a workspace, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceMember {
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// A member as `GET /v1/workspaces/{wid}/members` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemberView {
+    pub user: PublicProfile,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
