@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use huddle_shared::keys::{self, Partition};
-use huddle_tests::{Api, People, Reply, cursor_reveals, forged_cursors};
+use huddle_tests::{Api, People, Reply, cursor_reveals, forged_cursors, typed};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -87,52 +87,52 @@ async fn every_list_route_refuses_cursors_it_did_not_issue() {
         (
             "workspaces",
             "/v1/workspaces".to_owned(),
-            keys::user_workspaces(&owner.id),
+            keys::user_workspaces(typed(&owner.id)),
         ),
         (
             "workspace members",
             format!("/v1/workspaces/{wid}/members"),
-            keys::workspace_members(wid),
+            keys::workspace_members(typed(wid)),
         ),
         (
             "invites",
             format!("/v1/workspaces/{wid}/invites"),
-            keys::workspace_invites(wid),
+            keys::workspace_invites(typed(wid)),
         ),
         (
             "channels",
             format!("/v1/workspaces/{wid}/channels"),
-            keys::workspace_channels(wid),
+            keys::workspace_channels(typed(wid)),
         ),
         (
             "channel members",
             format!("/v1/channels/{general}/members"),
-            keys::channel_members(general),
+            keys::channel_members(typed(general)),
         ),
         (
             "messages",
             format!("/v1/channels/{general}/messages"),
-            keys::channel_messages(general),
+            keys::channel_messages(typed(general)),
         ),
         (
             "another channel's messages",
             format!("/v1/channels/{public}/messages"),
-            keys::channel_messages(public),
+            keys::channel_messages(typed(public)),
         ),
         (
             "history",
             format!("/v1/channels/{general}/messages/{first}/history"),
-            keys::message_versions(general, first),
+            keys::message_versions(typed(general), typed(first)),
         ),
         (
             "replies",
             format!("/v1/channels/{general}/messages/{first}/replies"),
-            keys::thread_replies(general, first),
+            keys::thread_replies(typed(general), typed(first)),
         ),
         (
             "pins",
             format!("/v1/channels/{general}/pins"),
-            keys::channel_pins(general),
+            keys::channel_pins(typed(general)),
         ),
     ];
     let mut lists = Vec::new();

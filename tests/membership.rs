@@ -13,7 +13,7 @@ use huddle_shared::keys;
 use huddle_shared::workspaces::Role;
 use huddle_shared::{ApiError, AppState};
 use huddle_shared::{access, channels};
-use huddle_tests::{Api, People, Team, TestUser, app_state, app_state_with, eventually, id};
+use huddle_tests::{Api, People, Team, TestUser, app_state, app_state_with, eventually, id, typed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -123,8 +123,11 @@ async fn a_channel_membership_without_the_workspace_membership_grants_nothing() 
 
     // The state a removal that missed some channel memberships would leave: the workspace
     // membership gone, the channel memberships still there.
-    let key =
-        serde_dynamo::to_item(keys::workspace_member(&team.workspace_id, &team.member.id)).unwrap();
+    let key = serde_dynamo::to_item(keys::workspace_member(
+        typed(&team.workspace_id),
+        typed(&team.member.id),
+    ))
+    .unwrap();
     state
         .store
         .client()

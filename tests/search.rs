@@ -8,7 +8,7 @@ use futures::StreamExt;
 use huddle_shared::ids::WorkspaceId;
 use huddle_shared::keys;
 use huddle_shared::search::SEARCH_CHANNELS_MAX;
-use huddle_tests::{Api, People, Team, TestUser, cursor_reveals, forged_cursors};
+use huddle_tests::{Api, People, Team, TestUser, cursor_reveals, forged_cursors, typed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -376,7 +376,7 @@ async fn search_cursors_are_sealed_and_continue_only_their_own_search() {
             .all(|m| m["channel_id"] == team.general_id.as_str())
     );
 
-    let partition = keys::search_term(&team.workspace_id, "heron");
+    let partition = keys::search_term(typed(&team.workspace_id), "heron");
     let mut forged = forged_cursors(&partition, &cursor);
     // What cursors used to be: a bare message id.
     forged.extend(sent.iter().cloned());

@@ -214,6 +214,15 @@ pub async fn app_state_with(change: impl FnOnce(&mut Config)) -> AppState {
     AppState::new(config, &sdk_config).expect("building the state")
 }
 
+/// A typed id (a ULID newtype) from its string form, as the API hands ids out.
+pub fn typed<T>(id: &str) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    id.parse().expect("a well-formed id")
+}
+
 /// A typed id (a ULID newtype) from a JSON string.
 pub fn id<T>(value: &Value) -> T
 where
@@ -461,8 +470,8 @@ pub fn message_image(
 ) -> serde_dynamo::Item {
     use huddle_shared::keys;
     let (cid, mid) = (channel.to_string(), message.to_string());
-    let mut image = serde_json::to_value(keys::message(&cid, &mid)).unwrap();
-    let listing = serde_json::to_value(keys::message_listing(&cid, None, &mid)).unwrap();
+    let mut image = serde_json::to_value(keys::message(channel, message)).unwrap();
+    let listing = serde_json::to_value(keys::message_listing(channel, None, message)).unwrap();
     let fields = json!({
         "type": keys::entity::MESSAGE, "id": mid, "channel_id": cid,
         "workspace_id": workspace.to_string(), "author_id": author.to_string(),

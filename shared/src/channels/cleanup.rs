@@ -31,13 +31,12 @@ async fn clean_up(state: &AppState, change: &Change) -> ApiResult<()> {
             let Some(workspace) = old_image::<Workspace>(change)? else {
                 return Ok(());
             };
-            let wid = workspace.id.to_string();
             // Channels (their records' removal cleans each channel up in turn), invites,
             // and the workspace partition: members, name and DM markers.
             let (channels, invites, partition) = (
-                keys::workspace_channels(&wid),
-                keys::workspace_invites(&wid),
-                keys::workspace_partition(&wid),
+                keys::workspace_channels(workspace.id),
+                keys::workspace_invites(workspace.id),
+                keys::workspace_partition(workspace.id),
             );
             let (channels, invites, rest) = tokio::try_join!(
                 state.store.keys_in(&channels),
@@ -55,7 +54,7 @@ async fn clean_up(state: &AppState, change: &Change) -> ApiResult<()> {
             };
             let doomed = state
                 .store
-                .keys_in(&keys::channel_partition(&channel.id.to_string()))
+                .keys_in(&keys::channel_partition(channel.id))
                 .await?;
             state.store.delete_keys(&doomed).await
         }

@@ -29,10 +29,9 @@ pub(crate) struct ChannelItem {
 
 impl ChannelItem {
     pub(crate) fn new(channel: &Channel) -> Self {
-        let (wid, cid) = (channel.workspace_id.to_string(), channel.id.to_string());
         Self {
-            key: keys::channel(&cid),
-            by_workspace: keys::channel_by_workspace(&wid, &cid),
+            key: keys::channel(channel.id),
+            by_workspace: keys::channel_by_workspace(channel.workspace_id, channel.id),
             entity: keys::entity::CHANNEL.into(),
             channel: channel.clone(),
         }
@@ -56,7 +55,7 @@ impl ChannelNameItem {
 
     fn for_name(channel: &Channel, name: &str) -> Self {
         Self {
-            key: keys::channel_name(&channel.workspace_id.to_string(), name),
+            key: keys::channel_name(channel.workspace_id, name),
             entity: keys::entity::CHANNEL_NAME.into(),
             channel_id: channel.id,
         }
@@ -87,14 +86,13 @@ pub(crate) struct ChannelMemberItem {
 
 impl ChannelMemberItem {
     pub(crate) fn new(member: &ChannelMember) -> Self {
-        let (wid, cid, uid) = (
-            member.workspace_id.to_string(),
-            member.channel_id.to_string(),
-            member.user_id.to_string(),
-        );
         Self {
-            key: keys::channel_member(&cid, &uid),
-            by_user: keys::channel_member_by_user(&wid, &cid, &uid),
+            key: keys::channel_member(member.channel_id, member.user_id),
+            by_user: keys::channel_member_by_user(
+                member.workspace_id,
+                member.channel_id,
+                member.user_id,
+            ),
             entity: keys::entity::CHANNEL_MEMBER.into(),
             member: member.clone(),
         }
@@ -175,8 +173,7 @@ impl Store {
         const WORKSPACE_COUNT: usize = 3;
         const CREATOR_IN_WORKSPACE: usize = 4;
         let table = self.table();
-        let wid = channel.workspace_id.to_string();
-        let count = set_update(table, &keys::workspace(&wid))?
+        let count = set_update(table, &keys::workspace(channel.workspace_id))?
             .update_expression("ADD channel_count :one")
             .condition_expression(format!(
                 "{} AND (attribute_not_exists(channel_count) OR channel_count < :max)",
@@ -194,7 +191,7 @@ impl Store {
                 TransactWriteItem::builder().update(count).build(),
                 check_exists(
                     table,
-                    &keys::workspace_member(&wid, &creator.user_id.to_string()),
+                    &keys::workspace_member(channel.workspace_id, creator.user_id),
                 )?,
             ])
             .await?;
@@ -226,9 +223,8 @@ impl Store {
         channel_id: ChannelId,
         user_id: UserId,
     ) -> ApiResult<Membership> {
-        let cid = channel_id.to_string();
-        let channel_key = keys::channel(&cid);
-        let member_key = keys::channel_member(&cid, &user_id.to_string());
+        let channel_key = keys::channel(channel_id);
+        let member_key = keys::channel_member(channel_id, user_id);
         let mut items: Vec<Item> = self
             .batch_get_items(&[channel_key.clone(), member_key.clone()])
             .await?;
@@ -245,12 +241,8 @@ impl Store {
         channel_id: ChannelId,
         user_id: UserId,
     ) -> ApiResult<Option<ChannelMember>> {
-        let item: Option<ChannelMemberItem> = self
-            .get(keys::channel_member(
-                &channel_id.to_string(),
-                &user_id.to_string(),
-            ))
-            .await?;
+        let item: Option<ChannelMemberItem> =
+            self.get(keys::channel_member(channel_id, user_id)).await?;
         Ok(item.map(|item| item.member))
     }
 
@@ -267,7 +259,7 @@ impl Store {
         Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
     {
         self.query_selected(
-            &keys::workspace_channels(&workspace_id.to_string()),
+            &keys::workspace_channels(workspace_id),
             page,
             true,
             |items: Vec<ChannelItem>| select(items.into_iter().map(|item| item.channel).collect()),
@@ -283,7 +275,7 @@ impl Store {
     ) -> ApiResult<Vec<ChannelMember>> {
         let keys: Vec<Key> = pairs
             .iter()
-            .map(|(cid, uid)| keys::channel_member(&cid.to_string(), &uid.to_string()))
+            .map(|(cid, uid)| keys::channel_member(*cid, *uid))
             .collect();
         let items: Vec<ChannelMemberItem> = self.batch_get(&keys).await?;
         Ok(items.into_iter().map(|item| item.member).collect())
@@ -297,7 +289,7 @@ impl Store {
     ) -> ApiResult<Vec<ChannelMember>> {
         let items: Vec<ChannelMemberItem> = self
             .query_all(
-                &keys::user_channels_in_workspace(&user_id.to_string(), &workspace_id.to_string()),
+                &keys::user_channels_in_workspace(user_id, workspace_id),
                 usize::MAX,
             )
             .await?;
@@ -311,7 +303,7 @@ impl Store {
         page: &PageRequest,
     ) -> ApiResult<Page<ChannelMember>> {
         let page: Page<ChannelMemberItem> = self
-            .query_page(&keys::channel_members(&channel_id.to_string()), page, true)
+            .query_page(&keys::channel_members(channel_id), page, true)
             .await?;
         Ok(page.map(|item| item.member))
     }
@@ -324,10 +316,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> ApiResult<ChannelWrite> {
         let table = self.table();
-        let cid = channel.id.to_string();
         let mut updated = channel.clone();
         updated.updated_at = now;
-        let mut update = set_update(table, &keys::channel(&cid))?
+        let mut update = set_update(table, &keys::channel(channel.id))?
             .condition_expression(item_exists())
             .expression_attribute_values(":updated_at", to_attribute(&now)?);
         let mut set = vec!["updated_at = :updated_at"];
@@ -369,7 +360,7 @@ impl Store {
             items.push(put_new(table, &ChannelNameItem::for_name(channel, name))?);
             items.push(delete_existing(
                 table,
-                &keys::channel_name(&channel.workspace_id.to_string(), &channel.name),
+                &keys::channel_name(channel.workspace_id, &channel.name),
             )?);
         }
         let outcome = self.transact(items).await?;
@@ -391,16 +382,13 @@ impl Store {
     /// already gone.
     pub async fn delete_channel(&self, channel: &Channel) -> ApiResult<bool> {
         let table = self.table();
-        let mut items = vec![delete_existing(
-            table,
-            &keys::channel(&channel.id.to_string()),
-        )?];
+        let mut items = vec![delete_existing(table, &keys::channel(channel.id))?];
         if channel.dm_members.is_empty() {
             // Unconditional: a missing marker must not keep the channel alive.
             let delete = aws_sdk_dynamodb::types::Delete::builder()
                 .table_name(table)
                 .set_key(Some(to_attributes(&keys::channel_name(
-                    &channel.workspace_id.to_string(),
+                    channel.workspace_id,
                     &channel.name,
                 ))?))
                 .build()
@@ -408,7 +396,7 @@ impl Store {
             items.push(TransactWriteItem::builder().delete(delete).build());
             items.push(add_to_counter(
                 table,
-                &keys::workspace(&channel.workspace_id.to_string()),
+                &keys::workspace(channel.workspace_id),
                 "channel_count",
                 -1,
             )?);
@@ -432,23 +420,24 @@ impl Store {
         const ADDER_IN_CHANNEL: usize = 3;
         const ADDER_IN_WORKSPACE: usize = 4;
         let table = self.table();
-        let (wid, cid) = (
-            member.workspace_id.to_string(),
-            member.channel_id.to_string(),
-        );
         let mut items = vec![
             put_new(table, &ChannelMemberItem::new(member))?,
-            add_to_counter(table, &keys::channel(&cid), "member_count", 1)?,
+            add_to_counter(table, &keys::channel(member.channel_id), "member_count", 1)?,
             check_exists(
                 table,
-                &keys::workspace_member(&wid, &member.user_id.to_string()),
+                &keys::workspace_member(member.workspace_id, member.user_id),
             )?,
         ];
         // (Adding oneself is a join: the put already needs the membership to be new.)
         if let Some(adder) = added_by.filter(|adder| *adder != member.user_id) {
-            let adder = adder.to_string();
-            items.push(check_exists(table, &keys::channel_member(&cid, &adder))?);
-            items.push(check_exists(table, &keys::workspace_member(&wid, &adder))?);
+            items.push(check_exists(
+                table,
+                &keys::channel_member(member.channel_id, adder),
+            )?);
+            items.push(check_exists(
+                table,
+                &keys::workspace_member(member.workspace_id, adder),
+            )?);
         }
         let outcome = self.transact(items).await?;
         Ok(match outcome {
@@ -515,16 +504,15 @@ impl Store {
         const COUNTER: usize = 1;
         const OUTSIDE_WORKSPACE: usize = 2;
         let table = self.table();
-        let (cid, uid) = (channel_id.to_string(), user_id.to_string());
-        let member_key = keys::channel_member(&cid, &uid);
+        let member_key = keys::channel_member(channel_id, user_id);
         let mut items = vec![
             delete_existing(table, &member_key)?,
-            add_to_counter(table, &keys::channel(&cid), "member_count", -1)?,
+            add_to_counter(table, &keys::channel(channel_id), "member_count", -1)?,
         ];
         if let Some(workspace_id) = unless_in {
             items.push(check_absent(
                 table,
-                &keys::workspace_member(&workspace_id.to_string(), &uid),
+                &keys::workspace_member(workspace_id, user_id),
             )?);
         }
         let outcome = self.transact(items).await?;
@@ -554,8 +542,7 @@ impl Store {
     ) -> ApiResult<DmOutcome> {
         const MARKER: usize = 0;
         let table = self.table();
-        let wid = channel.workspace_id.to_string();
-        let marker_key = keys::dm_marker(&wid, member_set_digest);
+        let marker_key = keys::dm_marker(channel.workspace_id, member_set_digest);
         let marker = DmMarkerItem {
             key: marker_key.clone(),
             entity: keys::entity::DM_MARKER.into(),
@@ -572,7 +559,7 @@ impl Store {
         for member in members {
             items.push(check_exists(
                 table,
-                &keys::workspace_member(&wid, &member.user_id.to_string()),
+                &keys::workspace_member(channel.workspace_id, member.user_id),
             )?);
         }
         let outcome = self.transact(items).await?;
@@ -599,9 +586,7 @@ impl Store {
                 "the conversation is being created; retry".into(),
             ));
         };
-        let channel: Option<ChannelItem> = self
-            .get(keys::channel(&existing.channel_id.to_string()))
-            .await?;
+        let channel: Option<ChannelItem> = self.get(keys::channel(existing.channel_id)).await?;
         match channel {
             Some(item) => Ok(DmOutcome::Existing(item.channel)),
             None => Err(ApiError::Unavailable(
@@ -625,8 +610,7 @@ impl Store {
         caught_up: bool,
     ) -> ApiResult<bool> {
         let table = self.table();
-        let cid = member.channel_id.to_string();
-        let key = keys::channel_member(&cid, &member.user_id.to_string());
+        let key = keys::channel_member(member.channel_id, member.user_id);
         let forward = format!(
             "{} AND (attribute_not_exists(last_read_message_id) OR last_read_message_id < :position)",
             item_exists()
@@ -646,7 +630,7 @@ impl Store {
                 .map_err(ApiError::internal)?;
             let channel_as_read = aws_sdk_dynamodb::types::ConditionCheck::builder()
                 .table_name(table)
-                .set_key(Some(to_attributes(&keys::channel(&cid))?))
+                .set_key(Some(to_attributes(&keys::channel(member.channel_id))?))
                 .condition_expression("message_count = :read_count")
                 .expression_attribute_values(":read_count", to_attribute(&read_count)?)
                 .build()

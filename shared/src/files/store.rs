@@ -24,7 +24,7 @@ struct FileItem {
 impl Store {
     pub async fn create_pending_file(&self, file: &StoredFile, expires_at: i64) -> ApiResult<()> {
         let item = FileItem {
-            key: keys::file(&file.id.to_string()),
+            key: keys::file(file.id),
             entity: keys::entity::FILE.into(),
             file: file.clone(),
             expires_at: Some(expires_at),
@@ -33,16 +33,13 @@ impl Store {
     }
 
     pub async fn get_file(&self, file_id: FileId) -> ApiResult<Option<StoredFile>> {
-        let item: Option<FileItem> = self.get(keys::file(&file_id.to_string())).await?;
+        let item: Option<FileItem> = self.get(keys::file(file_id)).await?;
         Ok(item.map(|item| item.file))
     }
 
     /// Several files by id (missing ones are left out).
     pub async fn get_files(&self, file_ids: &[FileId]) -> ApiResult<Vec<StoredFile>> {
-        let keys: Vec<Key> = file_ids
-            .iter()
-            .map(|id| keys::file(&id.to_string()))
-            .collect();
+        let keys: Vec<Key> = file_ids.iter().map(|id| keys::file(*id)).collect();
         let items: Vec<FileItem> = self.batch_get(&keys).await?;
         Ok(items.into_iter().map(|item| item.file).collect())
     }
@@ -53,7 +50,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::file(&file_id.to_string()))?))
+            .set_key(Some(to_attributes(&keys::file(file_id))?))
             .update_expression("SET #status = :ready REMOVE #expires_at")
             .condition_expression(format!("{} AND #status = :pending", item_exists()))
             .expression_attribute_names("#status", "status")
@@ -66,6 +63,6 @@ impl Store {
     }
 
     pub async fn delete_file(&self, file_id: FileId) -> ApiResult<()> {
-        self.delete_keys(&[keys::file(&file_id.to_string())]).await
+        self.delete_keys(&[keys::file(file_id)]).await
     }
 }

@@ -276,7 +276,7 @@ pub async fn list(
         cursor: query.cursor,
     }
     .validate()?;
-    let mut partition = keys::channel_messages(&channel_id.to_string());
+    let mut partition = keys::channel_messages(channel_id);
     if let Some(before) = before {
         partition = partition.before(&before.to_string());
     }
@@ -419,7 +419,7 @@ pub async fn replies(
     message_id: MessageId,
     page: PageRequest,
 ) -> ApiResult<Page<MessageView>> {
-    let partition = keys::thread_replies(&channel_id.to_string(), &message_id.to_string());
+    let partition = keys::thread_replies(channel_id, message_id);
     let ((_, parent), replies) = tokio::try_join!(
         readable_message(state, caller, channel_id, message_id),
         state.store.list_messages(&partition, &page, true)
@@ -508,7 +508,7 @@ pub async fn list_pins(
     channel_id: ChannelId,
     page: PageRequest,
 ) -> ApiResult<Page<MessageView>> {
-    let partition = keys::channel_pins(&channel_id.to_string());
+    let partition = keys::channel_pins(channel_id);
     let (_, pins) = tokio::try_join!(
         access::channel(state, channel_id, caller),
         state.store.list_messages(&partition, &page, true)

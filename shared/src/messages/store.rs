@@ -48,11 +48,9 @@ struct MessageItem {
 
 impl MessageItem {
     fn new(message: &Message) -> Self {
-        let (cid, mid) = (message.channel_id.to_string(), message.id.to_string());
-        let parent = message.parent_id.map(|p| p.to_string());
         Self {
-            key: keys::message(&cid, &mid),
-            listing: keys::message_listing(&cid, parent.as_deref(), &mid),
+            key: keys::message(message.channel_id, message.id),
+            listing: keys::message_listing(message.channel_id, message.parent_id, message.id),
             pin: None,
             entity: keys::entity::MESSAGE.into(),
             message: message.clone(),
@@ -143,14 +141,10 @@ impl Store {
     pub async fn send_message(&self, new: &NewMessage) -> ApiResult<SendOutcome> {
         let table = self.table();
         let message = &new.message;
-        let (cid, uid) = (
-            message.channel_id.to_string(),
-            message.author_id.to_string(),
-        );
         let mut items = vec![put_new(table, &MessageItem::new(message))?];
         let marker_index = new.client_id.as_ref().map(|client_id| {
             let marker = ClientMarkerItem {
-                key: keys::client_marker(&cid, &uid, client_id),
+                key: keys::client_marker(message.channel_id, message.author_id, client_id),
                 entity: keys::entity::CLIENT_MARKER.into(),
                 message_id: message.id,
             };
@@ -165,7 +159,7 @@ impl Store {
         let parent_index = match message.parent_id {
             None => {
                 items.push(built(
-                    update(table, &keys::channel(&cid))?
+                    update(table, &keys::channel(message.channel_id))?
                         .update_expression(
                             "ADD message_count :one SET last_message_id = :id, last_message_at = :now",
                         )
@@ -176,16 +170,19 @@ impl Store {
                 )?);
                 // The sender's own message is never unread for them.
                 items.push(built(
-                    update(table, &keys::channel_member(&cid, &uid))?
-                        .update_expression("ADD read_count :one")
-                        .condition_expression(item_exists())
-                        .expression_attribute_values(":one", one.clone()),
+                    update(
+                        table,
+                        &keys::channel_member(message.channel_id, message.author_id),
+                    )?
+                    .update_expression("ADD read_count :one")
+                    .condition_expression(item_exists())
+                    .expression_attribute_values(":one", one.clone()),
                 )?);
                 None
             }
             Some(parent) => {
                 items.push(built(
-                    update(table, &keys::message(&cid, &parent.to_string()))?
+                    update(table, &keys::message(message.channel_id, parent))?
                         .update_expression("ADD reply_count :one SET last_reply_at = :now")
                         .condition_expression(format!(
                             "{} AND deleted = :false AND attribute_type(parent_id, :null)",
@@ -200,7 +197,10 @@ impl Store {
                 // A thread reply still needs a current member: check it.
                 let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
                     .table_name(table)
-                    .set_key(Some(to_attributes(&keys::channel_member(&cid, &uid))?))
+                    .set_key(Some(to_attributes(&keys::channel_member(
+                        message.channel_id,
+                        message.author_id,
+                    ))?))
                     .condition_expression(item_exists())
                     .build()
                     .map_err(ApiError::internal)?;
@@ -211,11 +211,11 @@ impl Store {
         let in_workspace_index = items.len();
         items.push(check_exists(
             table,
-            &keys::workspace_member(&message.workspace_id.to_string(), &uid),
+            &keys::workspace_member(message.workspace_id, message.author_id),
         )?);
         for member in &new.mentioned_members {
             items.push(built(
-                update(table, &keys::channel_member(&cid, &member.to_string()))?
+                update(table, &keys::channel_member(message.channel_id, *member))?
                     .update_expression("ADD mention_count :one")
                     .condition_expression(item_exists())
                     .expression_attribute_values(":one", one.clone()),
@@ -256,11 +256,7 @@ impl Store {
         client_id: &str,
     ) -> ApiResult<Option<MessageId>> {
         let marker: Option<ClientMarkerItem> = self
-            .get(keys::client_marker(
-                &channel_id.to_string(),
-                &user_id.to_string(),
-                client_id,
-            ))
+            .get(keys::client_marker(channel_id, user_id, client_id))
             .await?;
         Ok(marker.map(|marker| marker.message_id))
     }
@@ -270,12 +266,7 @@ impl Store {
         channel_id: ChannelId,
         message_id: MessageId,
     ) -> ApiResult<Option<StoredMessage>> {
-        let item: Option<MessageItem> = self
-            .get(keys::message(
-                &channel_id.to_string(),
-                &message_id.to_string(),
-            ))
-            .await?;
+        let item: Option<MessageItem> = self.get(keys::message(channel_id, message_id)).await?;
         Ok(item.map(MessageItem::into_stored))
     }
 
@@ -302,8 +293,7 @@ impl Store {
         version_id: &str,
     ) -> ApiResult<bool> {
         let table = self.table();
-        let (cid, mid) = (current.channel_id.to_string(), current.id.to_string());
-        let edit = update(table, &keys::message(&cid, &mid))?
+        let edit = update(table, &keys::message(current.channel_id, current.id))?
             .update_expression(
                 "SET content = :content, mentions = :mentions, edited_at = :now ADD version :one",
             )
@@ -318,7 +308,7 @@ impl Store {
             .expression_attribute_values(":version", to_attribute(&current.version)?)
             .expression_attribute_values(":false", to_attribute(&false)?);
         let version = VersionItem {
-            key: keys::message_version(&cid, &mid, version_id),
+            key: keys::message_version(current.channel_id, current.id, version_id),
             entity: keys::entity::MESSAGE_VERSION.into(),
             version: MessageVersion {
                 message_id: current.id,
@@ -340,7 +330,7 @@ impl Store {
         message_id: MessageId,
         page: &PageRequest,
     ) -> ApiResult<Page<MessageVersion>> {
-        let partition = keys::message_versions(&channel_id.to_string(), &message_id.to_string());
+        let partition = keys::message_versions(channel_id, message_id);
         let page: Page<VersionItem> = self.query_page(&partition, page, true).await?;
         Ok(page.map(|item| item.version))
     }
@@ -348,12 +338,14 @@ impl Store {
     /// Soft-deletes: empties the content, drops mentions and the pin, keeps the item (so
     /// threads and counts stay whole), then removes the edit history.
     pub async fn delete_message(&self, message: &Message) -> ApiResult<()> {
-        let (cid, mid) = (message.channel_id.to_string(), message.id.to_string());
         let result = self
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::message(&cid, &mid))?))
+            .set_key(Some(to_attributes(&keys::message(
+                message.channel_id,
+                message.id,
+            ))?))
             .update_expression(
                 "SET deleted = :true, content = :empty, mentions = :none, pinned = :false \
                  ADD version :one REMOVE #gsi2pk, #gsi2sk",
@@ -374,7 +366,10 @@ impl Store {
             Err(error) => return Err(dynamo_error("UpdateItem", error)),
         }
         let versions: Vec<VersionItem> = self
-            .query_all(&keys::message_versions(&cid, &mid), usize::MAX)
+            .query_all(
+                &keys::message_versions(message.channel_id, message.id),
+                usize::MAX,
+            )
             .await?;
         let keys: Vec<Key> = versions.into_iter().map(|item| item.key).collect();
         self.delete_keys(&keys).await
@@ -395,10 +390,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::message(
-                &channel_id.to_string(),
-                &message_id.to_string(),
-            ))?))
+            .set_key(Some(to_attributes(&keys::message(channel_id, message_id))?))
             .update_expression(format!("{action} #reaction :user"))
             .condition_expression(format!("{} AND deleted = :false", item_exists()))
             .expression_attribute_names("#reaction", format!("{REACTION_PREFIX}{emoji}"))
@@ -417,17 +409,19 @@ impl Store {
         pinned: bool,
         pin_id: &str,
     ) -> ApiResult<bool> {
-        let (cid, mid) = (message.channel_id.to_string(), message.id.to_string());
         let mut request = self
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::message(&cid, &mid))?))
+            .set_key(Some(to_attributes(&keys::message(
+                message.channel_id,
+                message.id,
+            ))?))
             .condition_expression(format!("{} AND deleted = :false", item_exists()))
             .expression_attribute_values(":false", to_attribute(&false)?)
             .return_values(ReturnValue::None);
         if pinned {
-            let index = keys::pinned_message(&cid, pin_id);
+            let index = keys::pinned_message(message.channel_id, pin_id);
             // Keep the first pin's position when pinned twice.
             request = request
                 .update_expression(
@@ -465,7 +459,7 @@ impl Store {
     ) -> ApiResult<Vec<StoredMessage>> {
         let keys: Vec<Key> = ids
             .iter()
-            .map(|(cid, mid)| keys::message(&cid.to_string(), &mid.to_string()))
+            .map(|(cid, mid)| keys::message(*cid, *mid))
             .collect();
         let items: Vec<MessageItem> = self.batch_get(&keys).await?;
         let mut found: Vec<StoredMessage> =
@@ -504,10 +498,7 @@ mod tests {
             attachments: Vec::new(),
         };
         let mut item = MessageItem::new(&message);
-        item.pin = Some(keys::pinned_message(
-            &message.channel_id.to_string(),
-            "PINID",
-        ));
+        item.pin = Some(keys::pinned_message(message.channel_id, "PINID"));
         let mut attributes = to_attributes(&item).unwrap();
         attributes.insert(
             format!("{REACTION_PREFIX}thumbsup"),

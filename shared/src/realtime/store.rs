@@ -85,13 +85,10 @@ fn connection_set(connection_id: &str) -> AttributeValue {
 impl Store {
     /// Records a connection and adds it to the user's presence.
     pub async fn put_connection(&self, connection: &Connection) -> ApiResult<()> {
-        let (cid, uid) = (
-            connection.connection_id.as_str(),
-            connection.user_id.to_string(),
-        );
+        let cid = connection.connection_id.as_str();
         let item = ConnectionItem {
             key: keys::connection(cid),
-            by_user: keys::connection_by_user(&uid, cid),
+            by_user: keys::connection_by_user(connection.user_id, cid),
             entity: keys::entity::CONNECTION.into(),
             connection: connection.clone(),
         };
@@ -105,7 +102,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::presence(&uid))?))
+            .set_key(Some(to_attributes(&keys::presence(connection.user_id))?))
             .update_expression(
                 "ADD connections :connection SET #type = :type, user_id = :user, #status = if_not_exists(#status, :online)",
             )
@@ -145,7 +142,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::presence(&user_id.to_string()))?))
+            .set_key(Some(to_attributes(&keys::presence(user_id))?))
             .update_expression("DELETE connections :connection")
             .condition_expression(crate::table::item_exists())
             .expression_attribute_values(":connection", connection_set(connection_id))
@@ -160,7 +157,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::presence(&user_id.to_string()))?))
+            .set_key(Some(to_attributes(&keys::presence(user_id))?))
             .update_expression("SET #status = :status")
             .condition_expression(crate::table::item_exists())
             .expression_attribute_names("#status", "status")
@@ -173,10 +170,7 @@ impl Store {
 
     /// The presence of several users (those never connected are left out).
     pub async fn get_presences(&self, user_ids: &[UserId]) -> ApiResult<Vec<Presence>> {
-        let keys: Vec<Key> = user_ids
-            .iter()
-            .map(|id| keys::presence(&id.to_string()))
-            .collect();
+        let keys: Vec<Key> = user_ids.iter().map(|id| keys::presence(*id)).collect();
         let items: Vec<PresenceItem> = self.batch_get(&keys).await?;
         Ok(items.into_iter().map(|item| item.presence).collect())
     }
@@ -184,7 +178,7 @@ impl Store {
     /// A user's open connections.
     pub async fn list_user_connections(&self, user_id: UserId) -> ApiResult<Vec<Connection>> {
         let items: Vec<ConnectionItem> = self
-            .query_all(&keys::user_connections(&user_id.to_string()), 1000)
+            .query_all(&keys::user_connections(user_id), 1000)
             .await?;
         Ok(items.into_iter().map(|item| item.connection).collect())
     }
@@ -194,13 +188,10 @@ impl Store {
         let items: Vec<SubscriptionItem> = subscriptions
             .iter()
             .map(|subscription| {
-                let (cid, conn) = (
-                    subscription.channel_id.to_string(),
-                    subscription.connection_id.as_str(),
-                );
+                let conn = subscription.connection_id.as_str();
                 SubscriptionItem {
-                    key: keys::subscription(&cid, conn),
-                    by_connection: keys::subscription_by_connection(conn, &cid),
+                    key: keys::subscription(subscription.channel_id, conn),
+                    by_connection: keys::subscription_by_connection(conn, subscription.channel_id),
                     entity: keys::entity::SUBSCRIPTION.into(),
                     subscription: subscription.clone(),
                 }
@@ -216,7 +207,7 @@ impl Store {
     ) -> ApiResult<()> {
         let keys: Vec<Key> = channel_ids
             .iter()
-            .map(|cid| keys::subscription(&cid.to_string(), connection_id))
+            .map(|cid| keys::subscription(*cid, connection_id))
             .collect();
         self.delete_keys(&keys).await
     }
@@ -239,11 +230,7 @@ impl Store {
         page: &PageRequest,
     ) -> ApiResult<Page<Subscription>> {
         let page: Page<SubscriptionItem> = self
-            .query_page(
-                &keys::channel_subscribers(&channel_id.to_string()),
-                page,
-                true,
-            )
+            .query_page(&keys::channel_subscribers(channel_id), page, true)
             .await?;
         Ok(page.map(|item| item.subscription))
     }

@@ -37,12 +37,10 @@ impl Store {
         posting: &Posting,
         terms: &[String],
     ) -> ApiResult<()> {
-        let wid = workspace_id.to_string();
-        let mid = posting.message_id.to_string();
         let items: Vec<PostingItem> = terms
             .iter()
             .map(|term| PostingItem {
-                key: keys::search_posting(&wid, term, &mid),
+                key: keys::search_posting(workspace_id, term, posting.message_id),
                 entity: keys::entity::SEARCH_TERM.into(),
                 posting: posting.clone(),
             })
@@ -57,10 +55,9 @@ impl Store {
         message_id: MessageId,
         terms: &[String],
     ) -> ApiResult<()> {
-        let (wid, mid) = (workspace_id.to_string(), message_id.to_string());
         let keys: Vec<Key> = terms
             .iter()
-            .map(|term| keys::search_posting(&wid, term, &mid))
+            .map(|term| keys::search_posting(workspace_id, term, message_id))
             .collect();
         self.delete_keys(&keys).await
     }
@@ -73,7 +70,7 @@ impl Store {
         below: Option<MessageId>,
         limit: i32,
     ) -> ApiResult<Page<Posting>> {
-        let mut partition = keys::search_term(&workspace_id.to_string(), term);
+        let mut partition = keys::search_term(workspace_id, term);
         if let Some(below) = below {
             partition = partition.before(&below.to_string());
         }
@@ -93,13 +90,9 @@ impl Store {
         channel_ids: &[ChannelId],
         user_id: UserId,
     ) -> ApiResult<HashMap<ChannelId, Membership>> {
-        let uid = user_id.to_string();
         let pairs: Vec<(ChannelId, Key, Key)> = channel_ids
             .iter()
-            .map(|id| {
-                let cid = id.to_string();
-                (*id, keys::channel(&cid), keys::channel_member(&cid, &uid))
-            })
+            .map(|id| (*id, keys::channel(*id), keys::channel_member(*id, user_id)))
             .collect();
         let keys: Vec<Key> = pairs
             .iter()

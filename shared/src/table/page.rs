@@ -443,6 +443,8 @@ impl Store {
 mod tests {
     use super::*;
 
+    use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
+
     fn cursors() -> CursorKey {
         CursorKey::derive(b"0123456789abcdef0123456789abcdef").unwrap()
     }
@@ -454,15 +456,20 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_stay_in_their_list() {
         let cursors = cursors();
-        let partition = keys::workspace_members("W1");
-        let key = item(&keys::workspace_member("W1", "U1"));
+        let (w1, w2, u1) = (
+            WorkspaceId::generate(),
+            WorkspaceId::generate(),
+            UserId::generate(),
+        );
+        let partition = keys::workspace_members(w1);
+        let key = item(&keys::workspace_member(w1, u1));
         let cursor = seal_position(&cursors, &partition, &key).unwrap();
         assert_eq!(open_position(&cursors, &partition, &cursor).unwrap(), key);
 
         for other in [
-            keys::workspace_members("W2"),
-            keys::channel_members("W1"),
-            keys::user_workspaces("W1"),
+            keys::workspace_members(w2),
+            keys::channel_members(ChannelId::generate()),
+            keys::user_workspaces(u1),
         ] {
             assert!(open_position(&cursors, &other, &cursor).is_err());
         }
@@ -473,18 +480,37 @@ mod tests {
     #[test]
     fn index_cursors_hold_the_index_and_table_keys() {
         let cursors = cursors();
-        let partition = keys::channel_messages("C1");
-        let mut key = item(&keys::message("C1", "M5"));
-        key.extend(item(&keys::message_listing("C1", None, "M5")));
+        let c1 = ChannelId::generate();
+        let id = |n: u128| ulid::Ulid(n).to_string().parse::<MessageId>().unwrap();
+        let (m1, m5, m9) = (id(1), id(5), id(9));
+        let partition = keys::channel_messages(c1);
+        let mut key = item(&keys::message(c1, m5));
+        key.extend(item(&keys::message_listing(c1, None, m5)));
         let cursor = seal_position(&cursors, &partition, &key).unwrap();
         assert_eq!(open_position(&cursors, &partition, &cursor).unwrap(), key);
         // Narrowed ranges of the same list take it while it lies inside them.
-        assert!(open_position(&cursors, &partition.clone().before("M9"), &cursor).is_ok());
-        assert!(open_position(&cursors, &partition.clone().before("M1"), &cursor).is_err());
-        assert!(open_position(&cursors, &partition.clone().after("M9"), &cursor).is_err());
+        assert!(
+            open_position(
+                &cursors,
+                &partition.clone().before(&m9.to_string()),
+                &cursor
+            )
+            .is_ok()
+        );
+        assert!(
+            open_position(
+                &cursors,
+                &partition.clone().before(&m1.to_string()),
+                &cursor
+            )
+            .is_err()
+        );
+        assert!(
+            open_position(&cursors, &partition.clone().after(&m9.to_string()), &cursor).is_err()
+        );
         // The same channel's pins and a thread are other lists.
-        assert!(open_position(&cursors, &keys::channel_pins("C1"), &cursor).is_err());
-        assert!(open_position(&cursors, &keys::thread_replies("C1", "M1"), &cursor).is_err());
+        assert!(open_position(&cursors, &keys::channel_pins(c1), &cursor).is_err());
+        assert!(open_position(&cursors, &keys::thread_replies(c1, m1), &cursor).is_err());
         // A key that lacks an attribute of the index is not a position.
         key.remove(keys::SK);
         assert!(seal_position(&cursors, &partition, &key).is_err());
@@ -492,9 +518,10 @@ mod tests {
 
     #[test]
     fn an_items_position_is_its_key_set() {
-        let partition = keys::workspace_channels("W1");
-        let mut stored = item(&keys::channel("C1"));
-        stored.extend(item(&keys::channel_by_workspace("W1", "C1")));
+        let (w1, c1) = (WorkspaceId::generate(), ChannelId::generate());
+        let partition = keys::workspace_channels(w1);
+        let mut stored = item(&keys::channel(c1));
+        stored.extend(item(&keys::channel_by_workspace(w1, c1)));
         stored.insert("name".into(), AttributeValue::S("general".into()));
         let position = position_of(&partition, &stored);
         let mut names: Vec<&str> = position.keys().map(String::as_str).collect();

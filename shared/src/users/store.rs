@@ -84,7 +84,7 @@ impl Store {
             created_at: user.created_at,
         };
         let user_item = UserItem {
-            key: keys::user(&user.id.to_string()),
+            key: keys::user(user.id),
             entity: keys::entity::USER.into(),
             user,
             avatar_key: None,
@@ -116,7 +116,7 @@ impl Store {
     }
 
     pub async fn get_user(&self, user_id: UserId) -> ApiResult<Option<User>> {
-        let item: Option<UserItem> = self.get(keys::user(&user_id.to_string())).await?;
+        let item: Option<UserItem> = self.get(keys::user(user_id)).await?;
         Ok(item.map(|item| item.user))
     }
 
@@ -131,7 +131,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .set_key(Some(to_attributes(&keys::user(user_id))?))
             .condition_expression(item_exists())
             .return_values(ReturnValue::AllNew)
             .expression_attribute_values(":updated_at", to_attribute(&now)?);
@@ -168,10 +168,7 @@ impl Store {
 impl Store {
     /// Reads many users at once (one BatchGetItem per 100); missing ones are left out.
     pub async fn get_users(&self, user_ids: &[UserId]) -> ApiResult<Vec<User>> {
-        let keys: Vec<Key> = user_ids
-            .iter()
-            .map(|id| keys::user(&id.to_string()))
-            .collect();
+        let keys: Vec<Key> = user_ids.iter().map(|id| keys::user(*id)).collect();
         let mut users = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             let items: Vec<UserItem> = self.batch_get(chunk).await?;
@@ -193,7 +190,7 @@ impl Store {
         self.client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .set_key(Some(to_attributes(&keys::user(user_id))?))
             .update_expression("SET avatar_url = :url, avatar_key = :key, updated_at = :now")
             .condition_expression(item_exists())
             .expression_attribute_values(":url", to_attribute(&avatar_url)?)
@@ -211,7 +208,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .set_key(Some(to_attributes(&keys::user(user_id))?))
             .update_expression("REMOVE avatar_url, avatar_key")
             .condition_expression(format!("{} AND avatar_key = :key", item_exists()))
             .expression_attribute_values(":key", to_attribute(&avatar_key)?)
@@ -222,7 +219,7 @@ impl Store {
 
     /// The S3 key of a user's current avatar.
     pub async fn get_avatar_key(&self, user_id: UserId) -> ApiResult<Option<String>> {
-        let item: Option<UserItem> = self.get(keys::user(&user_id.to_string())).await?;
+        let item: Option<UserItem> = self.get(keys::user(user_id)).await?;
         Ok(item.and_then(|item| item.avatar_key))
     }
 }

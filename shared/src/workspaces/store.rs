@@ -30,7 +30,7 @@ pub(crate) struct WorkspaceItem {
 impl WorkspaceItem {
     fn new(workspace: &Workspace) -> Self {
         Self {
-            key: keys::workspace(&workspace.id.to_string()),
+            key: keys::workspace(workspace.id),
             entity: keys::entity::WORKSPACE.into(),
             workspace: workspace.clone(),
         }
@@ -51,10 +51,9 @@ pub(crate) struct WorkspaceMemberItem {
 
 impl WorkspaceMemberItem {
     pub(crate) fn new(member: &WorkspaceMember) -> Self {
-        let (workspace_id, user_id) = (member.workspace_id.to_string(), member.user_id.to_string());
         Self {
-            key: keys::workspace_member(&workspace_id, &user_id),
-            by_user: keys::workspace_member_by_user(&workspace_id, &user_id),
+            key: keys::workspace_member(member.workspace_id, member.user_id),
+            by_user: keys::workspace_member_by_user(member.workspace_id, member.user_id),
             entity: keys::entity::WORKSPACE_MEMBER.into(),
             member: member.clone(),
         }
@@ -94,12 +93,7 @@ pub(crate) fn general_membership_writes(
     };
     Ok(vec![
         put_new(table, &ChannelMemberItem::new(&general_member))?,
-        add_to_counter(
-            table,
-            &keys::channel(&general_channel_id.to_string()),
-            "member_count",
-            1,
-        )?,
+        add_to_counter(table, &keys::channel(general_channel_id), "member_count", 1)?,
     ])
 }
 
@@ -137,9 +131,8 @@ impl Store {
         workspace_id: WorkspaceId,
         user_id: UserId,
     ) -> ApiResult<(Option<Workspace>, Option<WorkspaceMember>)> {
-        let (wid, uid) = (workspace_id.to_string(), user_id.to_string());
-        let workspace_key = keys::workspace(&wid);
-        let member_key = keys::workspace_member(&wid, &uid);
+        let workspace_key = keys::workspace(workspace_id);
+        let member_key = keys::workspace_member(workspace_id, user_id);
         let mut items: Vec<Item> = self
             .batch_get_items(&[workspace_key.clone(), member_key.clone()])
             .await?;
@@ -154,10 +147,9 @@ impl Store {
         workspace_id: WorkspaceId,
         user_ids: &[UserId],
     ) -> ApiResult<Vec<WorkspaceMember>> {
-        let wid = workspace_id.to_string();
         let keys: Vec<Key> = user_ids
             .iter()
-            .map(|uid| keys::workspace_member(&wid, &uid.to_string()))
+            .map(|uid| keys::workspace_member(workspace_id, *uid))
             .collect();
         let items: Vec<WorkspaceMemberItem> = self.batch_get(&keys).await?;
         Ok(items.into_iter().map(|item| item.member).collect())
@@ -168,7 +160,7 @@ impl Store {
         workspace_id: WorkspaceId,
         user_id: UserId,
     ) -> ApiResult<Option<WorkspaceMember>> {
-        let key = keys::workspace_member(&workspace_id.to_string(), &user_id.to_string());
+        let key = keys::workspace_member(workspace_id, user_id);
         let item: Option<WorkspaceMemberItem> = self.get(key).await?;
         Ok(item.map(|item| item.member))
     }
@@ -186,7 +178,7 @@ impl Store {
         Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
     {
         self.query_selected(
-            &keys::user_workspaces(&user_id.to_string()),
+            &keys::user_workspaces(user_id),
             page,
             true,
             |items: Vec<WorkspaceMemberItem>| {
@@ -202,17 +194,14 @@ impl Store {
         user_id: UserId,
     ) -> ApiResult<Vec<WorkspaceMember>> {
         let items: Vec<WorkspaceMemberItem> = self
-            .query_all(&keys::user_workspaces(&user_id.to_string()), usize::MAX)
+            .query_all(&keys::user_workspaces(user_id), usize::MAX)
             .await?;
         Ok(items.into_iter().map(|item| item.member).collect())
     }
 
     /// Workspaces by id (deleted ones are left out).
     pub async fn get_workspaces(&self, ids: &[WorkspaceId]) -> ApiResult<Vec<Workspace>> {
-        let keys: Vec<Key> = ids
-            .iter()
-            .map(|id| keys::workspace(&id.to_string()))
-            .collect();
+        let keys: Vec<Key> = ids.iter().map(|id| keys::workspace(*id)).collect();
         let items: Vec<WorkspaceItem> = self.batch_get(&keys).await?;
         Ok(items.into_iter().map(|item| item.workspace).collect())
     }
@@ -228,9 +217,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::workspace(
-                &workspace_id.to_string(),
-            ))?))
+            .set_key(Some(to_attributes(&keys::workspace(workspace_id))?))
             .condition_expression(item_exists())
             .return_values(ReturnValue::AllNew)
             .expression_attribute_values(":updated_at", to_attribute(&now)?);
@@ -281,9 +268,7 @@ impl Store {
             .client()
             .delete_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::workspace(
-                &workspace_id.to_string(),
-            ))?))
+            .set_key(Some(to_attributes(&keys::workspace(workspace_id))?))
             .condition_expression(format!("{} AND owner_id = :owner", item_exists()))
             .expression_attribute_values(":owner", to_attribute(&owner_id)?)
             .send()
@@ -294,19 +279,13 @@ impl Store {
             Err(error) => return Err(dynamo_error("DeleteItem", error)),
         }
         let channels: Vec<ChannelItem> = self
-            .query_all(
-                &keys::workspace_channels(&workspace_id.to_string()),
-                usize::MAX,
-            )
+            .query_all(&keys::workspace_channels(workspace_id), usize::MAX)
             .await?;
         let mut deletes = Vec::with_capacity(channels.len() * 2);
         for item in &channels {
             deletes.push(channel_delete_key(&item.channel));
             if item.channel.dm_members.is_empty() {
-                deletes.push(keys::channel_name(
-                    &workspace_id.to_string(),
-                    &item.channel.name,
-                ));
+                deletes.push(keys::channel_name(workspace_id, &item.channel.name));
             }
         }
         self.delete_keys(&deletes).await?;
@@ -320,11 +299,7 @@ impl Store {
         page: &PageRequest,
     ) -> ApiResult<Page<WorkspaceMember>> {
         let page: Page<WorkspaceMemberItem> = self
-            .query_page(
-                &keys::workspace_members(&workspace_id.to_string()),
-                page,
-                true,
-            )
+            .query_page(&keys::workspace_members(workspace_id), page, true)
             .await?;
         Ok(page.map(|item| item.member))
     }
@@ -342,7 +317,7 @@ impl Store {
         Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
     {
         self.query_selected(
-            &keys::workspace_members(&workspace_id.to_string()),
+            &keys::workspace_members(workspace_id),
             page,
             true,
             |items: Vec<WorkspaceMemberItem>| {
@@ -382,7 +357,7 @@ impl Store {
         user_id: UserId,
         role: Role,
     ) -> ApiResult<Option<WorkspaceMember>> {
-        let key = keys::workspace_member(&workspace_id.to_string(), &user_id.to_string());
+        let key = keys::workspace_member(workspace_id, user_id);
         let result = self
             .client()
             .update_item()
@@ -417,13 +392,12 @@ impl Store {
         from: UserId,
         to: UserId,
     ) -> ApiResult<bool> {
-        let wid = workspace_id.to_string();
         let set_role = |user: UserId, role: Role| -> ApiResult<TransactWriteItem> {
             let update = Update::builder()
                 .table_name(self.table())
                 .set_key(Some(to_attributes(&keys::workspace_member(
-                    &wid,
-                    &user.to_string(),
+                    workspace_id,
+                    user,
                 ))?))
                 .update_expression("SET #role = :role")
                 .condition_expression(item_exists())
@@ -435,7 +409,7 @@ impl Store {
         };
         let owner = Update::builder()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::workspace(&wid))?))
+            .set_key(Some(to_attributes(&keys::workspace(workspace_id))?))
             .update_expression("SET owner_id = :to")
             .condition_expression(format!("{} AND owner_id = :from", item_exists()))
             .expression_attribute_values(":to", to_attribute(&to)?)
@@ -465,7 +439,7 @@ impl Store {
         workspace_id: WorkspaceId,
         user_id: UserId,
     ) -> ApiResult<MemberRemoval> {
-        let key = keys::workspace_member(&workspace_id.to_string(), &user_id.to_string());
+        let key = keys::workspace_member(workspace_id, user_id);
         let result = self
             .client()
             .delete_item()
@@ -491,5 +465,5 @@ impl Store {
 }
 
 fn channel_delete_key(channel: &Channel) -> Key {
-    keys::channel(&channel.id.to_string())
+    keys::channel(channel.id)
 }
