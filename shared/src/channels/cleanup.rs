@@ -31,31 +31,14 @@ async fn clean_up(state: &AppState, change: &Change) -> ApiResult<()> {
             let Some(workspace) = old_image::<Workspace>(change)? else {
                 return Ok(());
             };
-            // Channels (their records' removal cleans each channel up in turn), invites,
-            // and the workspace partition: members, name and DM markers.
-            let (channels, invites, partition) = (
-                keys::workspace_channels(workspace.id),
-                keys::workspace_invites(workspace.id),
-                keys::workspace_partition(workspace.id),
-            );
-            let (channels, invites, rest) = tokio::try_join!(
-                state.store.keys_in(&channels),
-                state.store.keys_in(&invites),
-                state.store.keys_in(&partition)
-            )?;
-            let mut doomed = channels;
-            doomed.extend(invites);
-            doomed.extend(rest);
+            let doomed = state.store.workspace_leftover_keys(workspace.id).await?;
             state.store.delete_keys(&doomed).await
         }
         Some(keys::entity::CHANNEL) => {
             let Some(channel) = old_image::<Channel>(change)? else {
                 return Ok(());
             };
-            let doomed = state
-                .store
-                .keys_in(&keys::channel_partition(channel.id))
-                .await?;
+            let doomed = state.store.channel_leftover_keys(channel.id).await?;
             state.store.delete_keys(&doomed).await
         }
         Some(keys::entity::WORKSPACE_MEMBER) => {

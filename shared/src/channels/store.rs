@@ -158,6 +158,12 @@ fn set_update(
 }
 
 impl Store {
+    /// What a deleted channel leaves behind: everything in its partition (members,
+    /// messages, history, idempotency markers, subscriptions).
+    pub async fn channel_leftover_keys(&self, channel_id: ChannelId) -> ApiResult<Vec<Key>> {
+        self.keys_in(&keys::channel_partition(channel_id)).await
+    }
+
     /// Creates a channel, its name marker and the creator's membership, and counts the
     /// channel on its workspace, in one transaction. The count's condition keeps the
     /// workspace at `max_channels` at most whatever the concurrency (never check, then

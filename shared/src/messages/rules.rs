@@ -10,7 +10,6 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::files;
 use crate::ids::{ChannelId, FileId, MessageId, UserId};
-use crate::keys;
 use crate::messages::{Message, MessageVersion, MessageView};
 use crate::messages::{NewMessage, SendOutcome, StoredMessage};
 use crate::state::AppState;
@@ -276,18 +275,11 @@ pub async fn list(
         cursor: query.cursor,
     }
     .validate()?;
-    let mut partition = keys::channel_messages(channel_id);
-    if let Some(before) = before {
-        partition = partition.before(&before.to_string());
-    }
-    if let Some(after) = after {
-        partition = partition.after(&after.to_string());
-    }
     let (_, messages) = tokio::try_join!(
         access::channel(state, channel_id, caller),
         state
             .store
-            .list_messages(&partition, &page, after.is_some())
+            .list_channel_messages(channel_id, before, after, &page)
     )?;
     views(state, messages, caller).await
 }
@@ -419,10 +411,11 @@ pub async fn replies(
     message_id: MessageId,
     page: PageRequest,
 ) -> ApiResult<Page<MessageView>> {
-    let partition = keys::thread_replies(channel_id, message_id);
     let ((_, parent), replies) = tokio::try_join!(
         readable_message(state, caller, channel_id, message_id),
-        state.store.list_messages(&partition, &page, true)
+        state
+            .store
+            .list_thread_replies(channel_id, message_id, &page)
     )?;
     if parent.message.parent_id.is_some() {
         return Err(ApiError::invalid(
@@ -508,10 +501,9 @@ pub async fn list_pins(
     channel_id: ChannelId,
     page: PageRequest,
 ) -> ApiResult<Page<MessageView>> {
-    let partition = keys::channel_pins(channel_id);
     let (_, pins) = tokio::try_join!(
         access::channel(state, channel_id, caller),
-        state.store.list_messages(&partition, &page, true)
+        state.store.list_pinned_messages(channel_id, &page)
     )?;
     views(state, pins, caller).await
 }

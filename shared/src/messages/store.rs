@@ -270,9 +270,48 @@ impl Store {
         Ok(item.map(MessageItem::into_stored))
     }
 
-    /// A page of messages from a listing partition (a channel's top level, a thread, the
-    /// pins), newest first unless `oldest_first`.
-    pub async fn list_messages(
+    /// A page of a channel's top-level messages below `before` or above `after` (ids, so
+    /// times), newest first unless `after` is given (then oldest first).
+    pub async fn list_channel_messages(
+        &self,
+        channel_id: ChannelId,
+        before: Option<MessageId>,
+        after: Option<MessageId>,
+        page: &PageRequest,
+    ) -> ApiResult<Page<StoredMessage>> {
+        let mut partition = keys::channel_messages(channel_id);
+        if let Some(before) = before {
+            partition = partition.before(&before.to_string());
+        }
+        if let Some(after) = after {
+            partition = partition.after(&after.to_string());
+        }
+        self.list_messages(&partition, page, after.is_some()).await
+    }
+
+    /// A page of a thread's replies, oldest first.
+    pub async fn list_thread_replies(
+        &self,
+        channel_id: ChannelId,
+        parent_id: MessageId,
+        page: &PageRequest,
+    ) -> ApiResult<Page<StoredMessage>> {
+        self.list_messages(&keys::thread_replies(channel_id, parent_id), page, true)
+            .await
+    }
+
+    /// A page of a channel's pinned messages, in pin order.
+    pub async fn list_pinned_messages(
+        &self,
+        channel_id: ChannelId,
+        page: &PageRequest,
+    ) -> ApiResult<Page<StoredMessage>> {
+        self.list_messages(&keys::channel_pins(channel_id), page, true)
+            .await
+    }
+
+    /// A page of messages from a listing partition, newest first unless `oldest_first`.
+    async fn list_messages(
         &self,
         partition: &Partition,
         page: &PageRequest,

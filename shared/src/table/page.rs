@@ -366,7 +366,7 @@ impl Store {
 
 impl Store {
     /// The keys of every item of a partition (or index range), read page by page.
-    pub async fn keys_in(&self, partition: &Partition) -> ApiResult<Vec<Key>> {
+    pub(crate) async fn keys_in(&self, partition: &Partition) -> ApiResult<Vec<Key>> {
         let mut keys = Vec::new();
         let mut start = None;
         loop {

@@ -98,6 +98,27 @@ pub(crate) fn general_membership_writes(
 }
 
 impl Store {
+    /// What a deleted workspace leaves behind: its channel records (whose removal cleans
+    /// each channel up in turn), its invites, and its partition (members, name and DM
+    /// markers).
+    pub async fn workspace_leftover_keys(&self, workspace_id: WorkspaceId) -> ApiResult<Vec<Key>> {
+        let (channels, invites, partition) = (
+            keys::workspace_channels(workspace_id),
+            keys::workspace_invites(workspace_id),
+            keys::workspace_partition(workspace_id),
+        );
+        let (channels, invites, partition) = tokio::try_join!(
+            self.keys_in(&channels),
+            self.keys_in(&invites),
+            self.keys_in(&partition)
+        )?;
+        Ok(channels
+            .into_iter()
+            .chain(invites)
+            .chain(partition)
+            .collect())
+    }
+
     /// Creates a workspace with its owner and its `general` channel (which the owner joins),
     /// in one transaction.
     pub async fn create_workspace(
