@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::access::{self, ChannelAccess};
+use crate::domain::realtime;
 use crate::domain::workspaces::{not_members_error, with_profiles};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{
@@ -311,7 +312,7 @@ pub async fn leave(state: &AppState, caller: UserId, channel_id: ChannelId) -> A
     refuse_fixed_membership(&access)?;
     refuse_general(&access)?;
     state.store.leave_channel(channel_id, caller).await?;
-    Ok(())
+    realtime::end_channel_subscriptions(state, &access.channel, caller).await
 }
 
 /// `GET /v1/channels/{cid}/members`: readers.
@@ -379,7 +380,9 @@ pub async fn remove_member(
     refuse_fixed_membership(&access)?;
     refuse_general(&access)?;
     match state.store.leave_channel(channel_id, user_id).await? {
-        MembershipChange::Changed => Ok(()),
+        MembershipChange::Changed => {
+            realtime::end_channel_subscriptions(state, &access.channel, user_id).await
+        }
         MembershipChange::Unchanged | MembershipChange::ChannelGone => {
             Err(ApiError::not_found("member"))
         }

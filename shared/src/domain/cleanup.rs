@@ -1,7 +1,8 @@
 //! Clean-up after deletes, driven by the table's stream: deleting a workspace or channel
 //! record makes it unreachable at once (the routes check the record); this removes what it
 //! leaves behind. Deleting a channel's messages here in turn removes their search postings
-//! (the indexer sees those removals too).
+//! (the indexer sees those removals too). A removed channel's subscriptions are ended by the
+//! broadcaster once it has delivered `channel.deleted`.
 
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
@@ -51,10 +52,12 @@ async fn clean_up(state: &AppState, change: &Change) -> ApiResult<()> {
             let Some(channel) = old_image::<Channel>(change)? else {
                 return Ok(());
             };
-            let doomed = state
-                .store
-                .keys_in(&keys::channel_partition(&channel.id.to_string()))
-                .await?;
+            let cid = channel.id.to_string();
+            let mut doomed = state.store.keys_in(&keys::channel_partition(&cid)).await?;
+            // Subscriptions are left to the broadcaster, which tells them of the deletion
+            // and then ends them (their TTL is the fallback).
+            let subscriptions = keys::channel_subscribers(&cid);
+            doomed.retain(|key| !subscriptions.range.contains(&key.sk));
             state.store.delete_keys(&doomed).await
         }
         _ => Ok(()),

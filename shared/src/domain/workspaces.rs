@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use crate::domain::access::{self, WorkspaceAccess};
+use crate::domain::realtime;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::model::{
     self, Channel, ChannelId, ChannelKind, ChannelMember, MemberView, Patch, PublicProfile, Role,
@@ -432,7 +433,7 @@ pub async fn remove_member(
     {
         return Err(ApiError::not_found("member"));
     }
-    Ok(())
+    realtime::end_workspace_subscriptions(state, workspace_id, user_id).await
 }
 
 /// A field error for an id list, used by routes that take user ids.

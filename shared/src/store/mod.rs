@@ -14,7 +14,7 @@ mod workspaces;
 pub use channels::{ChannelChanges, ChannelWrite, DmOutcome, Membership, MembershipChange};
 pub use messages::{NewMessage, Reactions, SendOutcome, StoredMessage, message_from_image};
 pub use page::{Page, PageRequest};
-pub use realtime::{Connection, Presence, Subscription};
+pub use realtime::{AudienceCheck, Connection, Presence, Subscription, Throttle};
 pub use search::Posting;
 pub use tokens::{RefreshRotation, RefreshToken, TicketRedemption};
 pub use users::{NewAccount, ProfileChanges};
