@@ -20,7 +20,7 @@
 //! | send idempotency marker | `CH#cid` | `CLIENT#uid#client_id` | |
 //! | search term posting | `TERM#wid#term` | `mid` | |
 //! | WebSocket connection | `CONN#connid` | `META` (TTL) | `USER#uid` / `CONN#connid` |
-//! | channel subscription | `CH#cid` | `SUB#connid` (TTL) | `CONN#connid` / `CH#cid` |
+//! | channel subscription | `CH#cid` | `SUB#connid` (TTL) | `CONN#connid` / `CH#cid`; GSI2 `SUBS#uid` / `wid#cid#connid` |
 //! | presence | `USER#uid` | `PRESENCE` | |
 //! | file | `FILE#fid` | `META` (TTL while pending) | |
 
@@ -148,6 +148,16 @@ impl Partition {
             index: Some(GSI1),
             pk_attribute: GSI1PK,
             sk_attribute: GSI1SK,
+            pk,
+            range: SortRange::Prefix(sk_prefix),
+        }
+    }
+
+    fn gsi2(pk: String, sk_prefix: String) -> Self {
+        Self {
+            index: Some(GSI2),
+            pk_attribute: GSI2PK,
+            sk_attribute: GSI2SK,
             pk,
             range: SortRange::Prefix(sk_prefix),
         }
@@ -481,6 +491,37 @@ pub fn connection_subscriptions(connection_id: &str) -> Partition {
     Partition::gsi1(format!("CONN#{connection_id}"), "CH#".to_owned())
 }
 
+/// Indexes a subscription under its user, by workspace and channel (to end a user's
+/// subscriptions, on every connection, when their access ends).
+pub fn subscription_by_user(
+    user_id: UserId,
+    workspace_id: WorkspaceId,
+    channel_id: ChannelId,
+    connection_id: &str,
+) -> Gsi2Key {
+    Gsi2Key {
+        gsi2pk: format!("SUBS#{user_id}"),
+        gsi2sk: format!("{workspace_id}#{channel_id}#{connection_id}"),
+    }
+}
+
+/// A user's subscriptions to the channels of one workspace, on every connection.
+pub fn user_workspace_subscriptions(user_id: UserId, workspace_id: WorkspaceId) -> Partition {
+    Partition::gsi2(format!("SUBS#{user_id}"), format!("{workspace_id}#"))
+}
+
+/// A user's subscriptions to one channel, on every connection.
+pub fn user_channel_subscriptions(
+    user_id: UserId,
+    workspace_id: WorkspaceId,
+    channel_id: ChannelId,
+) -> Partition {
+    Partition::gsi2(
+        format!("SUBS#{user_id}"),
+        format!("{workspace_id}#{channel_id}#"),
+    )
+}
+
 /// A user's presence: their open connections and chosen status.
 pub fn presence(user_id: UserId) -> Key {
     Key::new(format!("USER#{user_id}"), "PRESENCE")
@@ -544,6 +585,34 @@ mod tests {
                 .range
                 .contains(&by_conn.gsi1sk)
         );
+        let (uid, wid, cid) = (
+            UserId::generate(),
+            WorkspaceId::generate(),
+            ChannelId::generate(),
+        );
+        let by_user = subscription_by_user(uid, wid, cid, "X");
+        assert!(
+            user_channel_subscriptions(uid, wid, cid)
+                .range
+                .contains(&by_user.gsi2sk)
+        );
+        assert!(
+            user_workspace_subscriptions(uid, wid)
+                .range
+                .contains(&by_user.gsi2sk)
+        );
+        assert_eq!(user_workspace_subscriptions(uid, wid).pk, by_user.gsi2pk);
+        assert!(
+            !user_workspace_subscriptions(uid, WorkspaceId::generate())
+                .range
+                .contains(&by_user.gsi2sk)
+        );
+        assert!(
+            !user_channel_subscriptions(uid, wid, ChannelId::generate())
+                .range
+                .contains(&by_user.gsi2sk)
+        );
+        assert_ne!(by_user.gsi2pk, channel_pins(cid).pk);
         let conn = connection_by_user(u, "X");
         assert!(user_connections(u).range.contains(&conn.gsi1sk));
         assert!(!user_workspaces(u).range.contains(&conn.gsi1sk));

@@ -2,7 +2,8 @@
 //! record makes it unreachable at once (the routes check the record); this removes what it
 //! leaves behind. Deleting a channel's messages here in turn removes their search postings
 //! (the indexer sees those removals too). A removed workspace membership takes the
-//! channel memberships its removal's own sweep missed.
+//! channel memberships its removal's own sweep missed. A removed channel's subscriptions are ended
+//! by the broadcaster once it has delivered `channel.deleted`.
 
 use crate::channels::Channel;
 use crate::error::{ApiError, ApiResult};

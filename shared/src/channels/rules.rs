@@ -13,6 +13,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
 use crate::patch::Patch;
+use crate::realtime;
 use crate::state::AppState;
 use crate::table::{Page, PageRequest};
 use crate::users::PublicProfile;
@@ -325,7 +326,7 @@ pub async fn leave(state: &AppState, caller: UserId, channel_id: ChannelId) -> A
     refuse_fixed_membership(&access)?;
     refuse_general(&access)?;
     state.store.leave_channel(channel_id, caller).await?;
-    Ok(())
+    realtime::end_channel_subscriptions(state, &access.channel, caller).await
 }
 
 /// `GET /v1/channels/{cid}/members`: readers.
@@ -397,7 +398,9 @@ pub async fn remove_member(
     refuse_fixed_membership(&access)?;
     refuse_general(&access)?;
     match state.store.leave_channel(channel_id, user_id).await? {
-        MembershipChange::Changed => Ok(()),
+        MembershipChange::Changed => {
+            realtime::end_channel_subscriptions(state, &access.channel, user_id).await
+        }
         _ => Err(ApiError::not_found("member")),
     }
 }

@@ -159,9 +159,13 @@ fn set_update(
 
 impl Store {
     /// What a deleted channel leaves behind: everything in its partition (members,
-    /// messages, history, idempotency markers, subscriptions).
+    /// messages, history, idempotency markers) but its subscriptions, which the
+    /// broadcaster ends once it has told them of the deletion (their TTL is the fallback).
     pub async fn channel_leftover_keys(&self, channel_id: ChannelId) -> ApiResult<Vec<Key>> {
-        self.keys_in(&keys::channel_partition(channel_id)).await
+        let mut doomed = self.keys_in(&keys::channel_partition(channel_id)).await?;
+        let subscriptions = keys::channel_subscribers(channel_id);
+        doomed.retain(|key| !subscriptions.range.contains(&key.sk));
+        Ok(doomed)
     }
 
     /// Creates a channel, its name marker and the creator's membership, and counts the

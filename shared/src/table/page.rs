@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest,
 };
+use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -16,6 +17,9 @@ use super::cursor::CursorKey;
 use super::{Item, Store, dynamo_error, from_attributes, to_attribute, to_attributes};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, Key, Partition, SortRange};
+
+/// BatchGetItem calls in flight at once for one read of more than 100 keys.
+const BATCH_GETS_IN_FLIGHT: usize = 8;
 
 /// One page of a list, as every list route answers it.
 #[derive(Debug, Clone, Serialize)]
@@ -314,50 +318,61 @@ impl Store {
     }
 
     /// Reads items by key, 100 per BatchGetItem (retrying unprocessed keys), strongly
-    /// consistent, in no particular order; missing items are simply absent.
+    /// consistent, in no particular order; missing items are simply absent. Larger reads
+    /// run their chunks concurrently, `BATCH_GETS_IN_FLIGHT` at a time.
     pub(crate) async fn batch_get_items(&self, keys: &[Key]) -> ApiResult<Vec<Item>> {
-        let mut found = Vec::with_capacity(keys.len());
         if keys.is_empty() {
-            return Ok(found);
+            return Ok(Vec::new());
         }
-        let mut unique: Vec<&Key> = Vec::with_capacity(keys.len());
+        let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
         for key in keys {
-            if !unique.contains(&key) {
-                unique.push(key);
+            if seen.insert((&key.pk, &key.sk)) {
+                unique.push(key.clone());
             }
         }
-        for chunk in unique.chunks(100) {
-            let mut request = KeysAndAttributes::builder().consistent_read(true);
-            for key in chunk {
-                request = request.keys(to_attributes(key)?);
+        let chunks: Vec<Vec<Key>> = unique.chunks(100).map(<[Key]>::to_vec).collect();
+        let chunks: Vec<Vec<Item>> = futures::stream::iter(chunks)
+            .map(|chunk| async move { self.batch_get_chunk(&chunk).await })
+            .buffer_unordered(BATCH_GETS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(chunks.into_iter().flatten().collect())
+    }
+
+    /// One BatchGetItem of at most 100 keys, retrying unprocessed keys with backoff.
+    async fn batch_get_chunk(&self, chunk: &[Key]) -> ApiResult<Vec<Item>> {
+        let mut found = Vec::with_capacity(chunk.len());
+        let mut request = KeysAndAttributes::builder().consistent_read(true);
+        for key in chunk {
+            request = request.keys(to_attributes(key)?);
+        }
+        let mut pending = Some(request.build().map_err(ApiError::internal)?);
+        let mut attempt = 0u32;
+        while let Some(keys_and_attributes) = pending.take() {
+            attempt += 1;
+            let output = self
+                .client()
+                .batch_get_item()
+                .request_items(self.table(), keys_and_attributes)
+                .send()
+                .await
+                .map_err(|e| dynamo_error("BatchGetItem", e))?;
+            if let Some(mut responses) = output.responses
+                && let Some(items) = responses.remove(self.table())
+            {
+                found.extend(items);
             }
-            let mut pending = Some(request.build().map_err(ApiError::internal)?);
-            let mut attempt = 0u32;
-            while let Some(keys_and_attributes) = pending.take() {
-                attempt += 1;
-                let output = self
-                    .client()
-                    .batch_get_item()
-                    .request_items(self.table(), keys_and_attributes)
-                    .send()
-                    .await
-                    .map_err(|e| dynamo_error("BatchGetItem", e))?;
-                if let Some(mut responses) = output.responses
-                    && let Some(items) = responses.remove(self.table())
-                {
-                    found.extend(items);
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut unprocessed| unprocessed.remove(self.table()));
+            if pending.is_some() {
+                if attempt >= 8 {
+                    return Err(ApiError::Unavailable(
+                        "the service is busy; retry shortly".into(),
+                    ));
                 }
-                pending = output
-                    .unprocessed_keys
-                    .and_then(|mut unprocessed| unprocessed.remove(self.table()));
-                if pending.is_some() {
-                    if attempt >= 8 {
-                        return Err(ApiError::Unavailable(
-                            "the service is busy; retry shortly".into(),
-                        ));
-                    }
-                    tokio::time::sleep(super::backoff(attempt)).await;
-                }
+                tokio::time::sleep(super::backoff(attempt)).await;
             }
         }
         Ok(found)

@@ -11,6 +11,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::ids::{ChannelId, UserId, WorkspaceId};
 use crate::patch::Patch;
+use crate::realtime;
 use crate::state::AppState;
 use crate::table::{Page, PageRequest};
 use crate::users::{PublicProfile, with_profiles};
@@ -399,7 +400,9 @@ pub async fn remove_member(
         .remove_workspace_member(workspace_id, user_id)
         .await?
     {
-        MemberRemoval::Removed => Ok(()),
+        MemberRemoval::Removed => {
+            realtime::end_workspace_subscriptions(state, workspace_id, user_id).await
+        }
         MemberRemoval::NotMember => Err(ApiError::not_found("member")),
         MemberRemoval::Owner if leaving => Err(ApiError::conflict(OWNER_CANNOT_LEAVE)),
         MemberRemoval::Owner => Err(ApiError::Forbidden("the owner cannot be removed".into())),
