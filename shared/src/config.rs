@@ -34,7 +34,16 @@ pub struct Config {
     /// Lifetime of upload URLs (default 15 min) and download URLs (default 5 min).
     pub upload_url_ttl: Duration,
     pub download_url_ttl: Duration,
+    /// Password hashes (19 MiB and a thread each) that may run at once (default: the
+    /// number of cores).
+    pub password_hash_concurrency: usize,
+    /// Callers that may wait for a hashing slot; beyond them, 503 (default: 32 per slot).
+    pub password_hash_queue: usize,
 }
+
+/// Waiting callers per hashing slot unless `PASSWORD_HASH_QUEUE` says otherwise: at tens
+/// of milliseconds a hash, about a second or two of work.
+pub const PASSWORD_HASH_QUEUE_PER_SLOT: usize = 32;
 
 /// What uploads may be unless `UPLOAD_CONTENT_TYPES` says otherwise.
 pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
@@ -72,6 +81,8 @@ impl std::fmt::Debug for Config {
             .field("websocket_endpoint", &self.websocket_endpoint)
             .field("bucket_name", &self.bucket_name)
             .field("upload_max_bytes", &self.upload_max_bytes)
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("password_hash_queue", &self.password_hash_queue)
             .finish_non_exhaustive()
     }
 }
@@ -139,6 +150,26 @@ impl Config {
                 },
             }
         };
+        let count = |name: &'static str, minimum: usize| -> Result<Option<usize>, ConfigError> {
+            match lookup(name) {
+                None => Ok(None),
+                Some(raw) => match raw.trim().parse::<usize>() {
+                    Ok(value) if value >= minimum => Ok(Some(value)),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        reason: format!("expected a whole number of at least {minimum}"),
+                    }),
+                },
+            }
+        };
+        let password_hash_concurrency =
+            count("PASSWORD_HASH_CONCURRENCY", 1)?.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|cores| cores.get())
+                    .unwrap_or(1)
+            });
+        let password_hash_queue = count("PASSWORD_HASH_QUEUE", 0)?
+            .unwrap_or(password_hash_concurrency.saturating_mul(PASSWORD_HASH_QUEUE_PER_SLOT));
         let jwt_secret = required("JWT_SECRET")?.into_bytes();
         if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
             return Err(ConfigError::Invalid {
@@ -178,6 +209,8 @@ impl Config {
             },
             upload_url_ttl: seconds("UPLOAD_URL_TTL_SECONDS", 15 * 60)?,
             download_url_ttl: seconds("DOWNLOAD_URL_TTL_SECONDS", 5 * 60)?,
+            password_hash_concurrency,
+            password_hash_queue,
         })
     }
 }
@@ -208,6 +241,38 @@ mod tests {
             assert_eq!(config.refresh_token_ttl, Duration::from_secs(604_800));
             assert_eq!(config.ws_ticket_ttl, Duration::from_secs(60));
             assert!(!config.log_json);
+            assert!(config.password_hash_concurrency >= 1);
+            assert_eq!(
+                config.password_hash_queue,
+                config.password_hash_concurrency * PASSWORD_HASH_QUEUE_PER_SLOT
+            );
+        }
+    }
+
+    #[test]
+    fn the_hashing_bound_is_configurable() {
+        let config = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("PASSWORD_HASH_CONCURRENCY", "3"),
+            ("PASSWORD_HASH_QUEUE", "0"),
+        ]));
+        let bound = config.map(|c| (c.password_hash_concurrency, c.password_hash_queue));
+        assert!(matches!(bound, Ok((3, 0))), "{bound:?}");
+        for (name, value) in [
+            ("PASSWORD_HASH_CONCURRENCY", "0"),
+            ("PASSWORD_HASH_CONCURRENCY", "many"),
+            ("PASSWORD_HASH_QUEUE", "-1"),
+        ] {
+            let refused = Config::from_lookup(lookup(&[
+                ("TABLE_NAME", "t"),
+                ("JWT_SECRET", SECRET),
+                (name, value),
+            ]));
+            assert!(
+                matches!(refused, Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}={value}"
+            );
         }
     }
 

@@ -202,7 +202,20 @@ impl TestUser {
 
 /// The same state the functions build at cold start, from the same environment.
 pub async fn app_state() -> AppState {
-    let config = Config::from_env().expect("the stack's environment: run through scripts/test");
+    app_state_with(&[]).await
+}
+
+/// [`app_state`] with some variables of the environment replaced (e.g. a tighter bound
+/// than the running gateway's, for checks below HTTP).
+pub async fn app_state_with(overrides: &[(&str, &str)]) -> AppState {
+    let config = Config::from_lookup(|name| {
+        overrides
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+            .or_else(|| std::env::var(name).ok())
+    })
+    .expect("the stack's environment: run through scripts/test");
     let sdk_config = huddle_shared::state::load_aws_config().await;
     AppState::new(config, &sdk_config)
 }
