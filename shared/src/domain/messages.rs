@@ -13,7 +13,7 @@ use crate::model::{
     self, ChannelId, FileId, Message, MessageId, MessageVersion, MessageView, UserId,
 };
 use crate::state::AppState;
-use crate::store::{NewMessage, Page, PageRequest, SendOutcome, StoredMessage};
+use crate::store::{NewMessage, Page, PageRequest, ReactionOutcome, SendOutcome, StoredMessage};
 use crate::validate::Validator;
 
 pub const CONTENT_MAX: usize = 4000;
@@ -451,28 +451,17 @@ pub async fn react(
     if stored.message.deleted {
         return Err(ApiError::conflict("the message was deleted"));
     }
-    let new_kind = stored
-        .reactions
-        .get(emoji)
-        .is_none_or(|users| users.is_empty());
-    let kinds = stored
-        .reactions
-        .values()
-        .filter(|users| !users.is_empty())
-        .count();
-    if present && new_kind && kinds >= EMOJI_KINDS_MAX {
-        return Err(ApiError::conflict(format!(
-            "a message takes at most {EMOJI_KINDS_MAX} different emoji"
-        )));
-    }
-    if !state
+    match state
         .store
-        .set_reaction(channel_id, message_id, emoji, caller, present)
+        .set_reaction(&stored, emoji, caller, present, EMOJI_KINDS_MAX)
         .await?
     {
-        return Err(ApiError::conflict("the message was deleted"));
+        ReactionOutcome::Applied => Ok(()),
+        ReactionOutcome::MessageUnavailable => Err(ApiError::conflict("the message was deleted")),
+        ReactionOutcome::TooManyKinds => Err(ApiError::conflict(format!(
+            "a message takes at most {EMOJI_KINDS_MAX} different emoji"
+        ))),
     }
-    Ok(())
 }
 
 /// `PUT|DELETE /v1/channels/{cid}/pins/{mid}`: channel members; idempotent.
