@@ -12,6 +12,7 @@ mod users;
 mod workspaces;
 
 pub use channels::{ChannelChanges, ChannelWrite, DmOutcome, Membership, MembershipChange};
+pub use files::AvatarChange;
 pub use messages::{
     NewMessage, ReactionOutcome, Reactions, SendOutcome, StoredMessage, message_from_image,
 };
