@@ -1,15 +1,18 @@
-//! Argon2id password hashing at OWASP's parameters (m = 19 MiB, t = 2, p = 1), run on the
-//! blocking pool so that hashing never stalls the async runtime, and bounded: at most
-//! `concurrency` hashes run at once (each holds 19 MiB and a thread), at most `queue`
-//! callers wait for one, and anyone beyond that gets a 503 at once.
+//! Argon2id password hashing at OWASP's parameters (m = 19 MiB, t = 2, p = 1), bounded: at
+//! most `concurrency` hashes run at once, each on one of `concurrency` threads that do
+//! nothing else (so hashing never stalls the async runtime, and the 19 MiB each hash takes
+//! is reused by the same few threads instead of being left in the allocator arenas of an
+//! ever-changing set of blocking threads); at most `queue` callers wait for a hash, and
+//! anyone beyond that gets a 503 at once.
 
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
-use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use crate::error::{ApiError, ApiResult};
@@ -32,28 +35,86 @@ fn hasher() -> ApiResult<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+fn argon2_error(what: &str, error: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(anyhow::anyhow!("{what}: {error}"))
+}
+
+thread_local! {
+    /// This thread's argon2 working memory (19 MiB at the parameters above): allocated by
+    /// its first hash and reused by every later one, so a hashing thread holds one block
+    /// of memory for good instead of churning the allocator with a new 19 MiB each time.
+    static MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `argon2` with this thread's working memory, as the `out` of `salt` and `password`.
+fn hash_into(argon2: &Argon2<'_>, password: &str, salt: &[u8], out: &mut [u8]) -> ApiResult<()> {
+    MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        let blocks = argon2.params().block_count();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        argon2
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..blocks])
+            .map_err(|e| argon2_error("argon2 hash", e))
+    })
+}
+
 fn hash_blocking(password: &str) -> ApiResult<String> {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()?
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2 hash: {e}")))
+    let argon2 = hasher()?;
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| argon2_error("argon2 salt", e))?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    hash_into(&argon2, password, salt_bytes, &mut out)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params())
+            .map_err(|e| argon2_error("argon2 params", e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| argon2_error("argon2 output", e))?),
+    };
+    Ok(phc.to_string())
 }
 
 fn verify_blocking(password: &str, phc: &str) -> ApiResult<bool> {
-    let parsed = PasswordHash::new(phc)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored password hash unreadable: {e}")))?;
-    Ok(hasher()?
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok())
+    let unreadable = |e| argon2_error("stored password hash unreadable", e);
+    let parsed = PasswordHash::new(phc).map_err(unreadable)?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(unreadable)?;
+    let version = match parsed.version {
+        Some(version) => Version::try_from(version).map_err(|e| unreadable(e.into()))?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).map_err(unreadable)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(unreadable(argon2::password_hash::Error::PhcStringField));
+    };
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(unreadable)?;
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    hash_into(&argon2, password, salt_bytes, &mut out)?;
+    // `Output` compares in constant time.
+    Ok(Output::new(&out).map_err(unreadable)? == expected)
 }
 
-/// The bound on hashing: `concurrency` permits and at most `queue` waiters for one.
+/// Work for a hashing thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The bound on hashing: `concurrency` permits and threads, and at most `queue` waiters for
+/// a permit.
 #[derive(Debug)]
 pub struct HashLimiter {
     permits: Arc<Semaphore>,
     waiting: AtomicUsize,
     queue: usize,
+    concurrency: usize,
+    /// Where jobs go to the hashing threads, started at the first hash.
+    workers: Mutex<Option<mpsc::Sender<Job>>>,
 }
 
 /// A waiter's place in the queue, given back when it gets a permit or gives up.
@@ -68,11 +129,52 @@ impl Drop for QueueSlot<'_> {
 impl HashLimiter {
     /// At most `concurrency` (at least 1) hashes at once, at most `queue` callers waiting.
     pub fn new(concurrency: usize, queue: usize) -> Self {
+        let concurrency = concurrency.max(1);
         Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(concurrency)),
             waiting: AtomicUsize::new(0),
             queue,
+            concurrency,
+            workers: Mutex::new(None),
         }
+    }
+
+    /// The hashing threads' queue, starting them the first time. A job is only ever sent
+    /// with a permit, so at most `concurrency` are in there and each finds a free thread.
+    /// The threads end when the limiter is dropped.
+    fn workers(&self) -> ApiResult<mpsc::Sender<Job>> {
+        let mut workers = self
+            .workers
+            .lock()
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("password hashing workers lock")))?;
+        if let Some(sender) = workers.as_ref() {
+            return Ok(sender.clone());
+        }
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for index in 0..self.concurrency {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{index}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while taking a job, never while running one.
+                        let job = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(poisoned) => poisoned.into_inner().recv(),
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(mpsc::RecvError) => break,
+                        }
+                    }
+                })
+                .map_err(|e| {
+                    ApiError::internal(anyhow::anyhow!("starting a hashing thread: {e}"))
+                })?;
+        }
+        *workers = Some(sender.clone());
+        Ok(sender)
     }
 
     /// A permit to hash: at once if one is free, after waiting if the queue has room, else
@@ -101,22 +203,32 @@ impl HashLimiter {
             .map_err(|_| ApiError::Unavailable(BUSY.into()))
     }
 
-    /// Runs `work` on the blocking pool under a permit. The permit moves into the blocking
-    /// task, so it is held until the hash is done even if the request is dropped meanwhile.
+    /// Runs `work` on a hashing thread under a permit. The permit moves into the job, so it
+    /// is held until the work is done even if the request is dropped meanwhile.
     async fn run<T, F>(&self, what: &'static str, work: F) -> ApiResult<T>
     where
         T: Send + 'static,
         F: FnOnce() -> ApiResult<T> + Send + 'static,
     {
         let permit = self.acquire().await?;
-        tokio::task::spawn_blocking(move || {
-            let result = work();
+        let workers = self.workers()?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(work));
             drop(permit);
-            result
-        })
-        .await
-        .context(what)
-        .map_err(ApiError::internal)?
+            // The caller may have gone; the work counted all the same.
+            let _delivered = done.send(outcome);
+        });
+        workers
+            .send(job)
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("{what}: hashing threads gone")))?;
+        match result.await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_panic)) => Err(ApiError::internal(anyhow::anyhow!("{what} panicked"))),
+            Err(_) => Err(ApiError::internal(anyhow::anyhow!(
+                "{what} ended without a result"
+            ))),
+        }
     }
 
     /// Hashes a password into a PHC string (algorithm, parameters and salt included).
@@ -173,6 +285,31 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn hashes_are_those_of_the_argon2_crate_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = hash_blocking("correct horse").unwrap();
+        let theirs = hasher()
+            .unwrap()
+            .hash_password(b"correct horse", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        let argon2 = hasher().unwrap();
+        assert!(
+            argon2
+                .verify_password(b"correct horse", &PasswordHash::new(&ours).unwrap())
+                .is_ok()
+        );
+        assert!(
+            argon2
+                .verify_password(b"wrong horse", &PasswordHash::new(&ours).unwrap())
+                .is_err()
+        );
+        assert!(verify_blocking("correct horse", &theirs).unwrap());
+        assert!(!verify_blocking("correct horse!", &theirs).unwrap());
+        assert!(verify_blocking("x", "not a phc string").is_err());
     }
 
     #[tokio::test]
