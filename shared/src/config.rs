@@ -36,7 +36,16 @@ pub struct Config {
     pub download_url_ttl: Duration,
     /// Most channels a workspace may hold (DMs aside), enforced in the create transaction.
     pub channels_per_workspace_max: u64,
+    /// Password hashes (19 MiB and a thread each) that may run at once (default: the
+    /// number of cores).
+    pub password_hash_concurrency: usize,
+    /// Callers that may wait for a hashing slot; beyond them, 503 (default: 32 per slot).
+    pub password_hash_queue: usize,
 }
+
+/// Waiting callers per hashing slot unless `PASSWORD_HASH_QUEUE` says otherwise: at tens
+/// of milliseconds a hash, about a second or two of work.
+pub const PASSWORD_HASH_QUEUE_PER_SLOT: usize = 32;
 
 /// What uploads may be unless `UPLOAD_CONTENT_TYPES` says otherwise.
 pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
@@ -81,6 +90,8 @@ impl std::fmt::Debug for Config {
                 "channels_per_workspace_max",
                 &self.channels_per_workspace_max,
             )
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("password_hash_queue", &self.password_hash_queue)
             .finish_non_exhaustive()
     }
 }
@@ -160,6 +171,26 @@ impl Config {
                 },
             }
         };
+        let at_least = |name: &'static str, minimum: usize| -> Result<Option<usize>, ConfigError> {
+            match lookup(name) {
+                None => Ok(None),
+                Some(raw) => match raw.trim().parse::<usize>() {
+                    Ok(value) if value >= minimum => Ok(Some(value)),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        reason: format!("expected a whole number of at least {minimum}"),
+                    }),
+                },
+            }
+        };
+        let password_hash_concurrency =
+            at_least("PASSWORD_HASH_CONCURRENCY", 1)?.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|cores| cores.get())
+                    .unwrap_or(1)
+            });
+        let password_hash_queue = at_least("PASSWORD_HASH_QUEUE", 0)?
+            .unwrap_or(password_hash_concurrency.saturating_mul(PASSWORD_HASH_QUEUE_PER_SLOT));
         let jwt_secret = required("JWT_SECRET")?.into_bytes();
         if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
             return Err(ConfigError::Invalid {
@@ -203,6 +234,8 @@ impl Config {
                 "CHANNELS_PER_WORKSPACE_MAX",
                 DEFAULT_CHANNELS_PER_WORKSPACE_MAX,
             )?,
+            password_hash_concurrency,
+            password_hash_queue,
         })
     }
 }
@@ -236,6 +269,38 @@ mod tests {
             assert_eq!(
                 config.channels_per_workspace_max,
                 DEFAULT_CHANNELS_PER_WORKSPACE_MAX
+            );
+            assert!(config.password_hash_concurrency >= 1);
+            assert_eq!(
+                config.password_hash_queue,
+                config.password_hash_concurrency * PASSWORD_HASH_QUEUE_PER_SLOT
+            );
+        }
+    }
+
+    #[test]
+    fn the_hashing_bound_is_configurable() {
+        let config = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("PASSWORD_HASH_CONCURRENCY", "3"),
+            ("PASSWORD_HASH_QUEUE", "0"),
+        ]));
+        let bound = config.map(|c| (c.password_hash_concurrency, c.password_hash_queue));
+        assert!(matches!(bound, Ok((3, 0))), "{bound:?}");
+        for (name, value) in [
+            ("PASSWORD_HASH_CONCURRENCY", "0"),
+            ("PASSWORD_HASH_CONCURRENCY", "many"),
+            ("PASSWORD_HASH_QUEUE", "-1"),
+        ] {
+            let refused = Config::from_lookup(lookup(&[
+                ("TABLE_NAME", "t"),
+                ("JWT_SECRET", SECRET),
+                (name, value),
+            ]));
+            assert!(
+                matches!(refused, Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}={value}"
             );
         }
     }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::JwtKeys;
+use crate::auth::password::HashLimiter;
 use crate::config::Config;
 use crate::files::storage::Storage;
 use crate::table::{CursorKey, Store};
@@ -16,6 +17,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// The file bucket, when the function is configured with one.
     pub storage: Option<Storage>,
+    /// Password hashing, bounded (one bound per process, shared by every clone).
+    pub passwords: Arc<HashLimiter>,
 }
 
 impl AppState {
@@ -25,11 +28,16 @@ impl AppState {
         let store = Store::new(dynamodb, config.table_name.clone(), cursors);
         let jwt = Arc::new(JwtKeys::new(&config));
         let storage = Storage::new(sdk_config, &config);
+        let passwords = Arc::new(HashLimiter::new(
+            config.password_hash_concurrency,
+            config.password_hash_queue,
+        ));
         Ok(Self {
             config: Arc::new(config),
             store,
             jwt,
             storage,
+            passwords,
         })
     }
 

@@ -10,6 +10,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::files;
 use crate::ids::{ChannelId, FileId, MessageId, UserId};
+use crate::messages::ReactionOutcome;
 use crate::messages::{Message, MessageVersion, MessageView};
 use crate::messages::{NewMessage, SendOutcome, StoredMessage};
 use crate::state::AppState;
@@ -446,28 +447,17 @@ pub async fn react(
     if stored.message.deleted {
         return Err(ApiError::conflict("the message was deleted"));
     }
-    let new_kind = stored
-        .reactions
-        .get(emoji)
-        .is_none_or(|users| users.is_empty());
-    let kinds = stored
-        .reactions
-        .values()
-        .filter(|users| !users.is_empty())
-        .count();
-    if present && new_kind && kinds >= EMOJI_KINDS_MAX {
-        return Err(ApiError::conflict(format!(
-            "a message takes at most {EMOJI_KINDS_MAX} different emoji"
-        )));
-    }
-    if !state
+    match state
         .store
-        .set_reaction(channel_id, message_id, emoji, caller, present)
+        .set_reaction(&stored, emoji, caller, present, EMOJI_KINDS_MAX)
         .await?
     {
-        return Err(ApiError::conflict("the message was deleted"));
+        ReactionOutcome::Applied => Ok(()),
+        ReactionOutcome::MessageUnavailable => Err(ApiError::conflict("the message was deleted")),
+        ReactionOutcome::TooManyKinds => Err(ApiError::conflict(format!(
+            "a message takes at most {EMOJI_KINDS_MAX} different emoji"
+        ))),
     }
-    Ok(())
 }
 
 /// `PUT|DELETE /v1/channels/{cid}/pins/{mid}`: channel members; idempotent.

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -12,12 +15,15 @@ use crate::ids::{ChannelId, MessageId, UserId};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key, Partition};
 use crate::messages::{Message, MessageVersion};
 use crate::table::{
-    Page, PageRequest, Store, TransactOutcome, check_exists, conditional, dynamo_error,
+    Page, PageRequest, Store, TransactOutcome, check_exists, conditional_update, dynamo_error,
     is_condition_failed, item_exists, put_new, to_attribute, to_attributes,
 };
 
 /// Reactions are stored as one string-set attribute per emoji: `reaction:<emoji>`.
 const REACTION_PREFIX: &str = "reaction:";
+/// How many emoji (string sets with users) a message has: moved in the same write that
+/// adds an emoji's first user or removes its last, and the condition that caps them.
+const REACTION_KINDS: &str = "reaction_kinds";
 
 /// Who reacted with which emoji.
 pub type Reactions = BTreeMap<String, Vec<UserId>>;
@@ -119,6 +125,138 @@ pub enum SendOutcome {
     NotAllowed,
     /// The sender is no longer a member of the workspace.
     NotInWorkspace,
+}
+
+/// How a reaction change ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReactionOutcome {
+    /// The reaction is as asked (written now, or already so).
+    Applied,
+    /// The message is gone or deleted.
+    MessageUnavailable,
+    /// The emoji would be a new kind on a message that has the most kinds it may have.
+    TooManyKinds,
+}
+
+/// Writes of one reaction change that keep colliding with concurrent ones give up after
+/// this many attempts (503); each failed attempt means someone else's change went in.
+const REACTION_ATTEMPTS: usize = 8;
+
+/// What a reaction change does to a message as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReactionPlan {
+    /// Already as asked.
+    Nothing,
+    Refuse(ReactionOutcome),
+    Write(ReactionWrite),
+}
+
+/// One conditional UpdateItem; its condition is what the plan assumed about the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReactionWrite {
+    /// Another user of an emoji that has users.
+    Join,
+    /// The first user of an emoji: a new kind, counted. `others` is how many other kinds
+    /// the message had when read (the counter's value for messages from before it).
+    NewKind { others: usize },
+    /// One of several users leaves.
+    Leave,
+    /// The last user leaves: one kind fewer.
+    LastOut { others: usize },
+}
+
+impl ReactionPlan {
+    fn new(
+        stored: &StoredMessage,
+        emoji: &str,
+        user_id: UserId,
+        present: bool,
+        max_kinds: usize,
+    ) -> Self {
+        if stored.message.deleted {
+            return Self::Refuse(ReactionOutcome::MessageUnavailable);
+        }
+        let users = stored
+            .reactions
+            .get(emoji)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let others = stored
+            .reactions
+            .iter()
+            .filter(|(kind, users)| kind.as_str() != emoji && !users.is_empty())
+            .count();
+        let mine = users.contains(&user_id);
+        match (present, mine) {
+            (true, true) | (false, false) => Self::Nothing,
+            (true, false) if !users.is_empty() => Self::Write(ReactionWrite::Join),
+            (true, false) if others >= max_kinds => Self::Refuse(ReactionOutcome::TooManyKinds),
+            (true, false) => Self::Write(ReactionWrite::NewKind { others }),
+            (false, true) if users.len() > 1 => Self::Write(ReactionWrite::Leave),
+            (false, true) => Self::Write(ReactionWrite::LastOut { others }),
+        }
+    }
+}
+
+impl ReactionWrite {
+    fn request(
+        self,
+        store: &Store,
+        key: &Key,
+        emoji: &str,
+        user_id: UserId,
+        max_kinds: usize,
+    ) -> ApiResult<UpdateItemFluentBuilder> {
+        let user = user_id.to_string();
+        let live = format!("{} AND deleted = :false", item_exists());
+        let request = store
+            .client()
+            .update_item()
+            .table_name(store.table())
+            .set_key(Some(to_attributes(key)?))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .expression_attribute_names("#reaction", format!("{REACTION_PREFIX}{emoji}"))
+            .expression_attribute_values(":false", to_attribute(&false)?);
+        let one = to_attribute(&1u64)?;
+        Ok(match self {
+            Self::Join => request
+                .update_expression("ADD #reaction :user")
+                .condition_expression(format!("{live} AND attribute_exists(#reaction)"))
+                .expression_attribute_values(":user", AttributeValue::Ss(vec![user])),
+            Self::NewKind { others } => request
+                .update_expression(
+                    "ADD #reaction :user SET #kinds = if_not_exists(#kinds, :others) + :one",
+                )
+                .condition_expression(format!(
+                    "{live} AND attribute_not_exists(#reaction) \
+                     AND (#kinds < :max OR attribute_not_exists(#kinds))"
+                ))
+                .expression_attribute_names("#kinds", REACTION_KINDS)
+                .expression_attribute_values(":user", AttributeValue::Ss(vec![user]))
+                .expression_attribute_values(":others", to_attribute(&others)?)
+                .expression_attribute_values(":max", to_attribute(&max_kinds)?)
+                .expression_attribute_values(":one", one),
+            Self::Leave => request
+                .update_expression("DELETE #reaction :user")
+                .condition_expression(format!(
+                    "{live} AND contains(#reaction, :member) AND size(#reaction) > :one"
+                ))
+                .expression_attribute_values(":user", AttributeValue::Ss(vec![user.clone()]))
+                .expression_attribute_values(":member", AttributeValue::S(user))
+                .expression_attribute_values(":one", one),
+            Self::LastOut { others } => request
+                .update_expression(
+                    "REMOVE #reaction SET #kinds = if_not_exists(#kinds, :counted) - :one",
+                )
+                .condition_expression(format!(
+                    "{live} AND contains(#reaction, :member) AND size(#reaction) = :one"
+                ))
+                .expression_attribute_names("#kinds", REACTION_KINDS)
+                .expression_attribute_values(":member", AttributeValue::S(user))
+                .expression_attribute_values(":counted", to_attribute(&(others + 1))?)
+                .expression_attribute_values(":one", one),
+        })
+    }
 }
 
 fn update(table: &str, key: &Key) -> ApiResult<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
@@ -415,29 +553,56 @@ impl Store {
     }
 
     /// Adds or removes one user's reaction; idempotent (a string set holds each user once).
-    /// `false` if the message is gone or deleted.
+    /// The message's `reaction_kinds` counter moves in the same UpdateItem that adds a new
+    /// emoji's first user (conditioned on `reaction_kinds < max_kinds`) or removes its last,
+    /// so the limit holds under any concurrency. `current` is the message as the caller
+    /// read it; a write whose condition fails because the message changed meanwhile is
+    /// planned again from the item as it then was.
     pub async fn set_reaction(
         &self,
-        channel_id: ChannelId,
-        message_id: MessageId,
+        current: &StoredMessage,
         emoji: &str,
         user_id: UserId,
         present: bool,
-    ) -> ApiResult<bool> {
-        let action = if present { "ADD" } else { "DELETE" };
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::message(channel_id, message_id))?))
-            .update_expression(format!("{action} #reaction :user"))
-            .condition_expression(format!("{} AND deleted = :false", item_exists()))
-            .expression_attribute_names("#reaction", format!("{REACTION_PREFIX}{emoji}"))
-            .expression_attribute_values(":user", AttributeValue::Ss(vec![user_id.to_string()]))
-            .expression_attribute_values(":false", to_attribute(&false)?)
-            .send()
-            .await;
-        Ok(conditional("UpdateItem", result)?.is_some())
+        max_kinds: usize,
+    ) -> ApiResult<ReactionOutcome> {
+        let key = keys::message(current.message.channel_id, current.message.id);
+        let mut state = Some(current.clone());
+        for _ in 0..REACTION_ATTEMPTS {
+            let plan = match &state {
+                None => return Ok(ReactionOutcome::MessageUnavailable),
+                Some(stored) => ReactionPlan::new(stored, emoji, user_id, present, max_kinds),
+            };
+            let request = match plan {
+                ReactionPlan::Nothing => return Ok(ReactionOutcome::Applied),
+                ReactionPlan::Refuse(outcome) => return Ok(outcome),
+                ReactionPlan::Write(write) => {
+                    write.request(self, &key, emoji, user_id, max_kinds)?
+                }
+            };
+            let old = match conditional_update(request.send().await)? {
+                Ok(_) => return Ok(ReactionOutcome::Applied),
+                Err(old) => old,
+            };
+            // The message changed since it was read: plan again from the item as it was
+            // when the condition failed (or, if DynamoDB did not return it, as it is now).
+            state = match old {
+                Some(item) => Some(
+                    serde_dynamo::from_item::<_, MessageItem>(item)
+                        .map(MessageItem::into_stored)
+                        .map_err(|e| {
+                            ApiError::internal(anyhow::anyhow!("reading a message: {e}"))
+                        })?,
+                ),
+                None => self
+                    .get::<MessageItem>(key.clone())
+                    .await?
+                    .map(MessageItem::into_stored),
+            };
+        }
+        Err(ApiError::Unavailable(
+            "the message's reactions are changing; retry".into(),
+        ))
     }
 
     /// Pins (indexing the message under the channel's pins) or unpins. Idempotent; `false`
@@ -516,6 +681,86 @@ impl Store {
 mod tests {
     use super::*;
     use crate::ids::WorkspaceId;
+
+    fn stored(deleted: bool, reactions: &[(&str, &[UserId])]) -> StoredMessage {
+        let message = Message {
+            id: MessageId::generate(),
+            channel_id: ChannelId::generate(),
+            workspace_id: WorkspaceId::generate(),
+            author_id: UserId::generate(),
+            content: "hi".into(),
+            parent_id: None,
+            reply_count: 0,
+            last_reply_at: None,
+            mentions: Vec::new(),
+            pinned: false,
+            edited_at: None,
+            deleted,
+            created_at: crate::clock::now(),
+            version: 0,
+            attachments: Vec::new(),
+        };
+        StoredMessage {
+            message,
+            reactions: reactions
+                .iter()
+                .map(|(emoji, users)| ((*emoji).to_owned(), users.to_vec()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn reaction_plans_count_kinds_only_when_an_emoji_gains_or_loses_its_last_user() {
+        let (me, you) = (UserId::generate(), UserId::generate());
+        let plan = |stored: &StoredMessage, emoji, present| {
+            ReactionPlan::new(stored, emoji, me, present, 2)
+        };
+        let empty = stored(false, &[]);
+        assert_eq!(
+            plan(&empty, "a", true),
+            ReactionPlan::Write(ReactionWrite::NewKind { others: 0 })
+        );
+        assert_eq!(plan(&empty, "a", false), ReactionPlan::Nothing);
+
+        let theirs = stored(false, &[("a", &[you])]);
+        assert_eq!(
+            plan(&theirs, "a", true),
+            ReactionPlan::Write(ReactionWrite::Join)
+        );
+        assert_eq!(
+            plan(&theirs, "b", true),
+            ReactionPlan::Write(ReactionWrite::NewKind { others: 1 })
+        );
+
+        let ours = stored(false, &[("a", &[you, me]), ("b", &[me])]);
+        assert_eq!(plan(&ours, "a", true), ReactionPlan::Nothing);
+        assert_eq!(
+            plan(&ours, "a", false),
+            ReactionPlan::Write(ReactionWrite::Leave)
+        );
+        assert_eq!(
+            plan(&ours, "b", false),
+            ReactionPlan::Write(ReactionWrite::LastOut { others: 1 })
+        );
+        // Full: a new kind is refused, joining and leaving are not.
+        assert_eq!(
+            plan(&ours, "c", true),
+            ReactionPlan::Refuse(ReactionOutcome::TooManyKinds)
+        );
+        let full_of_theirs = stored(false, &[("a", &[you]), ("b", &[you])]);
+        assert_eq!(
+            plan(&full_of_theirs, "b", true),
+            ReactionPlan::Write(ReactionWrite::Join)
+        );
+
+        let deleted = stored(true, &[("a", &[me])]);
+        for present in [true, false] {
+            assert_eq!(
+                plan(&deleted, "a", present),
+                ReactionPlan::Refuse(ReactionOutcome::MessageUnavailable)
+            );
+        }
+    }
 
     #[test]
     fn a_pinned_message_item_reads_back_with_its_own_id() {

@@ -16,6 +16,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -281,6 +282,22 @@ where
         Ok(output) => Ok(Some(output)),
         Err(error) if is_condition_failed(&error) => Ok(None),
         Err(error) => Err(dynamo_error(operation, error)),
+    }
+}
+
+/// [`conditional`] for an UpdateItem sent with `ReturnValuesOnConditionCheckFailure::AllOld`:
+/// the output, or (`Err`) the item as it was when the condition failed (`None` if there was
+/// no item); other failures are errors.
+pub(crate) fn conditional_update(
+    result: Result<UpdateItemOutput, SdkError<UpdateItemError>>,
+) -> ApiResult<Result<UpdateItemOutput, Option<Item>>> {
+    match result {
+        Ok(output) => Ok(Ok(output)),
+        Err(error) if is_condition_failed(&error) => match error.into_service_error() {
+            UpdateItemError::ConditionalCheckFailedException(failed) => Ok(Err(failed.item)),
+            _ => Ok(Err(None)),
+        },
+        Err(error) => Err(dynamo_error("UpdateItem", error)),
     }
 }
 

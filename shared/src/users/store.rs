@@ -179,29 +179,6 @@ impl Store {
 }
 
 impl Store {
-    /// Points the profile at a new avatar object.
-    pub async fn set_avatar(
-        &self,
-        user_id: UserId,
-        avatar_url: &str,
-        avatar_key: &str,
-        now: DateTime<Utc>,
-    ) -> ApiResult<()> {
-        self.client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::user(user_id))?))
-            .update_expression("SET avatar_url = :url, avatar_key = :key, updated_at = :now")
-            .condition_expression(item_exists())
-            .expression_attribute_values(":url", to_attribute(&avatar_url)?)
-            .expression_attribute_values(":key", to_attribute(&avatar_key)?)
-            .expression_attribute_values(":now", to_attribute(&now)?)
-            .send()
-            .await
-            .map_err(|e| dynamo_error("UpdateItem", e))?;
-        Ok(())
-    }
-
     /// Clears the avatar if it is still `avatar_key`.
     pub async fn clear_avatar(&self, user_id: UserId, avatar_key: &str) -> ApiResult<()> {
         let result = self
@@ -222,4 +199,28 @@ impl Store {
         let item: Option<UserItem> = self.get(keys::user(user_id)).await?;
         Ok(item.and_then(|item| item.avatar_key))
     }
+}
+
+/// The update that points a profile at a new avatar object (the user must exist), for the
+/// transaction that makes the avatar's file ready.
+pub(crate) fn set_avatar(
+    table: &str,
+    user_id: UserId,
+    avatar_url: &str,
+    avatar_key: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<aws_sdk_dynamodb::types::TransactWriteItem> {
+    let update = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(to_attributes(&keys::user(user_id))?))
+        .update_expression("SET avatar_url = :url, avatar_key = :key, updated_at = :now")
+        .condition_expression(item_exists())
+        .expression_attribute_values(":url", to_attribute(&avatar_url)?)
+        .expression_attribute_values(":key", to_attribute(&avatar_key)?)
+        .expression_attribute_values(":now", to_attribute(&now)?)
+        .build()
+        .map_err(ApiError::internal)?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+        .update(update)
+        .build())
 }
