@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use huddle_shared::ids::ChannelId;
-use huddle_tests::{Api, People, TestUser};
+use huddle_tests::{Api, People, TestUser, cursor_reveals};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -194,6 +194,74 @@ async fn the_channel_list_shows_public_channels_and_my_private_ones() {
 
     let admin_view = api.walk(&path, team.admin.token(), 2).await;
     assert_eq!(names(&admin_view), ["general", "public"]);
+}
+
+#[tokio::test]
+async fn a_members_channel_walk_never_shows_hidden_channels_in_pages_or_cursors() {
+    let api = Api::new();
+    let team = api.team(&People::register(&api).await).await;
+    let (wid, owner) = (&team.workspace_id, &team.owner);
+    // In list (creation) order, after general, public and the member's private channel:
+    // channels the member may not see before, between and after ones they may.
+    let mut hidden: Vec<String> = Vec::new();
+    let client = &api;
+    let create = move |name: &'static str, private: bool| async move {
+        let body = json!({"name": name, "kind": "chat", "private": private});
+        let channel = client.create_channel(owner, wid, body).await;
+        channel["id"].as_str().unwrap().to_owned()
+    };
+    for name in ["secret-1", "secret-2", "secret-3"] {
+        hidden.push(create(name, true).await);
+    }
+    let dm = api
+        .post(
+            &format!("/v1/workspaces/{wid}/dms"),
+            owner.token(),
+            json!({"user_ids": [team.admin.id]}),
+        )
+        .await;
+    assert_eq!(dm.status, StatusCode::CREATED);
+    hidden.push(dm.body["id"].as_str().unwrap().to_owned());
+    create("open-1", false).await;
+    hidden.push(create("secret-4", true).await);
+    create("open-2", false).await;
+    for name in ["secret-5", "secret-6"] {
+        hidden.push(create(name, true).await);
+    }
+    let expected = ["general", "public", "private", "open-1", "open-2"];
+
+    let path = format!("/v1/workspaces/{wid}/channels");
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..expected.len() {
+        let page = api
+            .page(&path, team.member.token(), 1, cursor.as_deref())
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        let items = page.body["items"].as_array().unwrap();
+        // Never an empty page while visible channels remain.
+        assert_eq!(items.len(), 1, "page {}: {:?}", names.len(), page.body);
+        names.push(items[0]["name"].as_str().unwrap().to_owned());
+        cursor = page.body["next_cursor"].as_str().map(str::to_owned);
+        if let Some(cursor) = &cursor {
+            let shown = cursor_reveals(cursor);
+            for id in &hidden {
+                assert!(!shown.contains(id.as_str()), "a cursor shows {id}");
+            }
+        }
+    }
+    assert_eq!(names, expected);
+    // Only hidden channels follow the last visible one: the walk ends there.
+    assert_eq!(cursor, None);
+
+    for limit in [2, 3, 100] {
+        let walked = api.walk(&path, team.member.token(), limit).await;
+        let walked: Vec<&str> = walked.iter().map(|c| c["name"].as_str().unwrap()).collect();
+        assert_eq!(walked, expected, "limit {limit}");
+    }
+    // The owner sees everything but the member's private channel.
+    let owner_view = api.walk(&path, owner.token(), 1).await;
+    assert_eq!(owner_view.len(), 11);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use huddle_tests::uploads::{put_upload, raw_client, request_upload, upload_file};
-use huddle_tests::{Api, People, Team, app_state};
+use huddle_tests::{Api, People, Team, TestUser, app_state};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -527,4 +527,161 @@ async fn avatars_are_images_and_become_the_profile_picture() {
     );
     let cleared = api.get("/v1/users/me", user.token()).await;
     assert_eq!(cleared.body["avatar_url"], Value::Null);
+}
+
+/// Completes `file_id` with `callers` concurrent calls by `user`; returns every reply.
+async fn complete_concurrently(
+    api: &Api,
+    user: &TestUser,
+    file_id: &str,
+    callers: usize,
+) -> Vec<huddle_tests::Reply> {
+    let path = format!("/v1/files/{file_id}/complete");
+    futures::future::join_all((0..callers).map(|_| api.post(&path, user.token(), json!({})))).await
+}
+
+#[tokio::test]
+async fn concurrent_completes_of_one_upload_all_answer_the_ready_file() {
+    let api = Api::new();
+    let team = team(&api).await;
+    let state = app_state().await;
+    let storage = state.storage().unwrap();
+    // Several uploads, each completed by eight calls at once: the calls race through the
+    // object check, the copy and the record update.
+    for round in 0..4 {
+        let body = format!("racing completes, round {round}").into_bytes();
+        let ticket = request_upload(
+            &api,
+            &team.member,
+            &team.general_id,
+            "race.txt",
+            "text/plain",
+            body.len(),
+        )
+        .await;
+        assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
+        assert_eq!(
+            put_upload(&ticket.body["upload"], body.clone(), None).await,
+            StatusCode::OK
+        );
+        let file_id = ticket.body["file_id"].as_str().unwrap();
+        let replies = complete_concurrently(&api, &team.member, file_id, 8).await;
+        let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::OK),
+            "round {round}: {statuses:?} {:?}",
+            replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+        );
+        for reply in &replies {
+            assert_eq!(reply.body["id"], file_id);
+            assert_eq!(reply.body["status"], "ready");
+            assert_eq!(reply.body["size"], body.len());
+            assert!(reply.body["download_url"].is_string());
+        }
+
+        // The object is at its final key with the uploaded bytes; the pending one is gone.
+        let final_key = huddle_shared::files::storage::attachment_object_key(
+            &team.workspace_id,
+            &team.general_id,
+            file_id,
+        );
+        let stored = storage.head(&final_key).await.unwrap();
+        assert_eq!(stored.map(|object| object.size), Some(body.len() as u64));
+        let pending = huddle_shared::files::storage::pending_object_key(file_id);
+        assert_eq!(storage.head(&pending).await.unwrap(), None);
+        let seen = api
+            .get(&format!("/v1/files/{file_id}"), team.admin.token())
+            .await;
+        let download = seen.body["download_url"].as_str().unwrap();
+        let fetched = raw_client().get(download).send().await.unwrap();
+        assert_eq!(fetched.bytes().await.unwrap().to_vec(), body);
+    }
+}
+
+#[tokio::test]
+async fn a_completion_interrupted_after_any_step_completes_on_retry() {
+    let api = Api::new();
+    let user = api.register_user().await;
+    let state = app_state().await;
+    let storage = state.storage().unwrap();
+    let upload_avatar = || async {
+        let ticket = api
+            .post(
+                "/v1/users/me/avatar",
+                user.token(),
+                json!({"content_type": "image/png", "size": PNG.len()}),
+            )
+            .await;
+        assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
+        assert_eq!(
+            put_upload(&ticket.body["upload"], PNG.to_vec(), None).await,
+            StatusCode::OK
+        );
+        ticket.body["file_id"].as_str().unwrap().to_owned()
+    };
+    let avatar_of = |file_id: &str| {
+        let user_id = user.id.clone();
+        let file_id = file_id.to_owned();
+        let api = api.clone();
+        let token = user.access_token.clone();
+        async move {
+            let profile = api.get("/v1/users/me", Some(&token)).await;
+            assert_eq!(
+                profile.body["avatar_url"],
+                format!("/v1/users/{user_id}/avatar?v={file_id}")
+            );
+        }
+    };
+
+    // Stopped after the copy: the pending object is still there, the record still pending.
+    let file_id = upload_avatar().await;
+    let pending = huddle_shared::files::storage::pending_object_key(&file_id);
+    let final_key = huddle_shared::files::storage::avatar_object_key(&user.id, &file_id);
+    assert!(storage.copy(&pending, &final_key).await.unwrap());
+    let replies = complete_concurrently(&api, &user, &file_id, 4).await;
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.status == StatusCode::OK && r.body["status"] == "ready")
+    );
+    assert_eq!(storage.head(&pending).await.unwrap(), None);
+    avatar_of(&file_id).await;
+
+    // Stopped after the record was made ready (with the profile, in the same write), before
+    // the pending object was deleted: a retry answers the ready file.
+    let second = upload_avatar().await;
+    let file = state
+        .store
+        .get_file(second.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let pending = huddle_shared::files::storage::pending_object_key(&second);
+    assert!(storage.copy(&pending, &file.object_key).await.unwrap());
+    let url = format!("/v1/users/{}/avatar?v={second}", user.id);
+    let change = huddle_shared::files::AvatarChange {
+        url: &url,
+        at: huddle_shared::clock::now(),
+    };
+    assert!(
+        state
+            .store
+            .mark_file_ready(&file, Some(change))
+            .await
+            .unwrap()
+    );
+    let replies = complete_concurrently(&api, &user, &second, 4).await;
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.status == StatusCode::OK && r.body["id"] == second.as_str()),
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, &r.body))
+            .collect::<Vec<_>>()
+    );
+    avatar_of(&second).await;
+    let image = storage.head(&file.object_key).await.unwrap();
+    assert_eq!(image.map(|object| object.size), Some(PNG.len() as u64));
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use huddle_shared::keys::{self, Key, Partition};
 use huddle_tests::uploads::{put_upload, request_upload, upload_file};
 use huddle_tests::ws::{self, next_of, send};
-use huddle_tests::{Api, People, RawTable, TestUser, app_state, send_message};
+use huddle_tests::{Api, People, RawTable, TestUser, app_state, send_message, typed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -45,25 +45,31 @@ enum At<'a> {
 
 fn key(at: At<'_>) -> Key {
     match at {
-        At::User(user) => keys::user(user),
+        At::User(user) => keys::user(typed(user)),
         At::Credential(email) => keys::credential(email),
         At::RefreshToken(digest) => keys::refresh_token(digest),
-        At::RefreshFamily(family) => keys::refresh_family(family),
+        At::RefreshFamily(family) => keys::refresh_family(typed(family)),
         At::Ticket(digest) => keys::ws_ticket(digest),
-        At::Workspace(workspace) => keys::workspace(workspace),
-        At::WorkspaceMember(workspace, user) => keys::workspace_member(workspace, user),
+        At::Workspace(workspace) => keys::workspace(typed(workspace)),
+        At::WorkspaceMember(workspace, user) => {
+            keys::workspace_member(typed(workspace), typed(user))
+        }
         At::Invite(code) => keys::invite(code),
-        At::Channel(channel) => keys::channel(channel),
-        At::ChannelName(workspace, name) => keys::channel_name(workspace, name),
-        At::DmMarker(workspace, digest) => keys::dm_marker(workspace, digest),
-        At::ChannelMember(channel, user) => keys::channel_member(channel, user),
-        At::Message(channel, message) => keys::message(channel, message),
-        At::ClientMarker(channel, user, client) => keys::client_marker(channel, user, client),
-        At::Posting(workspace, term, message) => keys::search_posting(workspace, term, message),
+        At::Channel(channel) => keys::channel(typed(channel)),
+        At::ChannelName(workspace, name) => keys::channel_name(typed(workspace), name),
+        At::DmMarker(workspace, digest) => keys::dm_marker(typed(workspace), digest),
+        At::ChannelMember(channel, user) => keys::channel_member(typed(channel), typed(user)),
+        At::Message(channel, message) => keys::message(typed(channel), typed(message)),
+        At::ClientMarker(channel, user, client) => {
+            keys::client_marker(typed(channel), typed(user), client)
+        }
+        At::Posting(workspace, term, message) => {
+            keys::search_posting(typed(workspace), term, typed(message))
+        }
         At::Connection(connection) => keys::connection(connection),
-        At::Subscription(channel, connection) => keys::subscription(channel, connection),
-        At::Presence(user) => keys::presence(user),
-        At::File(file) => keys::file(file),
+        At::Subscription(channel, connection) => keys::subscription(typed(channel), connection),
+        At::Presence(user) => keys::presence(typed(user)),
+        At::File(file) => keys::file(typed(file)),
     }
 }
 
@@ -76,8 +82,8 @@ enum In<'a> {
 
 fn partition(of: In<'_>) -> Partition {
     match of {
-        In::History(channel, message) => keys::message_versions(channel, message),
-        In::UserConnections(user) => keys::user_connections(user),
+        In::History(channel, message) => keys::message_versions(typed(channel), typed(message)),
+        In::UserConnections(user) => keys::user_connections(typed(user)),
     }
 }
 
@@ -513,6 +519,8 @@ async fn workspace_member_invite_channel_and_dm_items_are_exact() {
             "id": s(wid), "name": s("Items"), "description": s("where items live"),
             "owner_id": s(oid), "general_channel_id": s(gid),
             "created_at": s(TIME), "updated_at": s(TIME),
+            // `general` counts against the workspace's channel limit.
+            "channel_count": n(1),
         }),
     );
     assert_eq!(workspace["updated_at"], workspace["created_at"]);
@@ -885,6 +893,8 @@ async fn message_reply_pin_history_marker_and_posting_items_are_exact() {
         .await;
     assert_eq!(pinned.status, StatusCode::NO_CONTENT);
     expected_parent["reaction:thumbsup"] = string_set(&[rid, xid]);
+    // One emoji kind, counted in the same write that added its first user.
+    expected_parent["reaction_kinds"] = n(1);
     expected_parent["pinned"] = flag(true);
     expected_parent["GSI2PK"] = s(&k(&["PINS", gid]));
     expected_parent["GSI2SK"] = s(ULID);
@@ -998,6 +1008,7 @@ async fn connection_presence_and_subscription_items_are_exact() {
     let raw = RawTable::new().await;
     let team = api.team(&People::register(&api).await).await;
     let (gid, private) = (team.general_id.as_str(), team.private_id.as_str());
+    let wid = team.workspace_id.as_str();
     let user = &team.member;
     let uid = user.id.as_str();
 
@@ -1050,12 +1061,18 @@ async fn connection_presence_and_subscription_items_are_exact() {
         json!({
             "PK": s(&k(&["CH", gid])), "SK": s(&k(&["SUB", conn])),
             "GSI1PK": s(&k(&["CONN", conn])), "GSI1SK": s(&k(&["CH", gid])),
+            "GSI2PK": s(&k(&["SUBS", uid])), "GSI2SK": s(&k(&[wid, gid, conn])),
             "type": s("subscription"),
             "connection_id": s(conn), "channel_id": s(gid), "user_id": s(uid),
+            "workspace_id": s(wid),
             "expires_at": n(EPOCH),
         }),
     );
     assert_eq!(subscription["expires_at"], connection["expires_at"]);
+    // The connection keeps the set of its channels (the per-connection cap's counter),
+    // written in the same transaction as the subscription.
+    let subscribed = stored(&raw, At::Connection(conn)).await;
+    assert_eq!(subscribed["channels"], string_set(&[gid]), "{subscribed}");
 
     // A refused subscribe (all or nothing) writes no subscription: the admin may not read
     // the member's private channel.

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
 use huddle_tests::{Api, People, Team, TestUser, send_message as send};
 use reqwest::StatusCode;
@@ -721,4 +722,162 @@ async fn mentions_and_unread_counts_follow_the_counters() {
     .await;
     let one_more = api.get(&channel_path, team.member.token()).await;
     assert_eq!(one_more.body["unread_count"], 1);
+}
+
+/// The message item's `reaction_kinds` counter, read from the table.
+async fn reaction_kinds_counter(channel: &str, message: &str) -> Option<u64> {
+    let state = huddle_tests::app_state().await;
+    let key =
+        huddle_shared::keys::message(huddle_tests::typed(channel), huddle_tests::typed(message));
+    let item = state
+        .store
+        .client()
+        .get_item()
+        .table_name(state.store.table())
+        .key(huddle_shared::keys::PK, AttributeValue::S(key.pk))
+        .key(huddle_shared::keys::SK, AttributeValue::S(key.sk))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    item.get("reaction_kinds")
+        .map(|value| value.as_n().unwrap().parse().unwrap())
+}
+
+/// The emoji kinds a message shows, with their counts.
+async fn reaction_counts(api: &Api, user: &TestUser, path: &str) -> Vec<(String, u64)> {
+    let reply = api.get(path, user.token()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    reply.body["reactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["emoji"].as_str().unwrap().to_owned(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
+    let api = Api::new();
+    let owner = api.register_user().await;
+    let other = api.register_user().await;
+    let workspace = api.create_workspace(&owner, "Emoji").await;
+    let wid = workspace["id"].as_str().unwrap();
+    let general = workspace["general_channel_id"].as_str().unwrap();
+    api.add_to_workspace(&owner, wid, &other, "member").await;
+    let message = send(&api, &owner, general, json!({"content": "react"})).await;
+    let mid = message["id"].as_str().unwrap();
+    let path = format!("{}/{mid}", messages_path(general));
+    let reaction = |emoji: &str| format!("{path}/reactions/{emoji}");
+
+    // 120 new kinds at once: exactly 50 go in, the rest are refused with 409.
+    let replies = futures::future::join_all(
+        (0..120).map(|i| api.put(&reaction(&format!("e{i}")), owner.token(), json!({}))),
+    )
+    .await;
+    let added = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::NO_CONTENT)
+        .count();
+    let refused: Vec<&huddle_tests::Reply> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CONFLICT)
+        .collect();
+    assert_eq!((added, refused.len()), (50, 70), "{:?}", {
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    });
+    assert!(refused.iter().all(|r| r.error_code() == "conflict"));
+    let kinds = reaction_counts(&api, &owner, &path).await;
+    assert_eq!(kinds.len(), 50);
+    assert!(kinds.iter().all(|(_, count)| *count == 1));
+    assert_eq!(reaction_kinds_counter(general, mid).await, Some(50));
+
+    // Full: a 51st kind is refused; joining a kind that is there is not.
+    let (present, _) = kinds[0].clone();
+    let absent = (0..120)
+        .map(|i| format!("e{i}"))
+        .find(|emoji| kinds.iter().all(|(kind, _)| kind != emoji))
+        .unwrap();
+    let fifty_first = api.put(&reaction(&absent), other.token(), json!({})).await;
+    assert_eq!(fifty_first.status, StatusCode::CONFLICT);
+    assert_eq!(fifty_first.error_code(), "conflict");
+    assert_eq!(
+        api.put(&reaction(&present), other.token(), json!({}))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    // One of two users leaving keeps the kind (and the count of kinds).
+    assert_eq!(
+        api.delete(&reaction(&present), owner.token()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(reaction_kinds_counter(general, mid).await, Some(50));
+    assert_eq!(
+        api.put(&reaction(&absent), other.token(), json!({}))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+
+    // The last user leaving frees the slot, once.
+    assert_eq!(
+        api.delete(&reaction(&present), other.token()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.delete(&reaction(&present), other.token()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(reaction_kinds_counter(general, mid).await, Some(49));
+    assert_eq!(
+        api.put(&reaction(&absent), other.token(), json!({}))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(reaction_kinds_counter(general, mid).await, Some(50));
+    assert_eq!(
+        api.put(&reaction(&present), owner.token(), json!({}))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+
+    // Removals and additions at once: the counter stays the number of kinds shown, and the
+    // limit holds.
+    let kinds = reaction_counts(&api, &owner, &path).await;
+    let removals = kinds.iter().take(20).map(|(emoji, _)| {
+        let user = if *emoji == absent { &other } else { &owner };
+        api.delete(&reaction(emoji), user.token())
+    });
+    let additions = (0..40).map(|i| api.put(&reaction(&format!("n{i}")), other.token(), json!({})));
+    let (removed, added) = tokio::join!(
+        futures::future::join_all(removals),
+        futures::future::join_all(additions)
+    );
+    assert!(removed.iter().all(|r| r.status == StatusCode::NO_CONTENT));
+    assert!(
+        added
+            .iter()
+            .all(|r| r.status == StatusCode::NO_CONTENT || r.status == StatusCode::CONFLICT)
+    );
+    let kinds = reaction_counts(&api, &owner, &path).await;
+    assert!(kinds.len() <= 50, "{}", kinds.len());
+    let added = added
+        .iter()
+        .filter(|r| r.status == StatusCode::NO_CONTENT)
+        .count();
+    assert_eq!(kinds.len(), 30 + added);
+    assert_eq!(
+        reaction_kinds_counter(general, mid).await,
+        Some(kinds.len() as u64)
+    );
 }

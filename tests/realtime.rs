@@ -1,14 +1,18 @@
 //! Realtime against the real local stack with real WebSocket clients: tickets, subscribe
 //! checks, stream-driven broadcasts, relays (typing, signal, presence), the management API,
-//! and clean-up of connections that are gone.
+//! clean-up of connections that are gone, the end of a channel's events for users who lose
+//! access to it, subscription caps and the typing and presence throttles.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use huddle_shared::auth::secrets;
-use huddle_shared::ids::{ChannelId, UserId};
-use huddle_shared::realtime::{Connection, Subscription};
+use huddle_shared::ids::{ChannelId, MessageId, UserId, WorkspaceId};
+use huddle_shared::realtime::Connection;
+use huddle_shared::realtime::{CONNECTION_SUBSCRIPTIONS_MAX, broadcast_changes};
+use huddle_shared::realtime::{PostOutcome, Poster};
+use huddle_shared::stream::{Change, ChangeKind};
 use huddle_tests::ws::{
     Socket, WAIT, connect, next_frame, next_of, send, subscribe, ticket, ws_url,
 };
@@ -463,27 +467,22 @@ async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
     let ghost = format!("ghost{}=", ulid::Ulid::new());
     let owner: UserId = team.owner.id.parse().unwrap();
     let general: ChannelId = team.general_id.parse().unwrap();
-    let expires_at = chrono::Utc::now().timestamp() + 3600;
-    state
-        .store
-        .put_connection(&Connection {
-            connection_id: ghost.clone(),
-            user_id: owner,
-            connected_at: chrono::Utc::now(),
-            expires_at,
-        })
-        .await
-        .unwrap();
-    state
-        .store
-        .put_subscriptions(&[Subscription {
-            connection_id: ghost.clone(),
-            channel_id: general,
-            user_id: owner,
-            expires_at,
-        }])
-        .await
-        .unwrap();
+    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let connection = Connection {
+        connection_id: ghost.clone(),
+        user_id: owner,
+        connected_at: chrono::Utc::now(),
+        expires_at: chrono::Utc::now().timestamp() + 3600,
+        channels: Vec::new(),
+    };
+    state.store.put_connection(&connection).await.unwrap();
+    assert!(
+        state
+            .store
+            .subscribe(&connection, &[(workspace, general)], 10)
+            .await
+            .unwrap()
+    );
 
     post_message(&api, &team.member, &team.general_id, "anyone there?").await;
     for _ in 0..100 {
@@ -508,72 +507,926 @@ async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
 
 #[tokio::test]
 async fn a_poison_record_does_not_block_the_broadcast_batch() {
-    use huddle_shared::realtime::broadcast_changes;
-    use huddle_shared::realtime::{PostOutcome, Poster};
-    use huddle_shared::stream::{Change, ChangeKind};
-    use std::sync::Mutex;
-
-    /// Records what would be posted, to check delivery without sockets.
-    #[derive(Default)]
-    struct Recorder(Mutex<Vec<(String, Value)>>);
-    impl Poster for Recorder {
-        async fn post(&self, connection_id: &str, payload: Vec<u8>) -> PostOutcome {
-            let frame = serde_json::from_slice(&payload).unwrap();
-            self.0
-                .lock()
-                .unwrap()
-                .push((connection_id.to_owned(), frame));
-            PostOutcome::Delivered
-        }
-    }
-
+    let api = Api::new();
+    let team = team(&api).await;
     let state = app_state().await;
-    let (channel, user) = (ChannelId::generate(), UserId::generate());
-    let connection = format!("rec{}=", ulid::Ulid::new());
-    state
-        .store
-        .put_subscriptions(&[Subscription {
-            connection_id: connection.clone(),
-            channel_id: channel,
-            user_id: user,
-            expires_at: chrono::Utc::now().timestamp() + 60,
-        }])
-        .await
-        .unwrap();
-    let message = huddle_shared::ids::MessageId::generate();
-    let workspace = huddle_shared::ids::WorkspaceId::generate();
-    let good = Change {
-        id: "good".into(),
-        kind: ChangeKind::Insert,
-        old: None,
-        new: Some(huddle_tests::message_image(
-            channel,
-            message,
-            workspace,
-            user,
-            json!("still delivered"),
-        )),
-        by_ttl: false,
-    };
-    let poison = Change {
-        id: "poison".into(),
-        kind: ChangeKind::Insert,
-        old: None,
-        new: Some(huddle_tests::message_image(
-            channel,
-            message,
-            workspace,
-            user,
-            json!(["not", "text"]),
-        )),
-        by_ttl: false,
-    };
+    let mut socket = connect(&api, &team.owner).await;
+    subscribe(&mut socket, &[&team.general_id]).await;
+    let connection = connection_id_of(&team.owner).await;
+    let (channel, user): (ChannelId, UserId) = (
+        team.general_id.parse().unwrap(),
+        team.owner.id.parse().unwrap(),
+    );
+    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let message = MessageId::generate();
+    let good = message_change(
+        "good",
+        channel,
+        message,
+        workspace,
+        user,
+        json!("still delivered"),
+    );
+    let poison = message_change(
+        "poison",
+        channel,
+        message,
+        workspace,
+        user,
+        json!(["not", "text"]),
+    );
     let recorder = Recorder::default();
     let failed = broadcast_changes(&state, &recorder, &[poison, good]).await;
     assert_eq!(failed, ["poison"]);
-    let posted = recorder.0.lock().unwrap().clone();
+    let posted = recorder.frames();
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].0, connection);
     assert_eq!(posted[0].1["type"], "message.created");
     assert_eq!(posted[0].1["data"]["content"], "still delivered");
+}
+
+/// Records what would be posted, to check delivery without sockets.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, Value)>>);
+
+impl Poster for Recorder {
+    async fn post(&self, connection_id: &str, payload: Vec<u8>) -> PostOutcome {
+        let frame = serde_json::from_slice(&payload).unwrap();
+        self.0
+            .lock()
+            .unwrap()
+            .push((connection_id.to_owned(), frame));
+        PostOutcome::Delivered
+    }
+}
+
+impl Recorder {
+    fn frames(&self) -> Vec<(String, Value)> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The connections a frame of `kind` went to.
+    fn targets_of(&self, kind: &str) -> Vec<String> {
+        let mut targets: Vec<String> = self
+            .frames()
+            .into_iter()
+            .filter(|(_, frame)| frame["type"] == kind)
+            .map(|(connection, _)| connection)
+            .collect();
+        targets.sort();
+        targets
+    }
+}
+
+/// A stream record of a new top-level message (never written to the table).
+fn message_change(
+    id: &str,
+    channel: ChannelId,
+    message: MessageId,
+    workspace: WorkspaceId,
+    author: UserId,
+    content: Value,
+) -> Change {
+    Change {
+        id: id.into(),
+        kind: ChangeKind::Insert,
+        old: None,
+        new: Some(huddle_tests::message_image(
+            channel, message, workspace, author, content,
+        )),
+        by_ttl: false,
+    }
+}
+
+/// The id of a user's one open connection.
+async fn connection_id_of(user: &TestUser) -> String {
+    let state = app_state().await;
+    let connections = state
+        .store
+        .list_user_connections(user.id.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(connections.len(), 1, "{connections:?}");
+    connections[0].connection_id.clone()
+}
+
+/// The channels a socket is subscribed to, as its connection reports them (an empty
+/// unsubscribe answers `subscribed` with the current set).
+async fn subscriptions_of(socket: &mut Socket) -> Vec<String> {
+    send(socket, json!({"action": "unsubscribe", "channel_ids": []})).await;
+    let reply = answer_of(socket, "subscribed").await;
+    reply["data"]["channel_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The next frame of `kind`, skipping any number of events.
+async fn answer_of(socket: &mut Socket, kind: &str) -> Value {
+    for _ in 0..1000 {
+        let frame = next_frame(socket).await;
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+    panic!("no {kind} frame");
+}
+
+/// A team whose owner made a private channel `secret` with the admin and the member in
+/// it, and one earlier message in `secret` and in `general` (to edit, react to and pin).
+struct Secret {
+    team: Team,
+    secret_id: String,
+    secret_message: String,
+    general_message: String,
+}
+
+async fn secret_team(api: &Api) -> Secret {
+    let team = team(api).await;
+    let secret = api
+        .create_channel(
+            &team.owner,
+            &team.workspace_id,
+            json!({"name": "secret", "kind": "chat", "private": true}),
+        )
+        .await;
+    let secret_id = secret["id"].as_str().unwrap().to_owned();
+    for user in [&team.admin, &team.member] {
+        let added = api
+            .post(
+                &format!("/v1/channels/{secret_id}/members"),
+                team.owner.token(),
+                json!({"user_id": user.id}),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    }
+    let secret_message = post_message(api, &team.owner, &secret_id, "earlier secret").await;
+    let general_message = post_message(api, &team.owner, &team.general_id, "earlier news").await;
+    Secret {
+        secret_message: secret_message["id"].as_str().unwrap().to_owned(),
+        general_message: general_message["id"].as_str().unwrap().to_owned(),
+        secret_id,
+        team,
+    }
+}
+
+/// Produces one event of each kind in `channel` as `author` (typing, a message, an edit, a
+/// reaction and a pin of `earlier`, then a marker message), checks that `witness` (still
+/// subscribed) hears every one of them, and returns what each of `cut_off` heard of the
+/// channel meanwhile. Every event was posted before the witness heard the marker (the
+/// broadcaster finishes each record before the next, and the author's typing is relayed
+/// before its pong), so a ping's pong on each cut-off socket comes after anything they
+/// could have been sent.
+async fn events_heard(
+    api: &Api,
+    author: &TestUser,
+    channel: &str,
+    earlier: &str,
+    witness: &mut Socket,
+    cut_off: &mut [&mut Socket],
+) -> Vec<Vec<Value>> {
+    let mut typist = connect(api, author).await;
+    send(
+        &mut typist,
+        json!({"action": "typing", "channel_id": channel}),
+    )
+    .await;
+    send(&mut typist, json!({"action": "ping"})).await;
+    let typed = frames_until(&mut typist, is_type("pong")).await;
+    assert!(!typed.iter().any(|f| f["type"] == "error"), "{typed:?}");
+
+    let posted = post_message(api, author, channel, "after the end").await;
+    let path = format!("/v1/channels/{channel}/messages/{earlier}");
+    let edited = api
+        .patch(
+            &path,
+            author.token(),
+            json!({"content": "edited after the end"}),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+    let reacted = api
+        .put(&format!("{path}/reactions/eyes"), author.token(), json!({}))
+        .await;
+    assert_eq!(reacted.status, StatusCode::NO_CONTENT);
+    let pinned = api
+        .put(
+            &format!("/v1/channels/{channel}/pins/{earlier}"),
+            author.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(pinned.status, StatusCode::NO_CONTENT);
+    let marker = post_message(api, author, channel, "marker").await;
+    let marker_id = marker["id"].clone();
+
+    let heard = frames_until(witness, |f| {
+        f["type"] == "message.created" && f["data"]["id"] == marker_id
+    })
+    .await;
+    let kinds: Vec<&str> = heard
+        .iter()
+        .filter(|f| f["channel_id"] == channel)
+        .filter_map(|f| f["type"].as_str())
+        .collect();
+    for kind in [
+        "typing",
+        "message.created",
+        "message.updated",
+        "reaction.added",
+        "pin.added",
+    ] {
+        assert!(
+            kinds.contains(&kind),
+            "the witness missed {kind}: {heard:?}"
+        );
+    }
+    assert!(
+        heard.iter().any(|f| f["data"]["id"] == posted["id"]),
+        "{heard:?}"
+    );
+
+    // What the cut-off sockets must not hear: exactly the events produced above (earlier
+    // events of the channel may still arrive late, from before the access ended).
+    let (posted_id, marker_id) = (posted["id"].clone(), marker["id"].clone());
+    let produced = |f: &Value| {
+        f["channel_id"] == channel
+            && match f["type"].as_str().unwrap_or_default() {
+                "typing" | "message.updated" | "reaction.added" | "pin.added" => true,
+                "message.created" => f["data"]["id"] == posted_id || f["data"]["id"] == marker_id,
+                _ => false,
+            }
+    };
+    let mut result = Vec::new();
+    for socket in cut_off.iter_mut() {
+        send(socket, json!({"action": "ping"})).await;
+        let frames = frames_until(socket, is_type("pong")).await;
+        result.push(frames.into_iter().filter(|f| produced(f)).collect());
+    }
+    result
+}
+
+/// The answer to a subscribe frame (`subscribed` or `error`), skipping events that arrive
+/// meanwhile.
+async fn subscribe_answer(socket: &mut Socket, channels: &[&str]) -> Value {
+    send(
+        socket,
+        json!({"action": "subscribe", "channel_ids": channels}),
+    )
+    .await;
+    for _ in 0..1000 {
+        let frame = next_frame(socket).await;
+        if frame["type"] == "subscribed" || frame["type"] == "error" {
+            return frame;
+        }
+    }
+    panic!("no answer to subscribe");
+}
+
+fn assert_heard_nothing(heard: Vec<Vec<Value>>, what: &str) {
+    for frames in heard {
+        assert!(frames.is_empty(), "{what}: {frames:?}");
+    }
+}
+
+#[tokio::test]
+async fn leaving_a_private_channel_ends_its_events_and_rejoining_restores_them() {
+    let api = Api::new();
+    let Secret {
+        team,
+        secret_id,
+        secret_message,
+        ..
+    } = secret_team(&api).await;
+    let mut bob = connect(&api, &team.member).await;
+    let mut bob_again = connect(&api, &team.member).await;
+    let mut witness = connect(&api, &team.admin).await;
+    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
+    subscribe_answer(&mut bob_again, &[&secret_id]).await;
+    subscribe_answer(&mut witness, &[&secret_id]).await;
+
+    let left = api
+        .post(
+            &format!("/v1/channels/{secret_id}/leave"),
+            team.member.token(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(left.status, StatusCode::NO_CONTENT);
+    // Ended on every connection before the leave answered; other channels stay.
+    assert_eq!(subscriptions_of(&mut bob).await, [team.general_id.as_str()]);
+    assert!(subscriptions_of(&mut bob_again).await.is_empty());
+    let heard = events_heard(
+        &api,
+        &team.owner,
+        &secret_id,
+        &secret_message,
+        &mut witness,
+        &mut [&mut bob, &mut bob_again],
+    )
+    .await;
+    assert_heard_nothing(heard, "after leaving");
+    // Nor can they subscribe again.
+    assert_eq!(
+        subscribe_answer(&mut bob, &[&secret_id]).await["type"],
+        "error"
+    );
+
+    // Added back, they may subscribe again and hear the channel.
+    let added = api
+        .post(
+            &format!("/v1/channels/{secret_id}/members"),
+            team.owner.token(),
+            json!({"user_id": team.member.id}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED);
+    assert_eq!(
+        subscribe_answer(&mut bob, &[&secret_id]).await["type"],
+        "subscribed"
+    );
+    let back = post_message(&api, &team.owner, &secret_id, "welcome back").await;
+    let back_id = back["id"].clone();
+    frames_until(&mut bob, |f| f["data"]["id"] == back_id).await;
+}
+
+#[tokio::test]
+async fn removal_from_a_private_channel_ends_its_events() {
+    let api = Api::new();
+    let Secret {
+        team,
+        secret_id,
+        secret_message,
+        ..
+    } = secret_team(&api).await;
+    let mut bob = connect(&api, &team.member).await;
+    let mut witness = connect(&api, &team.admin).await;
+    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
+    subscribe_answer(&mut witness, &[&secret_id]).await;
+
+    let removed = api
+        .delete(
+            &format!("/v1/channels/{secret_id}/members/{}", team.member.id),
+            team.admin.token(),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(subscriptions_of(&mut bob).await, [team.general_id.as_str()]);
+    let heard = events_heard(
+        &api,
+        &team.owner,
+        &secret_id,
+        &secret_message,
+        &mut witness,
+        &mut [&mut bob],
+    )
+    .await;
+    assert_heard_nothing(heard, "after removal from the channel");
+    // Typing into it is refused like any unreadable channel.
+    send(
+        &mut bob,
+        json!({"action": "typing", "channel_id": secret_id}),
+    )
+    .await;
+    assert_eq!(
+        next_of(&mut bob, "error").await["data"]["code"],
+        "not_found"
+    );
+}
+
+/// Leaving the workspace, or being removed from it, ends every subscription to its
+/// channels: private ones, `general`, and public ones the user never joined.
+async fn check_workspace_exit(removed_by_admin: bool) {
+    let api = Api::new();
+    let Secret {
+        team,
+        secret_id,
+        secret_message,
+        general_message,
+    } = secret_team(&api).await;
+    let mut bob = connect(&api, &team.member).await;
+    let mut bob_again = connect(&api, &team.member).await;
+    let mut witness = connect(&api, &team.admin).await;
+    let all = [
+        secret_id.as_str(),
+        team.general_id.as_str(),
+        team.public_id.as_str(),
+    ];
+    assert_eq!(subscribe_answer(&mut bob, &all).await["type"], "subscribed");
+    assert_eq!(
+        subscribe_answer(&mut bob_again, &all).await["type"],
+        "subscribed"
+    );
+    subscribe_answer(&mut witness, &all).await;
+
+    let by = if removed_by_admin {
+        &team.admin
+    } else {
+        &team.member
+    };
+    let gone = api
+        .delete(
+            &format!(
+                "/v1/workspaces/{}/members/{}",
+                team.workspace_id, team.member.id
+            ),
+            by.token(),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert!(subscriptions_of(&mut bob).await.is_empty());
+    assert!(subscriptions_of(&mut bob_again).await.is_empty());
+    for (channel, earlier) in [
+        (secret_id.as_str(), secret_message.as_str()),
+        (team.general_id.as_str(), general_message.as_str()),
+    ] {
+        let heard = events_heard(
+            &api,
+            &team.owner,
+            channel,
+            earlier,
+            &mut witness,
+            &mut [&mut bob, &mut bob_again],
+        )
+        .await;
+        assert_heard_nothing(heard, channel);
+    }
+    let public = post_message(&api, &team.owner, &team.public_id, "public news").await;
+    let public_id = public["id"].clone();
+    frames_until(&mut witness, |f| f["data"]["id"] == public_id).await;
+    for socket in [&mut bob, &mut bob_again] {
+        send(socket, json!({"action": "ping"})).await;
+        let frames = frames_until(socket, is_type("pong")).await;
+        assert!(
+            !frames.iter().any(|f| f["data"]["id"] == public_id),
+            "{frames:?}"
+        );
+    }
+    assert_eq!(
+        subscribe_answer(&mut bob, &[&team.general_id]).await["type"],
+        "error"
+    );
+
+    // Back in the workspace, they may subscribe again.
+    api.add_to_workspace(&team.owner, &team.workspace_id, &team.member, "member")
+        .await;
+    assert_eq!(
+        subscribe_answer(&mut bob, &[&team.general_id]).await["type"],
+        "subscribed"
+    );
+    let back = post_message(&api, &team.owner, &team.general_id, "welcome back").await;
+    let back_id = back["id"].clone();
+    frames_until(&mut bob, |f| f["data"]["id"] == back_id).await;
+}
+
+#[tokio::test]
+async fn leaving_the_workspace_ends_its_channels_events() {
+    check_workspace_exit(false).await;
+}
+
+#[tokio::test]
+async fn removal_from_the_workspace_ends_its_channels_events() {
+    check_workspace_exit(true).await;
+}
+
+#[tokio::test]
+async fn a_deleted_channel_tells_its_subscribers_and_then_says_nothing() {
+    let api = Api::new();
+    let Secret {
+        team,
+        secret_id,
+        secret_message,
+        ..
+    } = secret_team(&api).await;
+    let state = app_state().await;
+    let mut bob = connect(&api, &team.member).await;
+    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
+    let bob_connection = connection_id_of(&team.member).await;
+
+    let deleted = api
+        .delete(&format!("/v1/channels/{secret_id}"), team.owner.token())
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let told = next_of(&mut bob, "channel.deleted").await;
+    assert_eq!(told["channel_id"], secret_id.as_str());
+    // Then the subscription ends.
+    let secret: ChannelId = secret_id.parse().unwrap();
+    wait_until_unsubscribed(&bob_connection, secret).await;
+    assert_eq!(subscriptions_of(&mut bob).await, [team.general_id.as_str()]);
+
+    // A record of the channel still in the stream (written before the delete) reaches
+    // nobody, not even a subscription left behind: the broadcaster finds no channel.
+    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let connection = state
+        .store
+        .get_connection(&bob_connection)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        state
+            .store
+            .subscribe(&connection, &[(workspace, secret)], 100)
+            .await
+            .unwrap()
+    );
+    let recorder = Recorder::default();
+    let late = message_change(
+        "late",
+        secret,
+        secret_message.parse().unwrap(),
+        team.workspace_id.parse().unwrap(),
+        team.owner.id.parse().unwrap(),
+        json!("too late"),
+    );
+    assert!(
+        broadcast_changes(&state, &recorder, &[late])
+            .await
+            .is_empty()
+    );
+    assert!(recorder.frames().is_empty(), "{:?}", recorder.frames());
+    send(
+        &mut bob,
+        json!({"action": "typing", "channel_id": secret_id}),
+    )
+    .await;
+    assert_eq!(
+        next_of(&mut bob, "error").await["data"]["code"],
+        "not_found"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_workspace_tells_its_subscribers_and_then_says_nothing() {
+    let api = Api::new();
+    let Secret {
+        team,
+        secret_id,
+        general_message,
+        ..
+    } = secret_team(&api).await;
+    let state = app_state().await;
+    let mut bob = connect(&api, &team.member).await;
+    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
+
+    let deleted = api
+        .delete(
+            &format!("/v1/workspaces/{}", team.workspace_id),
+            team.owner.token(),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let mut told: Vec<String> = Vec::new();
+    while told.len() < 2 {
+        let frame = next_of(&mut bob, "channel.deleted").await;
+        told.push(frame["channel_id"].as_str().unwrap().to_owned());
+    }
+    told.sort();
+    let mut expected = vec![secret_id.clone(), team.general_id.clone()];
+    expected.sort();
+    assert_eq!(told, expected);
+
+    // Then the subscriptions end. A record still in the stream reaches nobody, not even a
+    // subscription left behind.
+    let bob_connection = connection_id_of(&team.member).await;
+    for channel in [&secret_id, &team.general_id] {
+        wait_until_unsubscribed(&bob_connection, channel.parse().unwrap()).await;
+    }
+    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let connection = state
+        .store
+        .get_connection(&bob_connection)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        state
+            .store
+            .subscribe(
+                &connection,
+                &[(workspace, team.general_id.parse().unwrap())],
+                100
+            )
+            .await
+            .unwrap()
+    );
+    let recorder = Recorder::default();
+    let late = message_change(
+        "late",
+        team.general_id.parse().unwrap(),
+        general_message.parse().unwrap(),
+        team.workspace_id.parse().unwrap(),
+        team.owner.id.parse().unwrap(),
+        json!("too late"),
+    );
+    assert!(
+        broadcast_changes(&state, &recorder, &[late])
+            .await
+            .is_empty()
+    );
+    assert!(recorder.frames().is_empty(), "{:?}", recorder.frames());
+}
+
+#[tokio::test]
+async fn the_broadcaster_posts_only_to_subscribers_who_may_still_read() {
+    // Subscriptions written straight to the table (as a subscribe racing a removal could
+    // leave them) are checked at delivery: a private channel's events go to its members,
+    // a public channel's to workspace members, and the others' subscriptions end.
+    let api = Api::new();
+    let team = team(&api).await;
+    let state = app_state().await;
+    let mut sockets = Vec::new();
+    let mut ids = Vec::new();
+    for user in [&team.member, &team.admin, &team.outsider] {
+        sockets.push(connect(&api, user).await);
+        let connection = connection_id_of(user).await;
+        ids.push(
+            state
+                .store
+                .get_connection(&connection)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let private: ChannelId = team.private_id.parse().unwrap();
+    let general: ChannelId = team.general_id.parse().unwrap();
+    for connection in &ids {
+        assert!(
+            state
+                .store
+                .subscribe(
+                    connection,
+                    &[(workspace, private), (workspace, general)],
+                    10
+                )
+                .await
+                .unwrap()
+        );
+    }
+    let (member, admin, outsider) = (&ids[0], &ids[1], &ids[2]);
+    let author: UserId = team.member.id.parse().unwrap();
+
+    let recorder = Recorder::default();
+    let changes = [
+        message_change(
+            "1",
+            private,
+            MessageId::generate(),
+            workspace,
+            author,
+            json!("private"),
+        ),
+        message_change(
+            "2",
+            general,
+            MessageId::generate(),
+            workspace,
+            author,
+            json!("general"),
+        ),
+    ];
+    assert!(
+        broadcast_changes(&state, &recorder, &changes)
+            .await
+            .is_empty()
+    );
+    let to = |content: &str| -> Vec<String> {
+        let mut targets: Vec<String> = recorder
+            .frames()
+            .into_iter()
+            .filter(|(_, frame)| frame["data"]["content"] == content)
+            .map(|(connection, _)| connection)
+            .collect();
+        targets.sort();
+        targets
+    };
+    assert_eq!(to("private"), [member.connection_id.as_str()]);
+    let mut readers = vec![member.connection_id.clone(), admin.connection_id.clone()];
+    readers.sort();
+    assert_eq!(to("general"), readers);
+    assert_eq!(recorder.targets_of("message.created").len(), 3);
+
+    // The refused subscriptions are gone, from the items and from the connections' sets.
+    let mut both = vec![private, general];
+    both.sort();
+    assert_eq!(channel_set(&state, member).await, both);
+    assert_eq!(channel_set(&state, admin).await, [general]);
+    assert!(channel_set(&state, outsider).await.is_empty());
+    let subscribed: Vec<ChannelId> = state
+        .store
+        .list_connection_subscriptions(&outsider.connection_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.channel_id)
+        .collect();
+    assert!(subscribed.is_empty(), "{subscribed:?}");
+}
+
+/// Waits until a connection's item no longer lists `channel` (ended by the broadcaster).
+async fn wait_until_unsubscribed(connection_id: &str, channel: ChannelId) {
+    let state = app_state().await;
+    for _ in 0..150 {
+        let connection = state.store.get_connection(connection_id).await.unwrap();
+        if !connection.unwrap().channels.contains(&channel) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the subscription to {channel} was kept");
+}
+
+/// The channels a connection's item lists, sorted.
+async fn channel_set(state: &huddle_shared::AppState, connection: &Connection) -> Vec<ChannelId> {
+    let mut channels = state
+        .store
+        .get_connection(&connection.connection_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .channels;
+    channels.sort();
+    channels
+}
+
+/// `count` public channels in a workspace, created by `owner`.
+async fn many_channels(
+    api: &Api,
+    owner: &TestUser,
+    workspace_id: &str,
+    count: usize,
+) -> Vec<String> {
+    let mut ids = Vec::with_capacity(count);
+    for batch in (0..count).collect::<Vec<_>>().chunks(10) {
+        let created = futures::future::join_all(batch.iter().map(|i| {
+            api.create_channel(
+                owner,
+                workspace_id,
+                json!({"name": format!("room-{i}"), "kind": "chat"}),
+            )
+        }))
+        .await;
+        ids.extend(
+            created
+                .into_iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned()),
+        );
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_connection_subscribes_to_at_most_the_cap_over_all_its_frames() {
+    let api = Api::new();
+    let team = team(&api).await;
+    let channels = many_channels(&api, &team.owner, &team.workspace_id, 130).await;
+    let refs: Vec<&str> = channels.iter().map(String::as_str).collect();
+    let mut socket = connect(&api, &team.member).await;
+    assert_eq!(CONNECTION_SUBSCRIPTIONS_MAX, 100);
+
+    assert_eq!(
+        subscribe_answer(&mut socket, &refs[0..50]).await["type"],
+        "subscribed"
+    );
+    let second = subscribe_answer(&mut socket, &refs[50..100]).await;
+    assert_eq!(second["type"], "subscribed");
+    assert_eq!(second["data"]["channel_ids"].as_array().unwrap().len(), 100);
+    // One more is refused, and a frame that adds any is refused whole.
+    let over = subscribe_answer(&mut socket, &refs[100..101]).await;
+    assert_eq!(over["type"], "error");
+    assert_eq!(over["data"]["code"], "conflict");
+    let mixed = subscribe_answer(&mut socket, &[refs[0], refs[1], refs[120]]).await;
+    assert_eq!(mixed["type"], "error");
+    assert_eq!(subscriptions_of(&mut socket).await.len(), 100);
+    // Subscribing again to channels it has is no growth; unsubscribing makes room.
+    assert_eq!(
+        subscribe_answer(&mut socket, &refs[0..50]).await["type"],
+        "subscribed"
+    );
+    send(
+        &mut socket,
+        json!({"action": "unsubscribe", "channel_ids": &refs[0..10]}),
+    )
+    .await;
+    let left = answer_of(&mut socket, "subscribed").await;
+    assert_eq!(left["data"]["channel_ids"].as_array().unwrap().len(), 90);
+    assert_eq!(
+        subscribe_answer(&mut socket, &refs[100..110]).await["type"],
+        "subscribed"
+    );
+    assert_eq!(
+        subscribe_answer(&mut socket, &refs[110..111]).await["type"],
+        "error"
+    );
+
+    // Concurrent frames on one connection never pass the cap either: frames arrive
+    // concurrently on API Gateway, so they are replayed here on the same connection.
+    let mut other = connect(&api, &team.admin).await;
+    send(&mut other, json!({"action": "ping"})).await;
+    next_of(&mut other, "pong").await;
+    let connection = connection_id_of(&team.admin).await;
+    let state = app_state().await;
+    let recorder = Recorder::default();
+    let frames: Vec<String> = [&refs[0..45], &refs[45..90], &refs[85..130]]
+        .iter()
+        .map(|ids| json!({"action": "subscribe", "channel_ids": ids}).to_string())
+        .collect();
+    let handled =
+        futures::future::join_all(frames.iter().map(|frame| {
+            huddle_shared::realtime::handle_frame(&state, &recorder, &connection, frame)
+        }))
+        .await;
+    assert!(handled.iter().all(Result::is_ok), "{handled:?}");
+    let replies: Vec<String> = recorder
+        .frames()
+        .into_iter()
+        .map(|(_, frame)| frame["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(replies.contains(&"error".to_owned()), "{replies:?}");
+    assert!(replies.contains(&"subscribed".to_owned()), "{replies:?}");
+    let set = state
+        .store
+        .get_connection(&connection)
+        .await
+        .unwrap()
+        .unwrap()
+        .channels;
+    assert!(set.len() <= CONNECTION_SUBSCRIPTIONS_MAX, "{}", set.len());
+    let items = state
+        .store
+        .list_connection_subscriptions(&connection)
+        .await
+        .unwrap();
+    assert_eq!(items.len(), set.len());
+}
+
+#[tokio::test]
+async fn typing_and_presence_are_throttled_per_connection() {
+    let api = Api::new();
+    let team = team(&api).await;
+    let mut member = connect(&api, &team.member).await;
+    let mut admin = connect(&api, &team.admin).await;
+    subscribe_answer(&mut member, &[&team.general_id]).await;
+    subscribe_answer(&mut admin, &[&team.general_id]).await;
+
+    let typing = json!({"action": "typing", "channel_id": team.general_id});
+    send(&mut member, typing.clone()).await;
+    send(&mut member, typing.clone()).await;
+    send(&mut member, json!({"action": "ping"})).await;
+    let replies = frames_until(&mut member, is_type("pong")).await;
+    let errors: Vec<&Value> = replies.iter().filter(|f| f["type"] == "error").collect();
+    assert_eq!(errors.len(), 1, "{replies:?}");
+    assert_eq!(errors[0]["data"]["code"], "rate_limited");
+
+    // Another connection of the same user has its own allowance.
+    let mut member_again = connect(&api, &team.member).await;
+    send(&mut member_again, typing.clone()).await;
+    send(&mut member_again, json!({"action": "ping"})).await;
+    let replies = frames_until(&mut member_again, is_type("pong")).await;
+    assert!(!replies.iter().any(|f| f["type"] == "error"), "{replies:?}");
+
+    send(&mut member, json!({"action": "presence", "status": "away"})).await;
+    send(&mut member, json!({"action": "presence", "status": "dnd"})).await;
+    send(&mut member, json!({"action": "ping"})).await;
+    let replies = frames_until(&mut member, is_type("pong")).await;
+    let errors: Vec<&Value> = replies.iter().filter(|f| f["type"] == "error").collect();
+    assert_eq!(errors.len(), 1, "{replies:?}");
+    assert_eq!(errors[0]["data"]["code"], "rate_limited");
+
+    // Everything relayed was relayed before the pongs: the admin heard two typing frames
+    // (one per connection) and one presence, the first.
+    send(&mut admin, json!({"action": "ping"})).await;
+    let heard = frames_until(&mut admin, is_type("pong")).await;
+    let typing_count = heard.iter().filter(|f| f["type"] == "typing").count();
+    assert_eq!(typing_count, 2, "{heard:?}");
+    let presences: Vec<&Value> = heard.iter().filter(|f| f["type"] == "presence").collect();
+    assert_eq!(presences.len(), 1, "{heard:?}");
+    assert_eq!(presences[0]["data"]["status"], "away");
+    let online = api
+        .get(
+            &format!("/v1/workspaces/{}/presence", team.workspace_id),
+            team.admin.token(),
+        )
+        .await;
+    let status = online.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_id"] == team.member.id.as_str())
+        .map(|p| p["status"].clone());
+    assert_eq!(status, Some(json!("away")));
+
+    // Once the interval has passed, typing is relayed again.
+    tokio::time::sleep(Duration::from_millis(
+        u64::try_from(huddle_shared::realtime::TYPING_INTERVAL_MS).unwrap() + 200,
+    ))
+    .await;
+    send(&mut member, typing).await;
+    let relayed = next_of(&mut admin, "typing").await;
+    assert_eq!(relayed["data"]["user_id"], team.member.id.as_str());
 }

@@ -4,7 +4,11 @@
 
 use std::time::Duration;
 
-use huddle_tests::{Api, People, Team, TestUser};
+use futures::StreamExt;
+use huddle_shared::ids::WorkspaceId;
+use huddle_shared::keys;
+use huddle_shared::search::SEARCH_CHANNELS_MAX;
+use huddle_tests::{Api, People, Team, TestUser, cursor_reveals, forged_cursors, typed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -316,4 +320,167 @@ async fn a_deleted_channel_takes_its_messages_out_of_search() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the deleted channel's postings remain");
+}
+
+/// Waits until `term` has `count` postings in the workspace (the index follows the stream).
+async fn await_postings(workspace: &str, term: &str, count: usize) {
+    let state = huddle_tests::app_state().await;
+    let workspace: WorkspaceId = workspace.parse().unwrap();
+    let mut found = 0;
+    for _ in 0..300 {
+        found = state
+            .store
+            .list_postings(workspace, term, None, 1000)
+            .await
+            .unwrap()
+            .items
+            .len();
+        if found == count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{term}: {found} postings, expected {count}");
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_cursors_are_sealed_and_continue_only_their_own_search() {
+    let api = Api::new();
+    let team = api.team(&People::register(&api).await).await;
+    let mut sent = Vec::new();
+    for channel in [&team.general_id, &team.private_id].repeat(3) {
+        sent.push(send(&api, &team.member, channel, "heron by the lake").await);
+    }
+    await_postings(&team.workspace_id, "heron", sent.len()).await;
+
+    // The admin sees the three in general, one page at a time; no cursor shows an id.
+    let path = search_path(&team, "q=heron");
+    let first = api.page(&path, team.admin.token(), 1, None).await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    for id in &sent {
+        assert!(!cursor_reveals(&cursor).contains(id.as_str()), "shows {id}");
+    }
+    let walked = api.walk(&path, team.admin.token(), 1).await;
+    assert_eq!(walked.len(), 3);
+    assert!(
+        walked
+            .iter()
+            .all(|m| m["channel_id"] == team.general_id.as_str())
+    );
+
+    let partition = keys::search_term(typed(&team.workspace_id), "heron");
+    let mut forged = forged_cursors(&partition, &cursor);
+    // What cursors used to be: a bare message id.
+    forged.extend(sent.iter().cloned());
+    for bad in &forged {
+        let reply = api.page(&path, team.admin.token(), 1, Some(bad)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {:?}",
+            reply.body
+        );
+        assert_eq!(reply.error_code(), "invalid_request");
+    }
+    // Another search's cursor, or a list's, is refused too; and a search cursor is no
+    // list cursor.
+    let messages = format!("/v1/channels/{}/messages", team.general_id);
+    let list_cursor = api.page(&messages, team.admin.token(), 1, None).await.body["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (path, cursor) in [
+        (search_path(&team, "q=heron%20lake"), &cursor),
+        (search_path(&team, "q=lake"), &cursor),
+        (
+            search_path(&team, &format!("q=heron&channel_id={}", team.general_id)),
+            &cursor,
+        ),
+        (path.clone(), &list_cursor),
+        (messages.clone(), &cursor),
+    ] {
+        let reply = api.page(&path, team.admin.token(), 1, Some(cursor)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {:?}",
+            reply.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_search_checks_a_bounded_number_of_channels_per_page() {
+    let api = Api::new();
+    let team = api.team(&People::register(&api).await).await;
+    // More channels with a match than one request checks; every sixth is private (the
+    // member cannot read those), the rest public.
+    let count = SEARCH_CHANNELS_MAX + 30;
+    let channels: Vec<(String, bool)> = futures::stream::iter(0..count)
+        .map(|i| {
+            let (api, owner, wid) = (api.clone(), team.owner.clone(), team.workspace_id.clone());
+            async move {
+                let private = i % 6 == 5;
+                let channel = api
+                    .create_channel(
+                        &owner,
+                        &wid,
+                        json!({"name": format!("wide-{i}"), "kind": "chat", "private": private}),
+                    )
+                    .await;
+                (channel["id"].as_str().unwrap().to_owned(), private)
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut messages: Vec<(String, bool)> = futures::stream::iter(channels)
+        .map(|(channel, private)| {
+            let (api, owner) = (api.clone(), team.owner.clone());
+            async move { (send(&api, &owner, &channel, "wombat burrow").await, private) }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    messages.sort_by(|a, b| b.0.cmp(&a.0));
+    await_postings(&team.workspace_id, "wombat", count).await;
+
+    // One match per channel, newest first: the first page decides the newest
+    // SEARCH_CHANNELS_MAX matches (their channels are all it checks) and shows the
+    // readable ones among them, a short page with a cursor; the next page the rest.
+    let readable = |slice: &[(String, bool)]| -> Vec<String> {
+        slice
+            .iter()
+            .filter(|(_, private)| !private)
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    let path = search_path(&team, "q=wombat");
+    let first = api.page(&path, team.member.token(), 100, None).await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    let first_ids = ids(first.body["items"].as_array().unwrap());
+    assert_eq!(first_ids, readable(&messages[..SEARCH_CHANNELS_MAX]));
+    assert!(first_ids.len() < 100);
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = api
+        .page(&path, team.member.token(), 100, Some(cursor))
+        .await;
+    assert_eq!(
+        ids(second.body["items"].as_array().unwrap()),
+        readable(&messages[SEARCH_CHANNELS_MAX..])
+    );
+    assert_eq!(second.body["next_cursor"], Value::Null);
+
+    // The owner reads every channel: full pages up to the bound, then the rest.
+    let all: Vec<String> = messages.iter().map(|(id, _)| id.clone()).collect();
+    let walked = api.walk(&path, team.owner.token(), 100).await;
+    assert_eq!(ids(&walked), all);
 }

@@ -1,10 +1,9 @@
 //! Workspaces, members, roles and invites against the real local stack.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use huddle_shared::invites::Invite;
-
 use huddle_shared::ids::{UserId, WorkspaceId};
-use huddle_tests::{Api, People, app_state};
+use huddle_shared::invites::Invite;
+use huddle_tests::{Api, People, app_state, eventually};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -626,21 +625,6 @@ async fn ten_concurrent_accepts_of_a_three_use_invite_admit_three() {
         .get(&format!("/v1/workspaces/{wid}/invites"), owner.token())
         .await;
     assert_eq!(listed.body["items"][0]["uses"], 3);
-}
-
-/// Polls until `check` holds (the clean-up follows the table's stream).
-async fn eventually<F, Fut>(what: &str, check: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..150 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not happen");
 }
 
 #[tokio::test]

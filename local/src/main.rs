@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
     config
         .websocket_endpoint
         .get_or_insert_with(|| format!("http://{addr}"));
-    let state = AppState::new(config, &sdk_config);
+    let state = AppState::new(config, &sdk_config)?;
     let poster = state.poster(&sdk_config)?;
     // The table's stream drives the consumers here as Lambda's event sources do deployed.
     tokio::spawn(streams::run(

@@ -58,11 +58,13 @@ pub async fn workspace(
     }
 }
 
-/// A channel the caller may read, and their membership of it (if any).
+/// A channel the caller may read, their membership of it (if any), and their membership of
+/// its workspace (always: nobody outside the workspace reads any of its channels).
 #[derive(Debug, Clone)]
 pub struct ChannelAccess {
     pub channel: Channel,
     pub member: Option<ChannelMember>,
+    pub workspace_member: WorkspaceMember,
     pub caller: UserId,
 }
 
@@ -79,32 +81,31 @@ impl ChannelAccess {
     }
 
     /// Creator, or workspace admin/owner: who may rename, re-topic or delete a channel.
-    pub async fn require_manager(&self, state: &AppState) -> ApiResult<()> {
+    pub fn require_manager(&self) -> ApiResult<()> {
         if self.channel.created_by == self.caller && !self.is_dm() {
             return Ok(());
         }
-        self.require_workspace_admin(state).await
+        self.require_workspace_admin()
     }
 
-    pub async fn require_workspace_admin(&self, state: &AppState) -> ApiResult<()> {
-        let role = state
-            .store
-            .get_workspace_member(self.channel.workspace_id, self.caller)
-            .await?
-            .map(|member| member.role);
-        match role {
-            Some(role) if role.is_admin() => Ok(()),
-            Some(_) => Err(ApiError::Forbidden(
+    pub fn require_workspace_admin(&self) -> ApiResult<()> {
+        if self.workspace_member.role.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
                 "this needs the channel's creator or a workspace admin".into(),
-            )),
-            None => Err(ApiError::not_found("channel")),
+            ))
         }
     }
 }
 
-/// Reads the channel and the caller's membership in one round trip. Members may read any
-/// channel they belong to; other workspace members may read public channels (one more
-/// read to check their workspace membership); nobody else learns the channel exists.
+/// Reads the channel and the caller's membership of it (one BatchGetItem), then the
+/// channel's workspace and the caller's membership of that (a second one: its key needs
+/// the workspace id the channel names). A channel membership counts only alongside the
+/// workspace membership, so a channel membership left behind by a removal grants nothing,
+/// and a deleted workspace ends access to all its channels. Members may read any channel
+/// they belong to; other workspace members may read public channels; nobody else learns
+/// the channel exists.
 pub async fn channel(
     state: &AppState,
     channel_id: ChannelId,
@@ -117,21 +118,21 @@ pub async fn channel(
     let Some(channel) = found.channel else {
         return Err(ApiError::not_found("channel"));
     };
-    if found.member.is_none() {
-        let public = !channel.private && channel.kind != ChannelKind::Dm;
-        let in_workspace = public
-            && state
-                .store
-                .get_workspace_member(channel.workspace_id, caller)
-                .await?
-                .is_some();
-        if !in_workspace {
-            return Err(ApiError::not_found("channel"));
-        }
+    let (workspace, workspace_member) = state
+        .store
+        .get_workspace_and_member(channel.workspace_id, caller)
+        .await?;
+    let (Some(_), Some(workspace_member)) = (workspace, workspace_member) else {
+        return Err(ApiError::not_found("channel"));
+    };
+    let public = !channel.private && channel.kind != ChannelKind::Dm;
+    if found.member.is_none() && !public {
+        return Err(ApiError::not_found("channel"));
     }
     Ok(ChannelAccess {
         channel,
         member: found.member,
+        workspace_member,
         caller,
     })
 }

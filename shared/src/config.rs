@@ -34,7 +34,18 @@ pub struct Config {
     /// Lifetime of upload URLs (default 15 min) and download URLs (default 5 min).
     pub upload_url_ttl: Duration,
     pub download_url_ttl: Duration,
+    /// Most channels a workspace may hold (DMs aside), enforced in the create transaction.
+    pub channels_per_workspace_max: u64,
+    /// Password hashes (19 MiB and a thread each) that may run at once (default: the
+    /// number of cores).
+    pub password_hash_concurrency: usize,
+    /// Callers that may wait for a hashing slot; beyond them, 503 (default: 32 per slot).
+    pub password_hash_queue: usize,
 }
+
+/// Waiting callers per hashing slot unless `PASSWORD_HASH_QUEUE` says otherwise: at tens
+/// of milliseconds a hash, about a second or two of work.
+pub const PASSWORD_HASH_QUEUE_PER_SLOT: usize = 32;
 
 /// What uploads may be unless `UPLOAD_CONTENT_TYPES` says otherwise.
 pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
@@ -54,6 +65,9 @@ pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
     "video/webm",
 ];
 
+/// Channels a workspace may hold unless `CHANNELS_PER_WORKSPACE_MAX` says otherwise.
+pub const DEFAULT_CHANNELS_PER_WORKSPACE_MAX: u64 = 1000;
+
 /// Avatars are always images of these types.
 pub const AVATAR_CONTENT_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
 
@@ -72,6 +86,12 @@ impl std::fmt::Debug for Config {
             .field("websocket_endpoint", &self.websocket_endpoint)
             .field("bucket_name", &self.bucket_name)
             .field("upload_max_bytes", &self.upload_max_bytes)
+            .field(
+                "channels_per_workspace_max",
+                &self.channels_per_workspace_max,
+            )
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("password_hash_queue", &self.password_hash_queue)
             .finish_non_exhaustive()
     }
 }
@@ -139,6 +159,38 @@ impl Config {
                 },
             }
         };
+        let count = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(value) if value > 0 => Ok(value),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        reason: "expected a positive number".into(),
+                    }),
+                },
+            }
+        };
+        let at_least = |name: &'static str, minimum: usize| -> Result<Option<usize>, ConfigError> {
+            match lookup(name) {
+                None => Ok(None),
+                Some(raw) => match raw.trim().parse::<usize>() {
+                    Ok(value) if value >= minimum => Ok(Some(value)),
+                    _ => Err(ConfigError::Invalid {
+                        name,
+                        reason: format!("expected a whole number of at least {minimum}"),
+                    }),
+                },
+            }
+        };
+        let password_hash_concurrency =
+            at_least("PASSWORD_HASH_CONCURRENCY", 1)?.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|cores| cores.get())
+                    .unwrap_or(1)
+            });
+        let password_hash_queue = at_least("PASSWORD_HASH_QUEUE", 0)?
+            .unwrap_or(password_hash_concurrency.saturating_mul(PASSWORD_HASH_QUEUE_PER_SLOT));
         let jwt_secret = required("JWT_SECRET")?.into_bytes();
         if jwt_secret.len() < MIN_JWT_SECRET_BYTES {
             return Err(ConfigError::Invalid {
@@ -178,6 +230,12 @@ impl Config {
             },
             upload_url_ttl: seconds("UPLOAD_URL_TTL_SECONDS", 15 * 60)?,
             download_url_ttl: seconds("DOWNLOAD_URL_TTL_SECONDS", 5 * 60)?,
+            channels_per_workspace_max: count(
+                "CHANNELS_PER_WORKSPACE_MAX",
+                DEFAULT_CHANNELS_PER_WORKSPACE_MAX,
+            )?,
+            password_hash_concurrency,
+            password_hash_queue,
         })
     }
 }
@@ -208,6 +266,42 @@ mod tests {
             assert_eq!(config.refresh_token_ttl, Duration::from_secs(604_800));
             assert_eq!(config.ws_ticket_ttl, Duration::from_secs(60));
             assert!(!config.log_json);
+            assert_eq!(
+                config.channels_per_workspace_max,
+                DEFAULT_CHANNELS_PER_WORKSPACE_MAX
+            );
+            assert!(config.password_hash_concurrency >= 1);
+            assert_eq!(
+                config.password_hash_queue,
+                config.password_hash_concurrency * PASSWORD_HASH_QUEUE_PER_SLOT
+            );
+        }
+    }
+
+    #[test]
+    fn the_hashing_bound_is_configurable() {
+        let config = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("PASSWORD_HASH_CONCURRENCY", "3"),
+            ("PASSWORD_HASH_QUEUE", "0"),
+        ]));
+        let bound = config.map(|c| (c.password_hash_concurrency, c.password_hash_queue));
+        assert!(matches!(bound, Ok((3, 0))), "{bound:?}");
+        for (name, value) in [
+            ("PASSWORD_HASH_CONCURRENCY", "0"),
+            ("PASSWORD_HASH_CONCURRENCY", "many"),
+            ("PASSWORD_HASH_QUEUE", "-1"),
+        ] {
+            let refused = Config::from_lookup(lookup(&[
+                ("TABLE_NAME", "t"),
+                ("JWT_SECRET", SECRET),
+                (name, value),
+            ]));
+            assert!(
+                matches!(refused, Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}={value}"
+            );
         }
     }
 
@@ -229,6 +323,23 @@ mod tests {
             ("ACCESS_TOKEN_TTL_SECONDS", "soon"),
         ]));
         assert!(matches!(bad_ttl, Err(ConfigError::Invalid { .. })));
+        for bad in ["0", "-1", "many"] {
+            let bad_limit = Config::from_lookup(lookup(&[
+                ("TABLE_NAME", "t"),
+                ("JWT_SECRET", SECRET),
+                ("CHANNELS_PER_WORKSPACE_MAX", bad),
+            ]));
+            assert!(
+                matches!(
+                    bad_limit,
+                    Err(ConfigError::Invalid {
+                        name: "CHANNELS_PER_WORKSPACE_MAX",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

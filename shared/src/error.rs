@@ -54,6 +54,10 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// `Retry-After` (seconds) on every 503: each one is a momentary refusal (busy hashing,
+/// throttling, a write still settling) that a prompt retry may pass.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u32 = 1;
+
 impl ApiError {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::InvalidRequest {
@@ -163,7 +167,14 @@ impl IntoResponse for ApiError {
                 details,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 
@@ -174,6 +185,12 @@ mod tests {
     async fn body_of(error: ApiError) -> (StatusCode, serde_json::Value) {
         let response = error.into_response();
         let status = response.status();
+        assert_eq!(
+            response
+                .headers()
+                .contains_key(axum::http::header::RETRY_AFTER),
+            status == StatusCode::SERVICE_UNAVAILABLE
+        );
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
             .await
             .unwrap();
@@ -189,6 +206,16 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["error"]["code"], "internal");
         assert!(!body.to_string().contains("secret-table"));
+    }
+
+    #[tokio::test]
+    async fn unavailable_says_when_to_retry() {
+        let response = ApiError::Unavailable("busy".into()).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "1");
+        let (_, body) = body_of(ApiError::Unavailable("busy".into())).await;
+        assert_eq!(body["error"]["code"], "unavailable");
+        assert_eq!(body["error"]["message"], "busy");
     }
 
     #[tokio::test]

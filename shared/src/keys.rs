@@ -20,11 +20,13 @@
 //! | send idempotency marker | `CH#cid` | `CLIENT#uid#client_id` | |
 //! | search term posting | `TERM#wid#term` | `mid` | |
 //! | WebSocket connection | `CONN#connid` | `META` (TTL) | `USER#uid` / `CONN#connid` |
-//! | channel subscription | `CH#cid` | `SUB#connid` (TTL) | `CONN#connid` / `CH#cid` |
+//! | channel subscription | `CH#cid` | `SUB#connid` (TTL) | `CONN#connid` / `CH#cid`; GSI2 `SUBS#uid` / `wid#cid#connid` |
 //! | presence | `USER#uid` | `PRESENCE` | |
 //! | file | `FILE#fid` | `META` (TTL while pending) | |
 
 use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, FamilyId, FileId, MessageId, UserId, WorkspaceId};
 
 /// Partition key attribute.
 pub const PK: &str = "PK";
@@ -151,6 +153,16 @@ impl Partition {
         }
     }
 
+    fn gsi2(pk: String, sk_prefix: String) -> Self {
+        Self {
+            index: Some(GSI2),
+            pk_attribute: GSI2PK,
+            sk_attribute: GSI2SK,
+            pk,
+            range: SortRange::Prefix(sk_prefix),
+        }
+    }
+
     fn index_all(
         index: &'static str,
         pk_attribute: &'static str,
@@ -189,7 +201,7 @@ impl Key {
 }
 
 /// A user's profile item.
-pub fn user(user_id: &str) -> Key {
+pub fn user(user_id: UserId) -> Key {
     Key::new(format!("USER#{user_id}"), "PROFILE")
 }
 
@@ -205,7 +217,7 @@ pub fn refresh_token(token_hash: &str) -> Key {
 }
 
 /// A refresh-token family: one login's chain of rotations, revoked as a whole.
-pub fn refresh_family(family_id: &str) -> Key {
+pub fn refresh_family(family_id: FamilyId) -> Key {
     Key::new(format!("FAMILY#{family_id}"), "FAMILY")
 }
 
@@ -217,12 +229,12 @@ pub fn ws_ticket(ticket_hash: &str) -> Key {
 const MEMBER_PREFIX: &str = "MEMBER#";
 
 /// A workspace's record.
-pub fn workspace(workspace_id: &str) -> Key {
+pub fn workspace(workspace_id: WorkspaceId) -> Key {
     Key::new(format!("WS#{workspace_id}"), "META")
 }
 
 /// A user's membership (and role) in a workspace.
-pub fn workspace_member(workspace_id: &str, user_id: &str) -> Key {
+pub fn workspace_member(workspace_id: WorkspaceId, user_id: UserId) -> Key {
     Key::new(
         format!("WS#{workspace_id}"),
         &format!("{MEMBER_PREFIX}{user_id}"),
@@ -230,7 +242,7 @@ pub fn workspace_member(workspace_id: &str, user_id: &str) -> Key {
 }
 
 /// Indexes a workspace membership under its user ("my workspaces").
-pub fn workspace_member_by_user(workspace_id: &str, user_id: &str) -> Gsi1Key {
+pub fn workspace_member_by_user(workspace_id: WorkspaceId, user_id: UserId) -> Gsi1Key {
     Gsi1Key {
         gsi1pk: format!("USER#{user_id}"),
         gsi1sk: format!("WS#{workspace_id}"),
@@ -238,7 +250,7 @@ pub fn workspace_member_by_user(workspace_id: &str, user_id: &str) -> Gsi1Key {
 }
 
 /// Everything stored under a workspace's partition (record, members, name and DM markers).
-pub fn workspace_partition(workspace_id: &str) -> Partition {
+pub fn workspace_partition(workspace_id: WorkspaceId) -> Partition {
     Partition {
         index: None,
         pk_attribute: PK,
@@ -250,7 +262,7 @@ pub fn workspace_partition(workspace_id: &str) -> Partition {
 
 /// Everything stored under a channel's partition (record, members, messages, history,
 /// idempotency markers, subscriptions).
-pub fn channel_partition(channel_id: &str) -> Partition {
+pub fn channel_partition(channel_id: ChannelId) -> Partition {
     Partition {
         index: None,
         pk_attribute: PK,
@@ -261,12 +273,12 @@ pub fn channel_partition(channel_id: &str) -> Partition {
 }
 
 /// A workspace's members, in user-id order.
-pub fn workspace_members(workspace_id: &str) -> Partition {
+pub fn workspace_members(workspace_id: WorkspaceId) -> Partition {
     Partition::table(format!("WS#{workspace_id}"), MEMBER_PREFIX)
 }
 
 /// The workspaces a user belongs to.
-pub fn user_workspaces(user_id: &str) -> Partition {
+pub fn user_workspaces(user_id: UserId) -> Partition {
     Partition::gsi1(format!("USER#{user_id}"), "WS#".to_owned())
 }
 
@@ -276,7 +288,7 @@ pub fn invite(code: &str) -> Key {
 }
 
 /// Indexes an invite under its workspace.
-pub fn invite_by_workspace(workspace_id: &str, code: &str) -> Gsi1Key {
+pub fn invite_by_workspace(workspace_id: WorkspaceId, code: &str) -> Gsi1Key {
     Gsi1Key {
         gsi1pk: format!("WS#{workspace_id}"),
         gsi1sk: format!("INVITE#{code}"),
@@ -284,17 +296,17 @@ pub fn invite_by_workspace(workspace_id: &str, code: &str) -> Gsi1Key {
 }
 
 /// A workspace's invites.
-pub fn workspace_invites(workspace_id: &str) -> Partition {
+pub fn workspace_invites(workspace_id: WorkspaceId) -> Partition {
     Partition::gsi1(format!("WS#{workspace_id}"), "INVITE#".to_owned())
 }
 
 /// A channel's record (and its message counters).
-pub fn channel(channel_id: &str) -> Key {
+pub fn channel(channel_id: ChannelId) -> Key {
     Key::new(format!("CH#{channel_id}"), "META")
 }
 
 /// Indexes a channel under its workspace.
-pub fn channel_by_workspace(workspace_id: &str, channel_id: &str) -> Gsi1Key {
+pub fn channel_by_workspace(workspace_id: WorkspaceId, channel_id: ChannelId) -> Gsi1Key {
     Gsi1Key {
         gsi1pk: format!("WS#{workspace_id}"),
         gsi1sk: format!("CHANNEL#{channel_id}"),
@@ -302,18 +314,18 @@ pub fn channel_by_workspace(workspace_id: &str, channel_id: &str) -> Gsi1Key {
 }
 
 /// A workspace's channels, in creation order.
-pub fn workspace_channels(workspace_id: &str) -> Partition {
+pub fn workspace_channels(workspace_id: WorkspaceId) -> Partition {
     Partition::gsi1(format!("WS#{workspace_id}"), "CHANNEL#".to_owned())
 }
 
 /// The marker that makes a channel name unique in its workspace.
-pub fn channel_name(workspace_id: &str, name: &str) -> Key {
+pub fn channel_name(workspace_id: WorkspaceId, name: &str) -> Key {
     Key::new(format!("WS#{workspace_id}"), &format!("CHNAME#{name}"))
 }
 
 /// The marker that makes a DM member set map to one channel. `member_set_digest` is a
 /// digest of the sorted member ids.
-pub fn dm_marker(workspace_id: &str, member_set_digest: &str) -> Key {
+pub fn dm_marker(workspace_id: WorkspaceId, member_set_digest: &str) -> Key {
     Key::new(
         format!("WS#{workspace_id}"),
         &format!("DM#{member_set_digest}"),
@@ -321,7 +333,7 @@ pub fn dm_marker(workspace_id: &str, member_set_digest: &str) -> Key {
 }
 
 /// A user's membership of a channel, with the read marker and counters.
-pub fn channel_member(channel_id: &str, user_id: &str) -> Key {
+pub fn channel_member(channel_id: ChannelId, user_id: UserId) -> Key {
     Key::new(
         format!("CH#{channel_id}"),
         &format!("{MEMBER_PREFIX}{user_id}"),
@@ -329,7 +341,11 @@ pub fn channel_member(channel_id: &str, user_id: &str) -> Key {
 }
 
 /// Indexes a channel membership under its user and workspace.
-pub fn channel_member_by_user(workspace_id: &str, channel_id: &str, user_id: &str) -> Gsi1Key {
+pub fn channel_member_by_user(
+    workspace_id: WorkspaceId,
+    channel_id: ChannelId,
+    user_id: UserId,
+) -> Gsi1Key {
     Gsi1Key {
         gsi1pk: format!("USER#{user_id}"),
         gsi1sk: format!("CH#{workspace_id}#{channel_id}"),
@@ -337,38 +353,42 @@ pub fn channel_member_by_user(workspace_id: &str, channel_id: &str, user_id: &st
 }
 
 /// A channel's members, in user-id order.
-pub fn channel_members(channel_id: &str) -> Partition {
+pub fn channel_members(channel_id: ChannelId) -> Partition {
     Partition::table(format!("CH#{channel_id}"), MEMBER_PREFIX)
 }
 
 /// The channels of one workspace a user belongs to.
-pub fn user_channels_in_workspace(user_id: &str, workspace_id: &str) -> Partition {
+pub fn user_channels_in_workspace(user_id: UserId, workspace_id: WorkspaceId) -> Partition {
     Partition::gsi1(format!("USER#{user_id}"), format!("CH#{workspace_id}#"))
 }
 
 /// A message (top-level or reply), addressed within its channel.
-pub fn message(channel_id: &str, message_id: &str) -> Key {
+pub fn message(channel_id: ChannelId, message_id: MessageId) -> Key {
     Key::new(format!("CH#{channel_id}"), &format!("MSG#{message_id}"))
 }
 
 /// Indexes a message: top-level messages under their channel, replies under their thread.
-pub fn message_listing(channel_id: &str, parent_id: Option<&str>, message_id: &str) -> Gsi1Key {
+pub fn message_listing(
+    channel_id: ChannelId,
+    parent_id: Option<MessageId>,
+    message_id: MessageId,
+) -> Gsi1Key {
     Gsi1Key {
         gsi1pk: match parent_id {
             None => format!("TOP#{channel_id}"),
             Some(parent) => format!("THREAD#{channel_id}#{parent}"),
         },
-        gsi1sk: message_id.to_owned(),
+        gsi1sk: message_id.to_string(),
     }
 }
 
 /// A channel's top-level messages, in id (time) order.
-pub fn channel_messages(channel_id: &str) -> Partition {
+pub fn channel_messages(channel_id: ChannelId) -> Partition {
     Partition::index_all(GSI1, GSI1PK, GSI1SK, format!("TOP#{channel_id}"))
 }
 
 /// A thread's replies, in id (time) order.
-pub fn thread_replies(channel_id: &str, parent_id: &str) -> Partition {
+pub fn thread_replies(channel_id: ChannelId, parent_id: MessageId) -> Partition {
     Partition::index_all(
         GSI1,
         GSI1PK,
@@ -378,7 +398,7 @@ pub fn thread_replies(channel_id: &str, parent_id: &str) -> Partition {
 }
 
 /// Indexes a pinned message under its channel's pins (removed when unpinned).
-pub fn pinned_message(channel_id: &str, pin_id: &str) -> Gsi2Key {
+pub fn pinned_message(channel_id: ChannelId, pin_id: &str) -> Gsi2Key {
     Gsi2Key {
         gsi2pk: format!("PINS#{channel_id}"),
         gsi2sk: pin_id.to_owned(),
@@ -386,12 +406,12 @@ pub fn pinned_message(channel_id: &str, pin_id: &str) -> Gsi2Key {
 }
 
 /// A channel's pinned messages, in pin order.
-pub fn channel_pins(channel_id: &str) -> Partition {
+pub fn channel_pins(channel_id: ChannelId) -> Partition {
     Partition::index_all(GSI2, GSI2PK, GSI2SK, format!("PINS#{channel_id}"))
 }
 
 /// An earlier version of an edited message.
-pub fn message_version(channel_id: &str, message_id: &str, version_id: &str) -> Key {
+pub fn message_version(channel_id: ChannelId, message_id: MessageId, version_id: &str) -> Key {
     Key::new(
         format!("CH#{channel_id}"),
         &format!("HIST#{message_id}#{version_id}"),
@@ -399,12 +419,12 @@ pub fn message_version(channel_id: &str, message_id: &str, version_id: &str) -> 
 }
 
 /// A message's earlier versions, in edit order.
-pub fn message_versions(channel_id: &str, message_id: &str) -> Partition {
+pub fn message_versions(channel_id: ChannelId, message_id: MessageId) -> Partition {
     Partition::table(format!("CH#{channel_id}"), &format!("HIST#{message_id}#"))
 }
 
 /// The marker that makes a send with a `client_id` idempotent per user and channel.
-pub fn client_marker(channel_id: &str, user_id: &str, client_id: &str) -> Key {
+pub fn client_marker(channel_id: ChannelId, user_id: UserId, client_id: &str) -> Key {
     Key::new(
         format!("CH#{channel_id}"),
         &format!("CLIENT#{user_id}#{client_id}"),
@@ -412,12 +432,15 @@ pub fn client_marker(channel_id: &str, user_id: &str, client_id: &str) -> Key {
 }
 
 /// A search posting: `term` occurs in message `message_id` of the workspace.
-pub fn search_posting(workspace_id: &str, term: &str, message_id: &str) -> Key {
-    Key::new(format!("TERM#{workspace_id}#{term}"), message_id)
+pub fn search_posting(workspace_id: WorkspaceId, term: &str, message_id: MessageId) -> Key {
+    Key::new(
+        format!("TERM#{workspace_id}#{term}"),
+        &message_id.to_string(),
+    )
 }
 
 /// The postings of a term in a workspace, in message-id order.
-pub fn search_term(workspace_id: &str, term: &str) -> Partition {
+pub fn search_term(workspace_id: WorkspaceId, term: &str) -> Partition {
     Partition {
         index: None,
         pk_attribute: PK,
@@ -433,7 +456,7 @@ pub fn connection(connection_id: &str) -> Key {
 }
 
 /// Indexes a connection under its user.
-pub fn connection_by_user(user_id: &str, connection_id: &str) -> Gsi1Key {
+pub fn connection_by_user(user_id: UserId, connection_id: &str) -> Gsi1Key {
     Gsi1Key {
         gsi1pk: format!("USER#{user_id}"),
         gsi1sk: format!("CONN#{connection_id}"),
@@ -441,17 +464,17 @@ pub fn connection_by_user(user_id: &str, connection_id: &str) -> Gsi1Key {
 }
 
 /// A user's open connections.
-pub fn user_connections(user_id: &str) -> Partition {
+pub fn user_connections(user_id: UserId) -> Partition {
     Partition::gsi1(format!("USER#{user_id}"), "CONN#".to_owned())
 }
 
 /// A connection's subscription to a channel's events.
-pub fn subscription(channel_id: &str, connection_id: &str) -> Key {
+pub fn subscription(channel_id: ChannelId, connection_id: &str) -> Key {
     Key::new(format!("CH#{channel_id}"), &format!("SUB#{connection_id}"))
 }
 
 /// Indexes a subscription under its connection (for clean-up on disconnect).
-pub fn subscription_by_connection(connection_id: &str, channel_id: &str) -> Gsi1Key {
+pub fn subscription_by_connection(connection_id: &str, channel_id: ChannelId) -> Gsi1Key {
     Gsi1Key {
         gsi1pk: format!("CONN#{connection_id}"),
         gsi1sk: format!("CH#{channel_id}"),
@@ -459,7 +482,7 @@ pub fn subscription_by_connection(connection_id: &str, channel_id: &str) -> Gsi1
 }
 
 /// The connections subscribed to a channel: a broadcast's audience.
-pub fn channel_subscribers(channel_id: &str) -> Partition {
+pub fn channel_subscribers(channel_id: ChannelId) -> Partition {
     Partition::table(format!("CH#{channel_id}"), "SUB#")
 }
 
@@ -468,13 +491,44 @@ pub fn connection_subscriptions(connection_id: &str) -> Partition {
     Partition::gsi1(format!("CONN#{connection_id}"), "CH#".to_owned())
 }
 
+/// Indexes a subscription under its user, by workspace and channel (to end a user's
+/// subscriptions, on every connection, when their access ends).
+pub fn subscription_by_user(
+    user_id: UserId,
+    workspace_id: WorkspaceId,
+    channel_id: ChannelId,
+    connection_id: &str,
+) -> Gsi2Key {
+    Gsi2Key {
+        gsi2pk: format!("SUBS#{user_id}"),
+        gsi2sk: format!("{workspace_id}#{channel_id}#{connection_id}"),
+    }
+}
+
+/// A user's subscriptions to the channels of one workspace, on every connection.
+pub fn user_workspace_subscriptions(user_id: UserId, workspace_id: WorkspaceId) -> Partition {
+    Partition::gsi2(format!("SUBS#{user_id}"), format!("{workspace_id}#"))
+}
+
+/// A user's subscriptions to one channel, on every connection.
+pub fn user_channel_subscriptions(
+    user_id: UserId,
+    workspace_id: WorkspaceId,
+    channel_id: ChannelId,
+) -> Partition {
+    Partition::gsi2(
+        format!("SUBS#{user_id}"),
+        format!("{workspace_id}#{channel_id}#"),
+    )
+}
+
 /// A user's presence: their open connections and chosen status.
-pub fn presence(user_id: &str) -> Key {
+pub fn presence(user_id: UserId) -> Key {
     Key::new(format!("USER#{user_id}"), "PRESENCE")
 }
 
 /// An uploaded (or pending) file.
-pub fn file(file_id: &str) -> Key {
+pub fn file(file_id: FileId) -> Key {
     Key::new(format!("FILE#{file_id}"), "META")
 }
 
@@ -484,72 +538,105 @@ mod tests {
 
     #[test]
     fn key_attribute_names_match_the_constants() {
-        let value = serde_json::to_value(user("01J")).unwrap_or_default();
-        assert_eq!(value[PK], "USER#01J");
+        let (w, u) = (WorkspaceId::generate(), UserId::generate());
+        let value = serde_json::to_value(user(u)).unwrap_or_default();
+        assert_eq!(value[PK], ["USER", &u.to_string()].join("#"));
         assert_eq!(value[SK], "PROFILE");
-        let gsi = serde_json::to_value(workspace_member_by_user("W", "U")).unwrap_or_default();
-        assert_eq!(gsi[GSI1PK], "USER#U");
-        assert_eq!(gsi[GSI1SK], "WS#W");
+        let gsi = serde_json::to_value(workspace_member_by_user(w, u)).unwrap_or_default();
+        assert_eq!(gsi[GSI1PK], ["USER", &u.to_string()].join("#"));
+        assert_eq!(gsi[GSI1SK], ["WS", &w.to_string()].join("#"));
     }
 
     #[test]
     fn partitions_match_the_keys_they_list() {
-        let member = workspace_member("W", "U");
-        let members = workspace_members("W");
+        let (w, u) = (WorkspaceId::generate(), UserId::generate());
+        let (c, m, m2, p) = (
+            ChannelId::generate(),
+            MessageId::generate(),
+            MessageId::generate(),
+            MessageId::generate(),
+        );
+        let member = workspace_member(w, u);
+        let members = workspace_members(w);
         assert_eq!(member.pk, members.pk);
         assert!(members.range.contains(&member.sk));
-        let by_user = channel_member_by_user("W", "C", "U");
-        let listed = user_channels_in_workspace("U", "W");
+        let by_user = channel_member_by_user(w, c, u);
+        let listed = user_channels_in_workspace(u, w);
         assert_eq!(by_user.gsi1pk, listed.pk);
         assert!(listed.range.contains(&by_user.gsi1sk));
         // A user's workspaces and channels share a GSI1 partition but never a prefix.
-        assert!(!user_workspaces("U").range.contains(&by_user.gsi1sk));
-        let channel_entry = channel_by_workspace("W", "C");
-        assert!(
-            workspace_channels("W")
-                .range
-                .contains(&channel_entry.gsi1sk)
-        );
-        let top = message_listing("C", None, "M");
-        assert_eq!(top.gsi1pk, channel_messages("C").pk);
-        let reply = message_listing("C", Some("P"), "M");
-        assert_eq!(reply.gsi1pk, thread_replies("C", "P").pk);
+        assert!(!user_workspaces(u).range.contains(&by_user.gsi1sk));
+        let channel_entry = channel_by_workspace(w, c);
+        assert!(workspace_channels(w).range.contains(&channel_entry.gsi1sk));
+        let top = message_listing(c, None, m);
+        assert_eq!(top.gsi1pk, channel_messages(c).pk);
+        let reply = message_listing(c, Some(p), m);
+        assert_eq!(reply.gsi1pk, thread_replies(c, p).pk);
         assert_ne!(top.gsi1pk, reply.gsi1pk);
-        let version = message_version("C", "M", "V");
-        assert!(message_versions("C", "M").range.contains(&version.sk));
-        assert!(!message_versions("C", "M2").range.contains(&version.sk));
-        let sub = subscription("C", "X");
-        assert!(channel_subscribers("C").range.contains(&sub.sk));
-        assert!(!channel_members("C").range.contains(&sub.sk));
-        let by_conn = subscription_by_connection("X", "C");
+        let version = message_version(c, m, "V");
+        assert!(message_versions(c, m).range.contains(&version.sk));
+        assert!(!message_versions(c, m2).range.contains(&version.sk));
+        let sub = subscription(c, "X");
+        assert!(channel_subscribers(c).range.contains(&sub.sk));
+        assert!(!channel_members(c).range.contains(&sub.sk));
+        let by_conn = subscription_by_connection("X", c);
         assert!(
             connection_subscriptions("X")
                 .range
                 .contains(&by_conn.gsi1sk)
         );
-        let conn = connection_by_user("U", "X");
-        assert!(user_connections("U").range.contains(&conn.gsi1sk));
-        assert!(!user_workspaces("U").range.contains(&conn.gsi1sk));
-        assert_eq!(workspace_partition("W").pk, workspace("W").pk);
-        assert_eq!(channel_partition("C").pk, channel("C").pk);
-        assert_eq!(channel_partition("C").pk, message("C", "M").pk);
-        let invite_entry = invite_by_workspace("W", "I");
-        assert!(workspace_invites("W").range.contains(&invite_entry.gsi1sk));
+        let (uid, wid, cid) = (
+            UserId::generate(),
+            WorkspaceId::generate(),
+            ChannelId::generate(),
+        );
+        let by_user = subscription_by_user(uid, wid, cid, "X");
+        assert!(
+            user_channel_subscriptions(uid, wid, cid)
+                .range
+                .contains(&by_user.gsi2sk)
+        );
+        assert!(
+            user_workspace_subscriptions(uid, wid)
+                .range
+                .contains(&by_user.gsi2sk)
+        );
+        assert_eq!(user_workspace_subscriptions(uid, wid).pk, by_user.gsi2pk);
+        assert!(
+            !user_workspace_subscriptions(uid, WorkspaceId::generate())
+                .range
+                .contains(&by_user.gsi2sk)
+        );
+        assert!(
+            !user_channel_subscriptions(uid, wid, ChannelId::generate())
+                .range
+                .contains(&by_user.gsi2sk)
+        );
+        assert_ne!(by_user.gsi2pk, channel_pins(cid).pk);
+        let conn = connection_by_user(u, "X");
+        assert!(user_connections(u).range.contains(&conn.gsi1sk));
+        assert!(!user_workspaces(u).range.contains(&conn.gsi1sk));
+        assert_eq!(workspace_partition(w).pk, workspace(w).pk);
+        assert_eq!(channel_partition(c).pk, channel(c).pk);
+        assert_eq!(channel_partition(c).pk, message(c, m).pk);
+        let invite_entry = invite_by_workspace(w, "I");
+        assert!(workspace_invites(w).range.contains(&invite_entry.gsi1sk));
     }
 
     #[test]
     fn entities_do_not_share_partitions() {
+        let (x, w) = (UserId::generate(), WorkspaceId::generate());
         let keys = [
-            user("x").pk,
+            user(x).pk,
             credential("x").pk,
             refresh_token("x").pk,
-            refresh_family("x").pk,
+            refresh_family(FamilyId::generate()).pk,
             ws_ticket("x").pk,
-            workspace("x").pk,
+            workspace(w).pk,
             invite("x").pk,
-            channel("x").pk,
-            search_posting("x", "y", "z").pk,
-            file("x").pk,
+            channel(ChannelId::generate()).pk,
+            search_posting(w, "y", MessageId::generate()).pk,
+            file(FileId::generate()).pk,
         ];
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());

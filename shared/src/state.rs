@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use crate::auth::JwtKeys;
+use crate::auth::password::HashLimiter;
 use crate::config::Config;
 use crate::files::storage::Storage;
-use crate::table::Store;
+use crate::table::{CursorKey, Store};
 
-/// Config, the store and the token keys. Cheap to clone (everything inside is shared).
+/// Config, the store (with its cursor key) and the token keys. Cheap to clone (everything
+/// inside is shared).
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
@@ -15,20 +17,28 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// The file bucket, when the function is configured with one.
     pub storage: Option<Storage>,
+    /// Password hashing, bounded (one bound per process, shared by every clone).
+    pub passwords: Arc<HashLimiter>,
 }
 
 impl AppState {
-    pub fn new(config: Config, sdk_config: &aws_config::SdkConfig) -> Self {
+    pub fn new(config: Config, sdk_config: &aws_config::SdkConfig) -> anyhow::Result<Self> {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk_config);
-        let store = Store::new(dynamodb, config.table_name.clone());
+        let cursors = CursorKey::derive(&config.jwt_secret)?;
+        let store = Store::new(dynamodb, config.table_name.clone(), cursors);
         let jwt = Arc::new(JwtKeys::new(&config));
         let storage = Storage::new(sdk_config, &config);
-        Self {
+        let passwords = Arc::new(HashLimiter::new(
+            config.password_hash_concurrency,
+            config.password_hash_queue,
+        ));
+        Ok(Self {
             config: Arc::new(config),
             store,
             jwt,
             storage,
-        }
+            passwords,
+        })
     }
 
     /// What every Lambda entry point does once: read the config, start logging, and build
@@ -42,7 +52,7 @@ impl AppState {
         let config = Config::from_env()?;
         crate::telemetry::init(config.log_json);
         let sdk_config = load_aws_config().await;
-        Ok((Self::new(config, &sdk_config), sdk_config))
+        Ok((Self::new(config, &sdk_config)?, sdk_config))
     }
 
     /// [`AppState::cold_start`] for functions that post to WebSocket connections.
@@ -74,7 +84,7 @@ impl AppState {
     pub async fn from_env() -> anyhow::Result<Self> {
         let config = Config::from_env()?;
         let sdk_config = load_aws_config().await;
-        Ok(Self::new(config, &sdk_config))
+        Self::new(config, &sdk_config)
     }
 }
 

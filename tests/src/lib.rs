@@ -211,9 +211,54 @@ impl TestUser {
 
 /// The same state the functions build at cold start, from the same environment.
 pub async fn app_state() -> AppState {
-    let config = Config::from_env().expect("the stack's environment: run through scripts/test");
+    app_state_with(|_| {}).await
+}
+
+/// [`app_state`] with some of its configuration changed (a small limit, say), for calling
+/// the domain rules directly: the gateway reads its configuration once for the whole run.
+pub async fn app_state_with(change: impl FnOnce(&mut Config)) -> AppState {
+    let mut config = Config::from_env().expect("the stack's environment: run through scripts/test");
+    change(&mut config);
     let sdk_config = huddle_shared::state::load_aws_config().await;
-    AppState::new(config, &sdk_config)
+    AppState::new(config, &sdk_config).expect("building the state")
+}
+
+/// A typed id (a ULID newtype) from its string form, as the API hands ids out.
+pub fn typed<T>(id: &str) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    id.parse().expect("a well-formed id")
+}
+
+/// A typed id (a ULID newtype) from a JSON string.
+pub fn id<T>(value: &Value) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not an id: {value}"))
+        .parse()
+        .unwrap()
+}
+
+/// Polls until `check` holds, for effects that follow the table's stream (about 15 s at
+/// most).
+pub async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..150 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen");
 }
 
 /// The signing secret the running gateway uses (tests forge tokens with it and without it).
@@ -369,6 +414,36 @@ impl Api {
         self.call(Method::PUT, path, token, Some(body))
     }
 
+    /// Sends a message as `user` (the body as given); returns the message.
+    pub async fn send_message(&self, user: &TestUser, channel_id: &str, body: Value) -> Value {
+        let reply = self
+            .post(
+                &format!("/v1/channels/{channel_id}/messages"),
+                user.token(),
+                body,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "send: {:?}", reply.body);
+        reply.body
+    }
+
+    /// One page of a list route: `limit`, and `cursor` when given (URL-encoded).
+    pub async fn page(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Reply {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut url = format!("{path}{separator}limit={limit}");
+        if let Some(cursor) = cursor {
+            url.push_str("&cursor=");
+            url.push_str(&percent_encode(cursor));
+        }
+        self.get(&url, token).await
+    }
+
     /// Walks a list route to its end with `limit`, returning every item.
     pub async fn walk(&self, path: &str, token: Option<&str>, limit: u32) -> Vec<Value> {
         let mut items = Vec::new();
@@ -404,8 +479,8 @@ pub fn message_image(
 ) -> serde_dynamo::Item {
     use huddle_shared::keys;
     let (cid, mid) = (channel.to_string(), message.to_string());
-    let mut image = serde_json::to_value(keys::message(&cid, &mid)).unwrap();
-    let listing = serde_json::to_value(keys::message_listing(&cid, None, &mid)).unwrap();
+    let mut image = serde_json::to_value(keys::message(channel, message)).unwrap();
+    let listing = serde_json::to_value(keys::message_listing(channel, None, message)).unwrap();
     let fields = json!({
         "type": keys::entity::MESSAGE, "id": mid, "channel_id": cid,
         "workspace_id": workspace.to_string(), "author_id": author.to_string(),
@@ -555,4 +630,87 @@ fn attribute_json(value: &AttributeValue) -> Value {
         }
         other => panic!("an attribute of an unknown type: {other:?}"),
     }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+pub fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Everything a cursor shows: the text itself and, when it is base64, what it decodes to.
+pub fn cursor_reveals(cursor: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+    let decoded = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .or_else(|_| URL_SAFE.decode(cursor))
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
+    format!("{cursor}\n{decoded}")
+}
+
+/// Cursors nobody may use: key-shaped JSON (as base64, the way raw start keys look) for
+/// `partition` with short, empty, missing and extra attributes, plus malformed ones.
+/// `valid` is a genuine cursor of the list, to be truncated, extended and bit-flipped.
+pub fn forged_cursors(partition: &huddle_shared::keys::Partition, valid: &str) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use huddle_shared::keys::{PK, SK, SortRange};
+    let (pk, sk) = (partition.pk_attribute, partition.sk_attribute);
+    let prefix = match &partition.range {
+        SortRange::Prefix(prefix) => prefix.clone(),
+        _ => String::new(),
+    };
+    let inside = format!("{prefix}01");
+    let encode = |value: Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    let mut key_shaped = vec![
+        json!({pk: partition.pk, sk: "01"}),
+        json!({pk: partition.pk, sk: inside}),
+        json!({pk: partition.pk, sk: ""}),
+        json!({pk: "", sk: ""}),
+        json!({sk: inside}),
+        json!({pk: partition.pk}),
+        json!({pk: partition.pk, sk: inside, "extra": "x"}),
+        json!({pk: partition.pk, sk: 7}),
+        json!([partition.pk, inside]),
+        json!("01"),
+    ];
+    if partition.index.is_some() {
+        key_shaped.push(json!({pk: partition.pk, sk: inside, PK: "", SK: ""}));
+        key_shaped.push(json!({pk: partition.pk, sk: inside, PK: "CH#01", SK: "META"}));
+    } else {
+        key_shaped.push(json!({PK: partition.pk, SK: inside, "GSI1PK": "x", "GSI1SK": "y"}));
+    }
+    let mut forged: Vec<String> = key_shaped.into_iter().map(encode).collect();
+    let mut bytes = URL_SAFE_NO_PAD.decode(valid).unwrap_or_default();
+    for at in [0, bytes.len() / 2, bytes.len().saturating_sub(1)] {
+        if let Some(byte) = bytes.get_mut(at) {
+            *byte ^= 0x01;
+            forged.push(URL_SAFE_NO_PAD.encode(&bytes));
+            if let Some(byte) = bytes.get_mut(at) {
+                *byte ^= 0x01;
+            }
+        }
+    }
+    forged.extend([
+        valid[..valid.len() / 2].to_owned(),
+        valid[..valid.len() - 1].to_owned(),
+        format!("{valid}A"),
+        format!("{valid}AAAA"),
+        format!("A{valid}"),
+        valid.to_ascii_uppercase(),
+        "not a cursor".to_owned(),
+        "%%%".to_owned(),
+        "A".repeat(3000),
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+    ]);
+    forged
 }

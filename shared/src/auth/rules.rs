@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::secrets;
 use crate::auth::store::{RefreshRotation, RefreshToken, TicketRedemption};
-use crate::auth::{password, secrets};
 use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::FamilyId;
@@ -126,7 +126,8 @@ pub async fn register(state: &AppState, request: RegisterRequest) -> ApiResult<S
     check.finish()?;
 
     let now = clock::now();
-    let password_hash = password::hash_password(request.password).await?;
+    // Hashed before anything is written: a refused or failed hash leaves nothing behind.
+    let password_hash = state.passwords.hash_password(request.password).await?;
     let user = User {
         id: UserId::generate(),
         email: request.email.trim().to_owned(),
@@ -166,10 +167,17 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<Session
         .get_credential(&normalize_email(&request.email))
         .await?;
     let Some(credential) = credential else {
-        password::verify_against_dummy(request.password).await?;
+        state
+            .passwords
+            .verify_against_dummy(request.password)
+            .await?;
         return Err(ApiError::unauthorized(LOGIN_FAILED));
     };
-    if !password::verify_password(request.password, credential.password_hash).await? {
+    if !state
+        .passwords
+        .verify_password(request.password, credential.password_hash)
+        .await?
+    {
         tracing::info!(user_id = %credential.user_id, "login refused: wrong password");
         return Err(ApiError::unauthorized(LOGIN_FAILED));
     }

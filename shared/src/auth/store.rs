@@ -83,7 +83,7 @@ pub enum TicketRedemption {
 
 pub(crate) fn family_put(table: &str, first: &RefreshToken) -> ApiResult<TransactWriteItem> {
     let family = RefreshFamilyItem {
-        key: keys::refresh_family(&first.family_id.to_string()),
+        key: keys::refresh_family(first.family_id),
         entity: keys::entity::REFRESH_FAMILY.into(),
         family_id: first.family_id,
         user_id: first.user_id,
@@ -146,9 +146,7 @@ impl Store {
             .map_err(ApiError::internal)?;
         let extend_family = Update::builder()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::refresh_family(
-                &old.family_id.to_string(),
-            ))?))
+            .set_key(Some(to_attributes(&keys::refresh_family(old.family_id))?))
             .update_expression("SET #expires_at = :expires_at")
             .condition_expression(format!("{} AND revoked = :false", item_exists()))
             .expression_attribute_names("#expires_at", keys::EXPIRES_AT)
@@ -183,9 +181,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::refresh_family(
-                &family_id.to_string(),
-            ))?))
+            .set_key(Some(to_attributes(&keys::refresh_family(family_id))?))
             .update_expression("SET revoked = :true")
             .condition_expression(item_exists())
             .expression_attribute_values(":true", to_attribute(&true)?)

@@ -1,14 +1,16 @@
 //! Clean-up after deletes, driven by the table's stream: deleting a workspace or channel
 //! record makes it unreachable at once (the routes check the record); this removes what it
 //! leaves behind. Deleting a channel's messages here in turn removes their search postings
-//! (the indexer sees those removals too).
+//! (the indexer sees those removals too). A removed workspace membership takes the
+//! channel memberships its removal's own sweep missed. A removed channel's subscriptions are ended
+//! by the broadcaster once it has delivered `channel.deleted`.
 
 use crate::channels::Channel;
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
 use crate::state::AppState;
 use crate::stream::{Change, ChangeKind};
-use crate::workspaces::Workspace;
+use crate::workspaces::{Workspace, WorkspaceMember};
 
 fn old_image<T: serde::de::DeserializeOwned>(change: &Change) -> ApiResult<Option<T>> {
     change
@@ -30,33 +32,41 @@ async fn clean_up(state: &AppState, change: &Change) -> ApiResult<()> {
             let Some(workspace) = old_image::<Workspace>(change)? else {
                 return Ok(());
             };
-            let wid = workspace.id.to_string();
-            // Channels (their records' removal cleans each channel up in turn), invites,
-            // and the workspace partition: members, name and DM markers.
-            let (channels, invites, partition) = (
-                keys::workspace_channels(&wid),
-                keys::workspace_invites(&wid),
-                keys::workspace_partition(&wid),
-            );
-            let (channels, invites, rest) = tokio::try_join!(
-                state.store.keys_in(&channels),
-                state.store.keys_in(&invites),
-                state.store.keys_in(&partition)
-            )?;
-            let mut doomed = channels;
-            doomed.extend(invites);
-            doomed.extend(rest);
+            let doomed = state.store.workspace_leftover_keys(workspace.id).await?;
             state.store.delete_keys(&doomed).await
         }
         Some(keys::entity::CHANNEL) => {
             let Some(channel) = old_image::<Channel>(change)? else {
                 return Ok(());
             };
-            let doomed = state
-                .store
-                .keys_in(&keys::channel_partition(&channel.id.to_string()))
-                .await?;
+            let doomed = state.store.channel_leftover_keys(channel.id).await?;
             state.store.delete_keys(&doomed).await
+        }
+        Some(keys::entity::WORKSPACE_MEMBER) => {
+            let Some(member) = old_image::<WorkspaceMember>(change)? else {
+                return Ok(());
+            };
+            // A deleted workspace's channels take their memberships with them.
+            if state
+                .store
+                .get_workspaces(&[member.workspace_id])
+                .await?
+                .is_empty()
+            {
+                return Ok(());
+            }
+            let swept = state
+                .store
+                .leave_workspace_channels(member.workspace_id, member.user_id)
+                .await?;
+            if swept > 0 {
+                tracing::info!(
+                    workspace_id = %member.workspace_id,
+                    swept,
+                    "channel memberships left behind by a removal were swept"
+                );
+            }
+            Ok(())
         }
         _ => Ok(()),
     }

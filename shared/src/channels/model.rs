@@ -49,6 +49,14 @@ pub struct Channel {
     pub dm_members: Vec<UserId>,
 }
 
+impl Channel {
+    /// Read by its members only (private channels and DMs); other workspace members read
+    /// the rest.
+    pub fn members_only(&self) -> bool {
+        self.private || self.kind == ChannelKind::Dm
+    }
+}
+
 /// A user's membership of a channel, with the read marker and counters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelMember {

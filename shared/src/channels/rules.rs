@@ -13,6 +13,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
 use crate::patch::Patch;
+use crate::realtime;
 use crate::state::AppState;
 use crate::table::{Page, PageRequest};
 use crate::users::PublicProfile;
@@ -151,49 +152,57 @@ pub async fn create(
         dm_members: Vec::new(),
     };
     let creator = new_member(&channel, caller, now);
-    match state.store.create_channel(&channel, &creator).await? {
+    let max = state.config.channels_per_workspace_max;
+    match state.store.create_channel(&channel, &creator, max).await? {
         ChannelWrite::Done(channel) => Ok(ChannelView::new(*channel, Some(&creator))),
         ChannelWrite::NameTaken => Err(ApiError::conflict(
             "a channel with this name already exists",
         )),
+        ChannelWrite::LimitReached => Err(ApiError::conflict(format!(
+            "this workspace holds its limit of {max} channels; delete one to make room"
+        ))),
         ChannelWrite::Gone => Err(ApiError::not_found("workspace")),
     }
 }
 
 /// `GET /v1/workspaces/{wid}/channels`: public channels and the private ones (and DMs) the
 /// caller belongs to, oldest first, with unread and mention counts from the counters.
+/// Channels the caller may not see are left out before the page is cut, so pages are full
+/// while visible channels remain, and the cursor is the position of the last one shown.
 pub async fn list(
     state: &AppState,
     caller: UserId,
     workspace_id: WorkspaceId,
     page: PageRequest,
 ) -> ApiResult<Page<ChannelView>> {
+    let visible = move |channels: Vec<Channel>| async move {
+        let pairs: Vec<(ChannelId, UserId)> = channels.iter().map(|c| (c.id, caller)).collect();
+        let mut memberships: HashMap<ChannelId, ChannelMember> = state
+            .store
+            .get_channel_memberships(&pairs)
+            .await?
+            .into_iter()
+            .map(|m| (m.channel_id, m))
+            .collect();
+        Ok::<_, ApiError>(
+            channels
+                .into_iter()
+                .map(|channel| {
+                    let membership = memberships.remove(&channel.id);
+                    let visible = membership.is_some()
+                        || (!channel.private && channel.kind != ChannelKind::Dm);
+                    visible.then(|| ChannelView::new(channel, membership.as_ref()))
+                })
+                .collect(),
+        )
+    };
     let (_, channels) = tokio::try_join!(
         access::workspace(state, workspace_id, caller),
-        state.store.list_workspace_channels(workspace_id, &page)
+        state
+            .store
+            .list_workspace_channels(workspace_id, &page, visible)
     )?;
-    let pairs: Vec<(ChannelId, UserId)> = channels.items.iter().map(|c| (c.id, caller)).collect();
-    let mut memberships: HashMap<ChannelId, ChannelMember> = state
-        .store
-        .get_channel_memberships(&pairs)
-        .await?
-        .into_iter()
-        .map(|m| (m.channel_id, m))
-        .collect();
-    let items = channels
-        .items
-        .into_iter()
-        .filter_map(|channel| {
-            let membership = memberships.remove(&channel.id);
-            let visible =
-                membership.is_some() || (!channel.private && channel.kind != ChannelKind::Dm);
-            visible.then(|| ChannelView::new(channel, membership.as_ref()))
-        })
-        .collect();
-    Ok(Page {
-        items,
-        next_cursor: channels.next_cursor,
-    })
+    Ok(channels)
 }
 
 /// `GET /v1/channels/{cid}`: readers.
@@ -223,7 +232,7 @@ pub async fn update(
     check.finish()?;
 
     let access = access::channel(state, channel_id, caller).await?;
-    access.require_manager(state).await?;
+    access.require_manager()?;
     if access.is_dm() && !request.name.is_absent() {
         return Err(ApiError::conflict("a DM cannot be renamed"));
     }
@@ -246,14 +255,14 @@ pub async fn update(
         ChannelWrite::NameTaken => Err(ApiError::conflict(
             "a channel with this name already exists",
         )),
-        ChannelWrite::Gone => Err(ApiError::not_found("channel")),
+        ChannelWrite::Gone | ChannelWrite::LimitReached => Err(ApiError::not_found("channel")),
     }
 }
 
 /// `DELETE /v1/channels/{cid}`: the creator or a workspace admin. Unreachable at once.
 pub async fn delete(state: &AppState, caller: UserId, channel_id: ChannelId) -> ApiResult<()> {
     let access = access::channel(state, channel_id, caller).await?;
-    access.require_manager(state).await?;
+    access.require_manager()?;
     if access.channel.general {
         return Err(ApiError::conflict("the general channel cannot be deleted"));
     }
@@ -276,7 +285,7 @@ pub async fn join(
     // `access::channel` only admits a non-member to a public channel.
     let member = new_member(&access.channel, caller, clock::now());
     let mut channel = access.channel;
-    match state.store.join_channel(&member).await? {
+    match state.store.join_channel(&member, None).await? {
         MembershipChange::Changed => {
             channel.member_count += 1;
             Ok(ChannelView::new(channel, Some(&member)))
@@ -285,7 +294,10 @@ pub async fn join(
             let member = state.store.get_channel_member(channel_id, caller).await?;
             Ok(ChannelView::new(channel, member.as_ref()))
         }
-        MembershipChange::ChannelGone => Err(ApiError::not_found("channel")),
+        // Removed from the workspace (or the channel deleted) since the access check.
+        MembershipChange::ChannelGone
+        | MembershipChange::NotInWorkspace
+        | MembershipChange::AdderNotMember => Err(ApiError::not_found("channel")),
     }
 }
 
@@ -314,7 +326,7 @@ pub async fn leave(state: &AppState, caller: UserId, channel_id: ChannelId) -> A
     refuse_fixed_membership(&access)?;
     refuse_general(&access)?;
     state.store.leave_channel(channel_id, caller).await?;
-    Ok(())
+    realtime::end_channel_subscriptions(state, &access.channel, caller).await
 }
 
 /// `GET /v1/channels/{cid}/members`: readers.
@@ -356,7 +368,7 @@ pub async fn add_member(
         return Err(not_members_error("user_id", &[request.user_id]));
     };
     let member = new_member(&access.channel, request.user_id, clock::now());
-    match state.store.join_channel(&member).await? {
+    match state.store.join_channel(&member, Some(caller)).await? {
         MembershipChange::Changed => Ok(ChannelMemberView {
             user: PublicProfile::from(user),
             joined_at: member.joined_at,
@@ -364,7 +376,11 @@ pub async fn add_member(
         MembershipChange::Unchanged => Err(ApiError::conflict(
             "the user is already a member of this channel",
         )),
-        MembershipChange::ChannelGone => Err(ApiError::not_found("channel")),
+        // Removed from the workspace since the check above.
+        MembershipChange::NotInWorkspace => Err(not_members_error("user_id", &[request.user_id])),
+        MembershipChange::ChannelGone | MembershipChange::AdderNotMember => {
+            Err(ApiError::not_found("channel"))
+        }
     }
 }
 
@@ -377,15 +393,15 @@ pub async fn remove_member(
 ) -> ApiResult<()> {
     let access = access::channel(state, channel_id, caller).await?;
     if user_id != caller {
-        access.require_workspace_admin(state).await?;
+        access.require_workspace_admin()?;
     }
     refuse_fixed_membership(&access)?;
     refuse_general(&access)?;
     match state.store.leave_channel(channel_id, user_id).await? {
-        MembershipChange::Changed => Ok(()),
-        MembershipChange::Unchanged | MembershipChange::ChannelGone => {
-            Err(ApiError::not_found("member"))
+        MembershipChange::Changed => {
+            realtime::end_channel_subscriptions(state, &access.channel, user_id).await
         }
+        _ => Err(ApiError::not_found("member")),
     }
 }
 
@@ -476,6 +492,11 @@ pub async fn open_dm(
                 created: false,
             })
         }
+        // Someone left the workspace (or was removed) since the check above.
+        DmOutcome::NotInWorkspace(gone) if gone.contains(&caller) => {
+            Err(ApiError::not_found("workspace"))
+        }
+        DmOutcome::NotInWorkspace(gone) => Err(not_members_error("user_ids", &gone)),
     }
 }
 

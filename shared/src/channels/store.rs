@@ -10,8 +10,9 @@ use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
 use crate::keys::{self, Gsi1Key, Key};
 use crate::patch::Patch;
 use crate::table::{
-    Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, delete_existing, dynamo_error,
-    is_condition_failed, item_exists, put_new, take_item, to_attribute, to_attributes,
+    Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, check_absent, check_exists,
+    delete_existing, dynamo_error, is_condition_failed, item_exists, put_new, take_item,
+    to_attribute, to_attributes,
 };
 
 #[derive(Serialize, Deserialize)]
@@ -28,10 +29,9 @@ pub(crate) struct ChannelItem {
 
 impl ChannelItem {
     pub(crate) fn new(channel: &Channel) -> Self {
-        let (wid, cid) = (channel.workspace_id.to_string(), channel.id.to_string());
         Self {
-            key: keys::channel(&cid),
-            by_workspace: keys::channel_by_workspace(&wid, &cid),
+            key: keys::channel(channel.id),
+            by_workspace: keys::channel_by_workspace(channel.workspace_id, channel.id),
             entity: keys::entity::CHANNEL.into(),
             channel: channel.clone(),
         }
@@ -55,7 +55,7 @@ impl ChannelNameItem {
 
     fn for_name(channel: &Channel, name: &str) -> Self {
         Self {
-            key: keys::channel_name(&channel.workspace_id.to_string(), name),
+            key: keys::channel_name(channel.workspace_id, name),
             entity: keys::entity::CHANNEL_NAME.into(),
             channel_id: channel.id,
         }
@@ -86,14 +86,13 @@ pub(crate) struct ChannelMemberItem {
 
 impl ChannelMemberItem {
     pub(crate) fn new(member: &ChannelMember) -> Self {
-        let (wid, cid, uid) = (
-            member.workspace_id.to_string(),
-            member.channel_id.to_string(),
-            member.user_id.to_string(),
-        );
         Self {
-            key: keys::channel_member(&cid, &uid),
-            by_user: keys::channel_member_by_user(&wid, &cid, &uid),
+            key: keys::channel_member(member.channel_id, member.user_id),
+            by_user: keys::channel_member_by_user(
+                member.workspace_id,
+                member.channel_id,
+                member.user_id,
+            ),
             entity: keys::entity::CHANNEL_MEMBER.into(),
             member: member.clone(),
         }
@@ -112,8 +111,11 @@ pub struct ChannelChanges {
 pub enum ChannelWrite {
     Done(Box<Channel>),
     NameTaken,
-    /// The channel was deleted meanwhile.
+    /// The channel was deleted meanwhile (rename), or the workspace was, or the creator
+    /// left it (create).
     Gone,
+    /// The workspace already holds as many channels as it may.
+    LimitReached,
 }
 
 /// How a join, add or leave ended.
@@ -124,6 +126,10 @@ pub enum MembershipChange {
     Unchanged,
     /// The channel was deleted meanwhile.
     ChannelGone,
+    /// The user joining or being added is not (or no longer) a member of the workspace.
+    NotInWorkspace,
+    /// Whoever adds them is no longer a member of the channel or of the workspace.
+    AdderNotMember,
 }
 
 /// How a DM lookup-or-create ended.
@@ -131,6 +137,8 @@ pub enum MembershipChange {
 pub enum DmOutcome {
     Created(Channel),
     Existing(Channel),
+    /// These members left the workspace (or were removed) meanwhile.
+    NotInWorkspace(Vec<UserId>),
 }
 
 /// A channel and the caller's membership of it, read together.
@@ -150,24 +158,69 @@ fn set_update(
 }
 
 impl Store {
-    /// Creates a channel, its name marker and the creator's membership atomically.
+    /// What a deleted channel leaves behind: everything in its partition (members,
+    /// messages, history, idempotency markers) but its subscriptions, which the
+    /// broadcaster ends once it has told them of the deletion (their TTL is the fallback).
+    pub async fn channel_leftover_keys(&self, channel_id: ChannelId) -> ApiResult<Vec<Key>> {
+        let mut doomed = self.keys_in(&keys::channel_partition(channel_id)).await?;
+        let subscriptions = keys::channel_subscribers(channel_id);
+        doomed.retain(|key| !subscriptions.range.contains(&key.sk));
+        Ok(doomed)
+    }
+
+    /// Creates a channel, its name marker and the creator's membership, and counts the
+    /// channel on its workspace, in one transaction. The count's condition keeps the
+    /// workspace at `max_channels` at most whatever the concurrency (never check, then
+    /// write), and a check on the creator's workspace membership keeps out a creator
+    /// removed meanwhile.
     pub async fn create_channel(
         &self,
         channel: &Channel,
         creator: &ChannelMember,
+        max_channels: u64,
     ) -> ApiResult<ChannelWrite> {
-        let table = self.table();
         const NAME_MARKER: usize = 1;
+        const WORKSPACE_COUNT: usize = 3;
+        const CREATOR_IN_WORKSPACE: usize = 4;
+        let table = self.table();
+        let count = set_update(table, &keys::workspace(channel.workspace_id))?
+            .update_expression("ADD channel_count :one")
+            .condition_expression(format!(
+                "{} AND (attribute_not_exists(channel_count) OR channel_count < :max)",
+                item_exists()
+            ))
+            .expression_attribute_values(":one", to_attribute(&1u64)?)
+            .expression_attribute_values(":max", to_attribute(&max_channels)?)
+            .build()
+            .map_err(ApiError::internal)?;
         let outcome = self
             .transact(vec![
                 put_new(table, &ChannelItem::new(channel))?,
                 put_new(table, &ChannelNameItem::new(channel))?,
                 put_new(table, &ChannelMemberItem::new(creator))?,
+                TransactWriteItem::builder().update(count).build(),
+                check_exists(
+                    table,
+                    &keys::workspace_member(channel.workspace_id, creator.user_id),
+                )?,
             ])
             .await?;
         match outcome {
             TransactOutcome::Committed => Ok(ChannelWrite::Done(Box::new(channel.clone()))),
             _ if outcome.failed_at(NAME_MARKER) => Ok(ChannelWrite::NameTaken),
+            _ if outcome.failed_at(CREATOR_IN_WORKSPACE) => Ok(ChannelWrite::Gone),
+            // The workspace is full, or gone: only a failure costs the extra read.
+            _ if outcome.failed_at(WORKSPACE_COUNT) => {
+                let gone = self
+                    .get_workspaces(&[channel.workspace_id])
+                    .await?
+                    .is_empty();
+                Ok(if gone {
+                    ChannelWrite::Gone
+                } else {
+                    ChannelWrite::LimitReached
+                })
+            }
             TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
                 "channel creation cancelled: {codes:?}"
             ))),
@@ -180,9 +233,8 @@ impl Store {
         channel_id: ChannelId,
         user_id: UserId,
     ) -> ApiResult<Membership> {
-        let cid = channel_id.to_string();
-        let channel_key = keys::channel(&cid);
-        let member_key = keys::channel_member(&cid, &user_id.to_string());
+        let channel_key = keys::channel(channel_id);
+        let member_key = keys::channel_member(channel_id, user_id);
         let mut items: Vec<Item> = self
             .batch_get_items(&[channel_key.clone(), member_key.clone()])
             .await?;
@@ -199,43 +251,30 @@ impl Store {
         channel_id: ChannelId,
         user_id: UserId,
     ) -> ApiResult<Option<ChannelMember>> {
-        let item: Option<ChannelMemberItem> = self
-            .get(keys::channel_member(
-                &channel_id.to_string(),
-                &user_id.to_string(),
-            ))
-            .await?;
+        let item: Option<ChannelMemberItem> =
+            self.get(keys::channel_member(channel_id, user_id)).await?;
         Ok(item.map(|item| item.member))
     }
 
-    /// A page of a workspace's channels (all kinds, public and private), oldest first.
-    pub async fn list_workspace_channels(
+    /// A page of the workspace's channels (all kinds, public and private) that `select`
+    /// keeps, oldest first; see [`Store::query_selected`] for how far it reads.
+    pub async fn list_workspace_channels<U, F, Fut>(
         &self,
         workspace_id: WorkspaceId,
         page: &PageRequest,
-    ) -> ApiResult<Page<Channel>> {
-        let page: Page<ChannelItem> = self
-            .query_page(
-                &keys::workspace_channels(&workspace_id.to_string()),
-                page,
-                true,
-            )
-            .await?;
-        Ok(page.map(|item| item.channel))
-    }
-
-    /// Every channel of a workspace (bounded by how many channels a workspace has).
-    pub async fn all_workspace_channels(
-        &self,
-        workspace_id: WorkspaceId,
-    ) -> ApiResult<Vec<Channel>> {
-        let items: Vec<ChannelItem> = self
-            .query_all(
-                &keys::workspace_channels(&workspace_id.to_string()),
-                usize::MAX,
-            )
-            .await?;
-        Ok(items.into_iter().map(|item| item.channel).collect())
+        mut select: F,
+    ) -> ApiResult<Page<U>>
+    where
+        F: FnMut(Vec<Channel>) -> Fut,
+        Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
+    {
+        self.query_selected(
+            &keys::workspace_channels(workspace_id),
+            page,
+            true,
+            |items: Vec<ChannelItem>| select(items.into_iter().map(|item| item.channel).collect()),
+        )
+        .await
     }
 
     /// The memberships among the given (channel, user) pairs; pairs that are not
@@ -246,7 +285,7 @@ impl Store {
     ) -> ApiResult<Vec<ChannelMember>> {
         let keys: Vec<Key> = pairs
             .iter()
-            .map(|(cid, uid)| keys::channel_member(&cid.to_string(), &uid.to_string()))
+            .map(|(cid, uid)| keys::channel_member(*cid, *uid))
             .collect();
         let items: Vec<ChannelMemberItem> = self.batch_get(&keys).await?;
         Ok(items.into_iter().map(|item| item.member).collect())
@@ -260,7 +299,7 @@ impl Store {
     ) -> ApiResult<Vec<ChannelMember>> {
         let items: Vec<ChannelMemberItem> = self
             .query_all(
-                &keys::user_channels_in_workspace(&user_id.to_string(), &workspace_id.to_string()),
+                &keys::user_channels_in_workspace(user_id, workspace_id),
                 usize::MAX,
             )
             .await?;
@@ -274,7 +313,7 @@ impl Store {
         page: &PageRequest,
     ) -> ApiResult<Page<ChannelMember>> {
         let page: Page<ChannelMemberItem> = self
-            .query_page(&keys::channel_members(&channel_id.to_string()), page, true)
+            .query_page(&keys::channel_members(channel_id), page, true)
             .await?;
         Ok(page.map(|item| item.member))
     }
@@ -287,10 +326,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> ApiResult<ChannelWrite> {
         let table = self.table();
-        let cid = channel.id.to_string();
         let mut updated = channel.clone();
         updated.updated_at = now;
-        let mut update = set_update(table, &keys::channel(&cid))?
+        let mut update = set_update(table, &keys::channel(channel.id))?
             .condition_expression(item_exists())
             .expression_attribute_values(":updated_at", to_attribute(&now)?);
         let mut set = vec!["updated_at = :updated_at"];
@@ -332,7 +370,7 @@ impl Store {
             items.push(put_new(table, &ChannelNameItem::for_name(channel, name))?);
             items.push(delete_existing(
                 table,
-                &keys::channel_name(&channel.workspace_id.to_string(), &channel.name),
+                &keys::channel_name(channel.workspace_id, &channel.name),
             )?);
         }
         let outcome = self.transact(items).await?;
@@ -348,47 +386,83 @@ impl Store {
         })
     }
 
-    /// Deletes a channel and its name marker; the channel is unreachable from then on.
-    /// Memberships are left for later clean-up. `false` if it was already gone.
+    /// Deletes a channel and its name marker, and gives its slot back to the workspace's
+    /// channel count (DMs are not counted); the channel is unreachable from then on.
+    /// Memberships are left for later clean-up. `false` if it (or its workspace) was
+    /// already gone.
     pub async fn delete_channel(&self, channel: &Channel) -> ApiResult<bool> {
         let table = self.table();
-        let mut items = vec![delete_existing(
-            table,
-            &keys::channel(&channel.id.to_string()),
-        )?];
+        let mut items = vec![delete_existing(table, &keys::channel(channel.id))?];
         if channel.dm_members.is_empty() {
             // Unconditional: a missing marker must not keep the channel alive.
             let delete = aws_sdk_dynamodb::types::Delete::builder()
                 .table_name(table)
                 .set_key(Some(to_attributes(&keys::channel_name(
-                    &channel.workspace_id.to_string(),
+                    channel.workspace_id,
                     &channel.name,
                 ))?))
                 .build()
                 .map_err(ApiError::internal)?;
             items.push(TransactWriteItem::builder().delete(delete).build());
+            items.push(add_to_counter(
+                table,
+                &keys::workspace(channel.workspace_id),
+                "channel_count",
+                -1,
+            )?);
         }
         Ok(self.transact(items).await? == TransactOutcome::Committed)
     }
 
-    /// Adds a member and counts them, atomically.
-    pub async fn join_channel(&self, member: &ChannelMember) -> ApiResult<MembershipChange> {
+    /// Adds a member and counts them, atomically, provided the member still belongs to
+    /// the channel's workspace and (when someone else adds them) the adder still belongs
+    /// to the channel and the workspace. Whichever of a join and a removal from the
+    /// workspace commits first wins, so nobody removed from a workspace ends up in its
+    /// channels.
+    pub async fn join_channel(
+        &self,
+        member: &ChannelMember,
+        added_by: Option<UserId>,
+    ) -> ApiResult<MembershipChange> {
+        const MEMBER: usize = 0;
+        const COUNTER: usize = 1;
+        const IN_WORKSPACE: usize = 2;
+        const ADDER_IN_CHANNEL: usize = 3;
+        const ADDER_IN_WORKSPACE: usize = 4;
         let table = self.table();
-        let outcome = self
-            .transact(vec![
-                put_new(table, &ChannelMemberItem::new(member))?,
-                add_to_counter(
-                    table,
-                    &keys::channel(&member.channel_id.to_string()),
-                    "member_count",
-                    1,
-                )?,
-            ])
-            .await?;
+        let mut items = vec![
+            put_new(table, &ChannelMemberItem::new(member))?,
+            add_to_counter(table, &keys::channel(member.channel_id), "member_count", 1)?,
+            check_exists(
+                table,
+                &keys::workspace_member(member.workspace_id, member.user_id),
+            )?,
+        ];
+        // (Adding oneself is a join: the put already needs the membership to be new.)
+        if let Some(adder) = added_by.filter(|adder| *adder != member.user_id) {
+            items.push(check_exists(
+                table,
+                &keys::channel_member(member.channel_id, adder),
+            )?);
+            items.push(check_exists(
+                table,
+                &keys::workspace_member(member.workspace_id, adder),
+            )?);
+        }
+        let outcome = self.transact(items).await?;
         Ok(match outcome {
             TransactOutcome::Committed => MembershipChange::Changed,
-            _ if outcome.failed_at(0) => MembershipChange::Unchanged,
-            _ => MembershipChange::ChannelGone,
+            _ if outcome.failed_at(MEMBER) => MembershipChange::Unchanged,
+            _ if outcome.failed_at(COUNTER) => MembershipChange::ChannelGone,
+            _ if outcome.failed_at(IN_WORKSPACE) => MembershipChange::NotInWorkspace,
+            _ if outcome.failed_at(ADDER_IN_CHANNEL) || outcome.failed_at(ADDER_IN_WORKSPACE) => {
+                MembershipChange::AdderNotMember
+            }
+            TransactOutcome::ConditionFailed(codes) => {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "channel join cancelled: {codes:?}"
+                )));
+            }
         })
     }
 
@@ -399,18 +473,66 @@ impl Store {
         channel_id: ChannelId,
         user_id: UserId,
     ) -> ApiResult<MembershipChange> {
-        let table = self.table();
-        let cid = channel_id.to_string();
-        let member_key = keys::channel_member(&cid, &user_id.to_string());
-        let outcome = self
-            .transact(vec![
-                delete_existing(table, &member_key)?,
-                add_to_counter(table, &keys::channel(&cid), "member_count", -1)?,
-            ])
+        self.remove_channel_member(channel_id, user_id, None).await
+    }
+
+    /// Takes a user who is no longer a member of a workspace out of each of its channels
+    /// they are still in (keeping member counts exact); returns how many. Each removal is
+    /// conditioned on the user still being outside the workspace, so a sweep that runs
+    /// late (the clean-up from the table's stream) never undoes a later re-admission.
+    /// The memberships are found through GSI1, which may lag: what one sweep misses grants
+    /// nothing (channel access needs the workspace membership) and the next sweep takes.
+    pub async fn leave_workspace_channels(
+        &self,
+        workspace_id: WorkspaceId,
+        user_id: UserId,
+    ) -> ApiResult<usize> {
+        let memberships = self
+            .list_user_channel_memberships(workspace_id, user_id)
             .await?;
+        let mut removed = 0;
+        for membership in &memberships {
+            let change = self
+                .remove_channel_member(membership.channel_id, user_id, Some(workspace_id))
+                .await?;
+            if change != MembershipChange::Unchanged {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Deletes a membership and uncounts it, atomically; with `unless_in`, only while the
+    /// user is not a member of that workspace.
+    async fn remove_channel_member(
+        &self,
+        channel_id: ChannelId,
+        user_id: UserId,
+        unless_in: Option<WorkspaceId>,
+    ) -> ApiResult<MembershipChange> {
+        const MEMBER: usize = 0;
+        const COUNTER: usize = 1;
+        const OUTSIDE_WORKSPACE: usize = 2;
+        let table = self.table();
+        let member_key = keys::channel_member(channel_id, user_id);
+        let mut items = vec![
+            delete_existing(table, &member_key)?,
+            add_to_counter(table, &keys::channel(channel_id), "member_count", -1)?,
+        ];
+        if let Some(workspace_id) = unless_in {
+            items.push(check_absent(
+                table,
+                &keys::workspace_member(workspace_id, user_id),
+            )?);
+        }
+        let outcome = self.transact(items).await?;
         Ok(match outcome {
             TransactOutcome::Committed => MembershipChange::Changed,
-            _ if outcome.failed_at(0) => MembershipChange::Unchanged,
+            _ if outcome.failed_at(MEMBER) => MembershipChange::Unchanged,
+            // Back in the workspace meanwhile: the membership is theirs again.
+            _ if outcome.failed_at(OUTSIDE_WORKSPACE) && !outcome.failed_at(COUNTER) => {
+                MembershipChange::Unchanged
+            }
             _ => {
                 self.delete_keys(&[member_key]).await?;
                 MembershipChange::ChannelGone
@@ -419,15 +541,18 @@ impl Store {
     }
 
     /// Finds the DM channel of a member set, creating it (with every membership) if it does
-    /// not exist. Concurrent creators all get the one channel.
+    /// not exist. Concurrent creators all get the one channel. The creation checks that
+    /// every member still belongs to the workspace, so a DM never brings back someone
+    /// removed meanwhile.
     pub async fn find_or_create_dm(
         &self,
         channel: &Channel,
         members: &[ChannelMember],
         member_set_digest: &str,
     ) -> ApiResult<DmOutcome> {
+        const MARKER: usize = 0;
         let table = self.table();
-        let marker_key = keys::dm_marker(&channel.workspace_id.to_string(), member_set_digest);
+        let marker_key = keys::dm_marker(channel.workspace_id, member_set_digest);
         let marker = DmMarkerItem {
             key: marker_key.clone(),
             entity: keys::entity::DM_MARKER.into(),
@@ -440,11 +565,27 @@ impl Store {
         for member in members {
             items.push(put_new(table, &ChannelMemberItem::new(member))?);
         }
+        let first_check = items.len();
+        for member in members {
+            items.push(check_exists(
+                table,
+                &keys::workspace_member(channel.workspace_id, member.user_id),
+            )?);
+        }
         let outcome = self.transact(items).await?;
         if outcome == TransactOutcome::Committed {
             return Ok(DmOutcome::Created(channel.clone()));
         }
-        if !outcome.failed_at(0) {
+        let gone: Vec<UserId> = members
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| outcome.failed_at(first_check + i))
+            .map(|(_, member)| member.user_id)
+            .collect();
+        if !gone.is_empty() {
+            return Ok(DmOutcome::NotInWorkspace(gone));
+        }
+        if !outcome.failed_at(MARKER) {
             return Err(ApiError::internal(anyhow::anyhow!(
                 "DM creation cancelled: {outcome:?}"
             )));
@@ -455,9 +596,7 @@ impl Store {
                 "the conversation is being created; retry".into(),
             ));
         };
-        let channel: Option<ChannelItem> = self
-            .get(keys::channel(&existing.channel_id.to_string()))
-            .await?;
+        let channel: Option<ChannelItem> = self.get(keys::channel(existing.channel_id)).await?;
         match channel {
             Some(item) => Ok(DmOutcome::Existing(item.channel)),
             None => Err(ApiError::Unavailable(
@@ -466,9 +605,13 @@ impl Store {
         }
     }
 
-    /// Moves a member's read marker forward to `position` (never backwards), recording the
-    /// channel's message count at that point and, when caught up, clearing mentions.
-    /// `false` if the marker was already at or past `position`.
+    /// Moves a member's read marker forward to `position` (never backwards), recording
+    /// `read_count` (for a caught-up member: the channel's message count as read, with
+    /// `position` its latest message) and, when caught up, clearing mentions. The clearing
+    /// is conditioned on what was read: the member's `mention_count` still as in `member`
+    /// and the channel's count still `read_count`. A mention or message that lands in
+    /// between makes it fall back to moving the marker alone, so no mention of an unread
+    /// message is ever lost. `false` if the marker was already at or past `position`.
     pub async fn mark_read(
         &self,
         member: &ChannelMember,
@@ -476,27 +619,53 @@ impl Store {
         read_count: u64,
         caught_up: bool,
     ) -> ApiResult<bool> {
-        let key = keys::channel_member(&member.channel_id.to_string(), &member.user_id.to_string());
-        let mut expression =
-            "SET last_read_message_id = :position, read_count = :read_count".to_owned();
+        let table = self.table();
+        let key = keys::channel_member(member.channel_id, member.user_id);
+        let forward = format!(
+            "{} AND (attribute_not_exists(last_read_message_id) OR last_read_message_id < :position)",
+            item_exists()
+        );
         if caught_up {
-            expression.push_str(", mention_count = :zero");
+            let reset = set_update(table, &key)?
+                .update_expression(
+                    "SET last_read_message_id = :position, read_count = :read_count, \
+                     mention_count = :zero",
+                )
+                .condition_expression(format!("{forward} AND mention_count = :seen"))
+                .expression_attribute_values(":position", to_attribute(&position)?)
+                .expression_attribute_values(":read_count", to_attribute(&read_count)?)
+                .expression_attribute_values(":zero", to_attribute(&0u64)?)
+                .expression_attribute_values(":seen", to_attribute(&member.mention_count)?)
+                .build()
+                .map_err(ApiError::internal)?;
+            let channel_as_read = aws_sdk_dynamodb::types::ConditionCheck::builder()
+                .table_name(table)
+                .set_key(Some(to_attributes(&keys::channel(member.channel_id))?))
+                .condition_expression("message_count = :read_count")
+                .expression_attribute_values(":read_count", to_attribute(&read_count)?)
+                .build()
+                .map_err(ApiError::internal)?;
+            let outcome = self
+                .transact(vec![
+                    TransactWriteItem::builder().update(reset).build(),
+                    TransactWriteItem::builder()
+                        .condition_check(channel_as_read)
+                        .build(),
+                ])
+                .await?;
+            if outcome == TransactOutcome::Committed {
+                return Ok(true);
+            }
         }
-        let mut request = self
+        let request = self
             .client()
             .update_item()
-            .table_name(self.table())
+            .table_name(table)
             .set_key(Some(to_attributes(&key)?))
-            .update_expression(expression)
-            .condition_expression(format!(
-                "{} AND (attribute_not_exists(last_read_message_id) OR last_read_message_id < :position)",
-                item_exists()
-            ))
+            .update_expression("SET last_read_message_id = :position, read_count = :read_count")
+            .condition_expression(forward)
             .expression_attribute_values(":position", to_attribute(&position)?)
             .expression_attribute_values(":read_count", to_attribute(&read_count)?);
-        if caught_up {
-            request = request.expression_attribute_values(":zero", to_attribute(&0u64)?);
-        }
         match request.send().await {
             Ok(_) => Ok(true),
             Err(error) if is_condition_failed(&error) => Ok(false),

@@ -14,3 +14,4 @@ pub mod store;
 
 pub use model::*;
 pub use rules::*;
+pub use store::AvatarChange;

@@ -7,6 +7,7 @@ use crate::access;
 use crate::clock;
 use crate::config::AVATAR_CONTENT_TYPES;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::files::AvatarChange;
 use crate::files::storage::{
     UploadInstructions, attachment_object_key, avatar_object_key, content_disposition,
     pending_object_key,
@@ -212,6 +213,12 @@ pub async fn file_view(state: &AppState, file: &StoredFile) -> ApiResult<FileVie
 
 /// `POST /v1/files/{fid}/complete`: the uploader; verifies the object S3 holds against
 /// what was declared, then makes the file ready (and, for an avatar, the profile's).
+///
+/// Idempotent, also under concurrency and after a crash: the steps are ordered so that any
+/// of them can run again. The object is copied to its final key (the pending one stays), the
+/// item is made ready (conditioned on pending), and only then is the pending object deleted.
+/// A completer that finds the pending object gone, or the item no longer pending, reads the
+/// item again and answers the ready file another call made.
 pub async fn complete(state: &AppState, caller: UserId, file_id: FileId) -> ApiResult<FileView> {
     let storage = state.storage()?;
     let (file, _) = visible_file(state, caller, file_id).await?;
@@ -225,13 +232,7 @@ pub async fn complete(state: &AppState, caller: UserId, file_id: FileId) -> ApiR
     }
     let pending_key = pending_object_key(&file.id.to_string());
     let Some(object) = storage.head(&pending_key).await? else {
-        // Completed meanwhile by a concurrent call?
-        if let Some(current) = state.store.get_file(file_id).await?
-            && current.status == FileStatus::Ready
-        {
-            return file_view(state, &current).await;
-        }
-        return Err(ApiError::conflict("nothing was uploaded for this file"));
+        return settled(state, file_id, "nothing was uploaded for this file").await;
     };
     let same_type = object.content_type.as_deref().map(media_type).as_deref()
         == Some(file.content_type.as_str());
@@ -241,20 +242,40 @@ pub async fn complete(state: &AppState, caller: UserId, file_id: FileId) -> ApiR
             "the uploaded object differs from the declared size or type; request a new upload",
         ));
     }
-    storage.rename(&pending_key, &file.object_key).await?;
-    if !state.store.mark_file_ready(file_id).await? {
-        return Err(ApiError::conflict("the upload expired; request a new one"));
+    if !storage.copy(&pending_key, &file.object_key).await? {
+        return settled(state, file_id, "nothing was uploaded for this file").await;
+    }
+    let avatar_url = format!("/v1/users/{caller}/avatar?v={}", file.id);
+    let avatar = (file.purpose == FilePurpose::Avatar).then(|| AvatarChange {
+        url: &avatar_url,
+        at: clock::now(),
+    });
+    if !state.store.mark_file_ready(&file, avatar).await? {
+        let answer = settled(state, file_id, "the upload expired; request a new one").await;
+        if matches!(answer, Err(ApiError::NotFound(_))) {
+            // The record is gone (deleted or expired): so is the reason for the copy.
+            storage.delete(&file.object_key).await?;
+        }
+        return answer;
+    }
+    // The file is ready; a pending object left behind expires by the bucket's lifecycle rule.
+    if let Err(error) = storage.delete(&pending_key).await {
+        tracing::warn!(file_id = %file_id, error = %error, "pending object not deleted");
     }
     let mut ready = file;
     ready.status = FileStatus::Ready;
-    if ready.purpose == FilePurpose::Avatar {
-        let url = format!("/v1/users/{caller}/avatar?v={}", ready.id);
-        state
-            .store
-            .set_avatar(caller, &url, &ready.object_key, clock::now())
-            .await?;
-    }
     file_view(state, &ready).await
+}
+
+/// After a completion step found the upload gone or no longer pending: the file as it is
+/// now (a strongly consistent read). Ready means another call completed it, and that is the
+/// answer; still pending is a 409 for `reason`.
+async fn settled(state: &AppState, file_id: FileId, reason: &str) -> ApiResult<FileView> {
+    match state.store.get_file(file_id).await? {
+        Some(current) if current.status == FileStatus::Ready => file_view(state, &current).await,
+        Some(_) => Err(ApiError::conflict(reason)),
+        None => Err(ApiError::not_found("file")),
+    }
 }
 
 /// `GET /v1/files/{fid}`: channel readers (avatars: their owner).
@@ -269,7 +290,7 @@ pub async fn delete(state: &AppState, caller: UserId, file_id: FileId) -> ApiRes
     let (file, access) = visible_file(state, caller, file_id).await?;
     if file.uploader_id != caller {
         match access {
-            Some(access) => access.require_workspace_admin(state).await?,
+            Some(access) => access.require_workspace_admin()?,
             None => return Err(ApiError::not_found("file")),
         }
     }

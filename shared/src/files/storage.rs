@@ -1,10 +1,11 @@
 //! S3 access for files: presigned uploads whose signature binds the exact length and type,
-//! object checks, moves, deletes, and presigned downloads. Object keys are generated here,
+//! object checks, copies, deletes, and presigned downloads. Object keys are generated here,
 //! never taken from a client.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde::Serialize;
 
@@ -183,17 +184,29 @@ impl Storage {
         }
     }
 
-    /// Moves an object (server-side copy, then delete), keeping its type and disposition.
-    pub async fn rename(&self, from: &str, to: &str) -> ApiResult<()> {
-        self.client
+    /// Copies an object server-side, keeping its type and disposition. `false` if there is
+    /// no object at `from` (a concurrent completion may have moved it).
+    pub async fn copy(&self, from: &str, to: &str) -> ApiResult<bool> {
+        match self
+            .client
             .copy_object()
             .bucket(&self.bucket)
             .key(to)
             .copy_source(format!("{}/{from}", self.bucket))
             .send()
             .await
-            .map_err(|e| s3_error("CopyObject", e))?;
-        self.delete(from).await
+        {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error.as_service_error().and_then(|e| e.code()) == Some("NoSuchKey")
+                    || error
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(s3_error("CopyObject", error)),
+        }
     }
 
     /// Deletes an object (a missing one is fine).

@@ -43,10 +43,10 @@ pub enum InviteAcceptance {
 
 impl Store {
     pub async fn create_invite(&self, invite: &Invite) -> ApiResult<()> {
-        let (code, wid) = (invite.code.as_str(), invite.workspace_id.to_string());
+        let code = invite.code.as_str();
         let item = InviteItem {
             key: keys::invite(code),
-            by_workspace: keys::invite_by_workspace(&wid, code),
+            by_workspace: keys::invite_by_workspace(invite.workspace_id, code),
             entity: keys::entity::INVITE.into(),
             invite: invite.clone(),
             expires_epoch: invite.expires_at.timestamp(),
@@ -66,11 +66,7 @@ impl Store {
         page: &PageRequest,
     ) -> ApiResult<Page<Invite>> {
         let page: Page<InviteItem> = self
-            .query_page(
-                &keys::workspace_invites(&workspace_id.to_string()),
-                page,
-                true,
-            )
+            .query_page(&keys::workspace_invites(workspace_id), page, true)
             .await?;
         Ok(page.map(|item| item.invite))
     }

@@ -15,4 +15,6 @@ pub mod store;
 
 pub use model::*;
 pub use rules::*;
-pub use store::{NewMessage, Reactions, SendOutcome, StoredMessage, message_from_image};
+pub use store::{
+    NewMessage, ReactionOutcome, Reactions, SendOutcome, StoredMessage, message_from_image,
+};

@@ -10,7 +10,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::files;
 use crate::ids::{ChannelId, FileId, MessageId, UserId};
-use crate::keys;
+use crate::messages::ReactionOutcome;
 use crate::messages::{Message, MessageVersion, MessageView};
 use crate::messages::{NewMessage, SendOutcome, StoredMessage};
 use crate::state::AppState;
@@ -245,6 +245,7 @@ pub async fn send(
             "no such top-level message in this channel",
         )])),
         SendOutcome::NotAllowed => Err(ApiError::Forbidden("join the channel first".into())),
+        SendOutcome::NotInWorkspace => Err(ApiError::not_found("channel")),
     }
 }
 
@@ -275,18 +276,11 @@ pub async fn list(
         cursor: query.cursor,
     }
     .validate()?;
-    let mut partition = keys::channel_messages(&channel_id.to_string());
-    if let Some(before) = before {
-        partition = partition.before(&before.to_string());
-    }
-    if let Some(after) = after {
-        partition = partition.after(&after.to_string());
-    }
     let (_, messages) = tokio::try_join!(
         access::channel(state, channel_id, caller),
         state
             .store
-            .list_messages(&partition, &page, after.is_some())
+            .list_channel_messages(channel_id, before, after, &page)
     )?;
     views(state, messages, caller).await
 }
@@ -402,7 +396,7 @@ pub async fn delete(
 ) -> ApiResult<()> {
     let (access, stored) = readable_message(state, caller, channel_id, message_id).await?;
     if stored.message.author_id != caller {
-        access.require_workspace_admin(state).await?;
+        access.require_workspace_admin()?;
     }
     if stored.message.deleted {
         return Ok(());
@@ -418,10 +412,11 @@ pub async fn replies(
     message_id: MessageId,
     page: PageRequest,
 ) -> ApiResult<Page<MessageView>> {
-    let partition = keys::thread_replies(&channel_id.to_string(), &message_id.to_string());
     let ((_, parent), replies) = tokio::try_join!(
         readable_message(state, caller, channel_id, message_id),
-        state.store.list_messages(&partition, &page, true)
+        state
+            .store
+            .list_thread_replies(channel_id, message_id, &page)
     )?;
     if parent.message.parent_id.is_some() {
         return Err(ApiError::invalid(
@@ -452,28 +447,17 @@ pub async fn react(
     if stored.message.deleted {
         return Err(ApiError::conflict("the message was deleted"));
     }
-    let new_kind = stored
-        .reactions
-        .get(emoji)
-        .is_none_or(|users| users.is_empty());
-    let kinds = stored
-        .reactions
-        .values()
-        .filter(|users| !users.is_empty())
-        .count();
-    if present && new_kind && kinds >= EMOJI_KINDS_MAX {
-        return Err(ApiError::conflict(format!(
-            "a message takes at most {EMOJI_KINDS_MAX} different emoji"
-        )));
-    }
-    if !state
+    match state
         .store
-        .set_reaction(channel_id, message_id, emoji, caller, present)
+        .set_reaction(&stored, emoji, caller, present, EMOJI_KINDS_MAX)
         .await?
     {
-        return Err(ApiError::conflict("the message was deleted"));
+        ReactionOutcome::Applied => Ok(()),
+        ReactionOutcome::MessageUnavailable => Err(ApiError::conflict("the message was deleted")),
+        ReactionOutcome::TooManyKinds => Err(ApiError::conflict(format!(
+            "a message takes at most {EMOJI_KINDS_MAX} different emoji"
+        ))),
     }
-    Ok(())
 }
 
 /// `PUT|DELETE /v1/channels/{cid}/pins/{mid}`: channel members; idempotent.
@@ -507,10 +491,9 @@ pub async fn list_pins(
     channel_id: ChannelId,
     page: PageRequest,
 ) -> ApiResult<Page<MessageView>> {
-    let partition = keys::channel_pins(&channel_id.to_string());
     let (_, pins) = tokio::try_join!(
         access::channel(state, channel_id, caller),
-        state.store.list_messages(&partition, &page, true)
+        state.store.list_pinned_messages(channel_id, &page)
     )?;
     views(state, pins, caller).await
 }

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -12,12 +15,15 @@ use crate::ids::{ChannelId, MessageId, UserId};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key, Partition};
 use crate::messages::{Message, MessageVersion};
 use crate::table::{
-    Page, PageRequest, Store, TransactOutcome, conditional, dynamo_error, is_condition_failed,
-    item_exists, put_new, to_attribute, to_attributes,
+    Page, PageRequest, Store, TransactOutcome, check_exists, conditional_update, dynamo_error,
+    is_condition_failed, item_exists, put_new, to_attribute, to_attributes,
 };
 
 /// Reactions are stored as one string-set attribute per emoji: `reaction:<emoji>`.
 const REACTION_PREFIX: &str = "reaction:";
+/// How many emoji (string sets with users) a message has: moved in the same write that
+/// adds an emoji's first user or removes its last, and the condition that caps them.
+const REACTION_KINDS: &str = "reaction_kinds";
 
 /// Who reacted with which emoji.
 pub type Reactions = BTreeMap<String, Vec<UserId>>;
@@ -48,11 +54,9 @@ struct MessageItem {
 
 impl MessageItem {
     fn new(message: &Message) -> Self {
-        let (cid, mid) = (message.channel_id.to_string(), message.id.to_string());
-        let parent = message.parent_id.map(|p| p.to_string());
         Self {
-            key: keys::message(&cid, &mid),
-            listing: keys::message_listing(&cid, parent.as_deref(), &mid),
+            key: keys::message(message.channel_id, message.id),
+            listing: keys::message_listing(message.channel_id, message.parent_id, message.id),
             pin: None,
             entity: keys::entity::MESSAGE.into(),
             message: message.clone(),
@@ -119,6 +123,140 @@ pub enum SendOutcome {
     ParentUnavailable,
     /// The sender is no longer a member, or the channel is gone.
     NotAllowed,
+    /// The sender is no longer a member of the workspace.
+    NotInWorkspace,
+}
+
+/// How a reaction change ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReactionOutcome {
+    /// The reaction is as asked (written now, or already so).
+    Applied,
+    /// The message is gone or deleted.
+    MessageUnavailable,
+    /// The emoji would be a new kind on a message that has the most kinds it may have.
+    TooManyKinds,
+}
+
+/// Writes of one reaction change that keep colliding with concurrent ones give up after
+/// this many attempts (503); each failed attempt means someone else's change went in.
+const REACTION_ATTEMPTS: usize = 8;
+
+/// What a reaction change does to a message as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReactionPlan {
+    /// Already as asked.
+    Nothing,
+    Refuse(ReactionOutcome),
+    Write(ReactionWrite),
+}
+
+/// One conditional UpdateItem; its condition is what the plan assumed about the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReactionWrite {
+    /// Another user of an emoji that has users.
+    Join,
+    /// The first user of an emoji: a new kind, counted. `others` is how many other kinds
+    /// the message had when read (the counter's value for messages from before it).
+    NewKind { others: usize },
+    /// One of several users leaves.
+    Leave,
+    /// The last user leaves: one kind fewer.
+    LastOut { others: usize },
+}
+
+impl ReactionPlan {
+    fn new(
+        stored: &StoredMessage,
+        emoji: &str,
+        user_id: UserId,
+        present: bool,
+        max_kinds: usize,
+    ) -> Self {
+        if stored.message.deleted {
+            return Self::Refuse(ReactionOutcome::MessageUnavailable);
+        }
+        let users = stored
+            .reactions
+            .get(emoji)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let others = stored
+            .reactions
+            .iter()
+            .filter(|(kind, users)| kind.as_str() != emoji && !users.is_empty())
+            .count();
+        let mine = users.contains(&user_id);
+        match (present, mine) {
+            (true, true) | (false, false) => Self::Nothing,
+            (true, false) if !users.is_empty() => Self::Write(ReactionWrite::Join),
+            (true, false) if others >= max_kinds => Self::Refuse(ReactionOutcome::TooManyKinds),
+            (true, false) => Self::Write(ReactionWrite::NewKind { others }),
+            (false, true) if users.len() > 1 => Self::Write(ReactionWrite::Leave),
+            (false, true) => Self::Write(ReactionWrite::LastOut { others }),
+        }
+    }
+}
+
+impl ReactionWrite {
+    fn request(
+        self,
+        store: &Store,
+        key: &Key,
+        emoji: &str,
+        user_id: UserId,
+        max_kinds: usize,
+    ) -> ApiResult<UpdateItemFluentBuilder> {
+        let user = user_id.to_string();
+        let live = format!("{} AND deleted = :false", item_exists());
+        let request = store
+            .client()
+            .update_item()
+            .table_name(store.table())
+            .set_key(Some(to_attributes(key)?))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .expression_attribute_names("#reaction", format!("{REACTION_PREFIX}{emoji}"))
+            .expression_attribute_values(":false", to_attribute(&false)?);
+        let one = to_attribute(&1u64)?;
+        Ok(match self {
+            Self::Join => request
+                .update_expression("ADD #reaction :user")
+                .condition_expression(format!("{live} AND attribute_exists(#reaction)"))
+                .expression_attribute_values(":user", AttributeValue::Ss(vec![user])),
+            Self::NewKind { others } => request
+                .update_expression(
+                    "ADD #reaction :user SET #kinds = if_not_exists(#kinds, :others) + :one",
+                )
+                .condition_expression(format!(
+                    "{live} AND attribute_not_exists(#reaction) \
+                     AND (#kinds < :max OR attribute_not_exists(#kinds))"
+                ))
+                .expression_attribute_names("#kinds", REACTION_KINDS)
+                .expression_attribute_values(":user", AttributeValue::Ss(vec![user]))
+                .expression_attribute_values(":others", to_attribute(&others)?)
+                .expression_attribute_values(":max", to_attribute(&max_kinds)?)
+                .expression_attribute_values(":one", one),
+            Self::Leave => request
+                .update_expression("DELETE #reaction :user")
+                .condition_expression(format!(
+                    "{live} AND contains(#reaction, :member) AND size(#reaction) > :one"
+                ))
+                .expression_attribute_values(":user", AttributeValue::Ss(vec![user.clone()]))
+                .expression_attribute_values(":member", AttributeValue::S(user))
+                .expression_attribute_values(":one", one),
+            Self::LastOut { others } => request
+                .update_expression(
+                    "REMOVE #reaction SET #kinds = if_not_exists(#kinds, :counted) - :one",
+                )
+                .condition_expression(format!(
+                    "{live} AND contains(#reaction, :member) AND size(#reaction) = :one"
+                ))
+                .expression_attribute_names("#kinds", REACTION_KINDS)
+                .expression_attribute_values(":member", AttributeValue::S(user))
+                .expression_attribute_values(":counted", to_attribute(&(others + 1))?)
+                .expression_attribute_values(":one", one),
+        })
+    }
 }
 
 fn update(table: &str, key: &Key) -> ApiResult<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
@@ -136,18 +274,15 @@ fn built(update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> ApiResult<
 impl Store {
     /// Sends a message: the message, the idempotency marker, the channel's counters (or the
     /// parent's reply count), the sender's read counter and the mentioned members'
-    /// mention counters, all in one transaction.
+    /// mention counters, all in one transaction, with a check that the sender still
+    /// belongs to the workspace (access was read before; a removal may have committed).
     pub async fn send_message(&self, new: &NewMessage) -> ApiResult<SendOutcome> {
         let table = self.table();
         let message = &new.message;
-        let (cid, uid) = (
-            message.channel_id.to_string(),
-            message.author_id.to_string(),
-        );
         let mut items = vec![put_new(table, &MessageItem::new(message))?];
         let marker_index = new.client_id.as_ref().map(|client_id| {
             let marker = ClientMarkerItem {
-                key: keys::client_marker(&cid, &uid, client_id),
+                key: keys::client_marker(message.channel_id, message.author_id, client_id),
                 entity: keys::entity::CLIENT_MARKER.into(),
                 message_id: message.id,
             };
@@ -162,7 +297,7 @@ impl Store {
         let parent_index = match message.parent_id {
             None => {
                 items.push(built(
-                    update(table, &keys::channel(&cid))?
+                    update(table, &keys::channel(message.channel_id))?
                         .update_expression(
                             "ADD message_count :one SET last_message_id = :id, last_message_at = :now",
                         )
@@ -173,16 +308,19 @@ impl Store {
                 )?);
                 // The sender's own message is never unread for them.
                 items.push(built(
-                    update(table, &keys::channel_member(&cid, &uid))?
-                        .update_expression("ADD read_count :one")
-                        .condition_expression(item_exists())
-                        .expression_attribute_values(":one", one.clone()),
+                    update(
+                        table,
+                        &keys::channel_member(message.channel_id, message.author_id),
+                    )?
+                    .update_expression("ADD read_count :one")
+                    .condition_expression(item_exists())
+                    .expression_attribute_values(":one", one.clone()),
                 )?);
                 None
             }
             Some(parent) => {
                 items.push(built(
-                    update(table, &keys::message(&cid, &parent.to_string()))?
+                    update(table, &keys::message(message.channel_id, parent))?
                         .update_expression("ADD reply_count :one SET last_reply_at = :now")
                         .condition_expression(format!(
                             "{} AND deleted = :false AND attribute_type(parent_id, :null)",
@@ -197,7 +335,10 @@ impl Store {
                 // A thread reply still needs a current member: check it.
                 let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
                     .table_name(table)
-                    .set_key(Some(to_attributes(&keys::channel_member(&cid, &uid))?))
+                    .set_key(Some(to_attributes(&keys::channel_member(
+                        message.channel_id,
+                        message.author_id,
+                    ))?))
                     .condition_expression(item_exists())
                     .build()
                     .map_err(ApiError::internal)?;
@@ -205,9 +346,14 @@ impl Store {
                 Some(index)
             }
         };
+        let in_workspace_index = items.len();
+        items.push(check_exists(
+            table,
+            &keys::workspace_member(message.workspace_id, message.author_id),
+        )?);
         for member in &new.mentioned_members {
             items.push(built(
-                update(table, &keys::channel_member(&cid, &member.to_string()))?
+                update(table, &keys::channel_member(message.channel_id, *member))?
                     .update_expression("ADD mention_count :one")
                     .condition_expression(item_exists())
                     .expression_attribute_values(":one", one.clone()),
@@ -233,6 +379,7 @@ impl Store {
                     }
                 }
             }
+            _ if outcome.failed_at(in_workspace_index) => SendOutcome::NotInWorkspace,
             _ if parent_index.is_some_and(|index| outcome.failed_at(index)) => {
                 SendOutcome::ParentUnavailable
             }
@@ -247,11 +394,7 @@ impl Store {
         client_id: &str,
     ) -> ApiResult<Option<MessageId>> {
         let marker: Option<ClientMarkerItem> = self
-            .get(keys::client_marker(
-                &channel_id.to_string(),
-                &user_id.to_string(),
-                client_id,
-            ))
+            .get(keys::client_marker(channel_id, user_id, client_id))
             .await?;
         Ok(marker.map(|marker| marker.message_id))
     }
@@ -261,18 +404,52 @@ impl Store {
         channel_id: ChannelId,
         message_id: MessageId,
     ) -> ApiResult<Option<StoredMessage>> {
-        let item: Option<MessageItem> = self
-            .get(keys::message(
-                &channel_id.to_string(),
-                &message_id.to_string(),
-            ))
-            .await?;
+        let item: Option<MessageItem> = self.get(keys::message(channel_id, message_id)).await?;
         Ok(item.map(MessageItem::into_stored))
     }
 
-    /// A page of messages from a listing partition (a channel's top level, a thread, the
-    /// pins), newest first unless `oldest_first`.
-    pub async fn list_messages(
+    /// A page of a channel's top-level messages below `before` or above `after` (ids, so
+    /// times), newest first unless `after` is given (then oldest first).
+    pub async fn list_channel_messages(
+        &self,
+        channel_id: ChannelId,
+        before: Option<MessageId>,
+        after: Option<MessageId>,
+        page: &PageRequest,
+    ) -> ApiResult<Page<StoredMessage>> {
+        let mut partition = keys::channel_messages(channel_id);
+        if let Some(before) = before {
+            partition = partition.before(&before.to_string());
+        }
+        if let Some(after) = after {
+            partition = partition.after(&after.to_string());
+        }
+        self.list_messages(&partition, page, after.is_some()).await
+    }
+
+    /// A page of a thread's replies, oldest first.
+    pub async fn list_thread_replies(
+        &self,
+        channel_id: ChannelId,
+        parent_id: MessageId,
+        page: &PageRequest,
+    ) -> ApiResult<Page<StoredMessage>> {
+        self.list_messages(&keys::thread_replies(channel_id, parent_id), page, true)
+            .await
+    }
+
+    /// A page of a channel's pinned messages, in pin order.
+    pub async fn list_pinned_messages(
+        &self,
+        channel_id: ChannelId,
+        page: &PageRequest,
+    ) -> ApiResult<Page<StoredMessage>> {
+        self.list_messages(&keys::channel_pins(channel_id), page, true)
+            .await
+    }
+
+    /// A page of messages from a listing partition, newest first unless `oldest_first`.
+    async fn list_messages(
         &self,
         partition: &Partition,
         page: &PageRequest,
@@ -293,8 +470,7 @@ impl Store {
         version_id: &str,
     ) -> ApiResult<bool> {
         let table = self.table();
-        let (cid, mid) = (current.channel_id.to_string(), current.id.to_string());
-        let edit = update(table, &keys::message(&cid, &mid))?
+        let edit = update(table, &keys::message(current.channel_id, current.id))?
             .update_expression(
                 "SET content = :content, mentions = :mentions, edited_at = :now ADD version :one",
             )
@@ -309,7 +485,7 @@ impl Store {
             .expression_attribute_values(":version", to_attribute(&current.version)?)
             .expression_attribute_values(":false", to_attribute(&false)?);
         let version = VersionItem {
-            key: keys::message_version(&cid, &mid, version_id),
+            key: keys::message_version(current.channel_id, current.id, version_id),
             entity: keys::entity::MESSAGE_VERSION.into(),
             version: MessageVersion {
                 message_id: current.id,
@@ -331,7 +507,7 @@ impl Store {
         message_id: MessageId,
         page: &PageRequest,
     ) -> ApiResult<Page<MessageVersion>> {
-        let partition = keys::message_versions(&channel_id.to_string(), &message_id.to_string());
+        let partition = keys::message_versions(channel_id, message_id);
         let page: Page<VersionItem> = self.query_page(&partition, page, true).await?;
         Ok(page.map(|item| item.version))
     }
@@ -339,12 +515,14 @@ impl Store {
     /// Soft-deletes: empties the content, drops mentions and the pin, keeps the item (so
     /// threads and counts stay whole), then removes the edit history.
     pub async fn delete_message(&self, message: &Message) -> ApiResult<()> {
-        let (cid, mid) = (message.channel_id.to_string(), message.id.to_string());
         let result = self
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::message(&cid, &mid))?))
+            .set_key(Some(to_attributes(&keys::message(
+                message.channel_id,
+                message.id,
+            ))?))
             .update_expression(
                 "SET deleted = :true, content = :empty, mentions = :none, pinned = :false \
                  ADD version :one REMOVE #gsi2pk, #gsi2sk",
@@ -365,39 +543,66 @@ impl Store {
             Err(error) => return Err(dynamo_error("UpdateItem", error)),
         }
         let versions: Vec<VersionItem> = self
-            .query_all(&keys::message_versions(&cid, &mid), usize::MAX)
+            .query_all(
+                &keys::message_versions(message.channel_id, message.id),
+                usize::MAX,
+            )
             .await?;
         let keys: Vec<Key> = versions.into_iter().map(|item| item.key).collect();
         self.delete_keys(&keys).await
     }
 
     /// Adds or removes one user's reaction; idempotent (a string set holds each user once).
-    /// `false` if the message is gone or deleted.
+    /// The message's `reaction_kinds` counter moves in the same UpdateItem that adds a new
+    /// emoji's first user (conditioned on `reaction_kinds < max_kinds`) or removes its last,
+    /// so the limit holds under any concurrency. `current` is the message as the caller
+    /// read it; a write whose condition fails because the message changed meanwhile is
+    /// planned again from the item as it then was.
     pub async fn set_reaction(
         &self,
-        channel_id: ChannelId,
-        message_id: MessageId,
+        current: &StoredMessage,
         emoji: &str,
         user_id: UserId,
         present: bool,
-    ) -> ApiResult<bool> {
-        let action = if present { "ADD" } else { "DELETE" };
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::message(
-                &channel_id.to_string(),
-                &message_id.to_string(),
-            ))?))
-            .update_expression(format!("{action} #reaction :user"))
-            .condition_expression(format!("{} AND deleted = :false", item_exists()))
-            .expression_attribute_names("#reaction", format!("{REACTION_PREFIX}{emoji}"))
-            .expression_attribute_values(":user", AttributeValue::Ss(vec![user_id.to_string()]))
-            .expression_attribute_values(":false", to_attribute(&false)?)
-            .send()
-            .await;
-        Ok(conditional("UpdateItem", result)?.is_some())
+        max_kinds: usize,
+    ) -> ApiResult<ReactionOutcome> {
+        let key = keys::message(current.message.channel_id, current.message.id);
+        let mut state = Some(current.clone());
+        for _ in 0..REACTION_ATTEMPTS {
+            let plan = match &state {
+                None => return Ok(ReactionOutcome::MessageUnavailable),
+                Some(stored) => ReactionPlan::new(stored, emoji, user_id, present, max_kinds),
+            };
+            let request = match plan {
+                ReactionPlan::Nothing => return Ok(ReactionOutcome::Applied),
+                ReactionPlan::Refuse(outcome) => return Ok(outcome),
+                ReactionPlan::Write(write) => {
+                    write.request(self, &key, emoji, user_id, max_kinds)?
+                }
+            };
+            let old = match conditional_update(request.send().await)? {
+                Ok(_) => return Ok(ReactionOutcome::Applied),
+                Err(old) => old,
+            };
+            // The message changed since it was read: plan again from the item as it was
+            // when the condition failed (or, if DynamoDB did not return it, as it is now).
+            state = match old {
+                Some(item) => Some(
+                    serde_dynamo::from_item::<_, MessageItem>(item)
+                        .map(MessageItem::into_stored)
+                        .map_err(|e| {
+                            ApiError::internal(anyhow::anyhow!("reading a message: {e}"))
+                        })?,
+                ),
+                None => self
+                    .get::<MessageItem>(key.clone())
+                    .await?
+                    .map(MessageItem::into_stored),
+            };
+        }
+        Err(ApiError::Unavailable(
+            "the message's reactions are changing; retry".into(),
+        ))
     }
 
     /// Pins (indexing the message under the channel's pins) or unpins. Idempotent; `false`
@@ -408,17 +613,19 @@ impl Store {
         pinned: bool,
         pin_id: &str,
     ) -> ApiResult<bool> {
-        let (cid, mid) = (message.channel_id.to_string(), message.id.to_string());
         let mut request = self
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::message(&cid, &mid))?))
+            .set_key(Some(to_attributes(&keys::message(
+                message.channel_id,
+                message.id,
+            ))?))
             .condition_expression(format!("{} AND deleted = :false", item_exists()))
             .expression_attribute_values(":false", to_attribute(&false)?)
             .return_values(ReturnValue::None);
         if pinned {
-            let index = keys::pinned_message(&cid, pin_id);
+            let index = keys::pinned_message(message.channel_id, pin_id);
             // Keep the first pin's position when pinned twice.
             request = request
                 .update_expression(
@@ -456,7 +663,7 @@ impl Store {
     ) -> ApiResult<Vec<StoredMessage>> {
         let keys: Vec<Key> = ids
             .iter()
-            .map(|(cid, mid)| keys::message(&cid.to_string(), &mid.to_string()))
+            .map(|(cid, mid)| keys::message(*cid, *mid))
             .collect();
         let items: Vec<MessageItem> = self.batch_get(&keys).await?;
         let mut found: Vec<StoredMessage> =
@@ -474,6 +681,86 @@ impl Store {
 mod tests {
     use super::*;
     use crate::ids::WorkspaceId;
+
+    fn stored(deleted: bool, reactions: &[(&str, &[UserId])]) -> StoredMessage {
+        let message = Message {
+            id: MessageId::generate(),
+            channel_id: ChannelId::generate(),
+            workspace_id: WorkspaceId::generate(),
+            author_id: UserId::generate(),
+            content: "hi".into(),
+            parent_id: None,
+            reply_count: 0,
+            last_reply_at: None,
+            mentions: Vec::new(),
+            pinned: false,
+            edited_at: None,
+            deleted,
+            created_at: crate::clock::now(),
+            version: 0,
+            attachments: Vec::new(),
+        };
+        StoredMessage {
+            message,
+            reactions: reactions
+                .iter()
+                .map(|(emoji, users)| ((*emoji).to_owned(), users.to_vec()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn reaction_plans_count_kinds_only_when_an_emoji_gains_or_loses_its_last_user() {
+        let (me, you) = (UserId::generate(), UserId::generate());
+        let plan = |stored: &StoredMessage, emoji, present| {
+            ReactionPlan::new(stored, emoji, me, present, 2)
+        };
+        let empty = stored(false, &[]);
+        assert_eq!(
+            plan(&empty, "a", true),
+            ReactionPlan::Write(ReactionWrite::NewKind { others: 0 })
+        );
+        assert_eq!(plan(&empty, "a", false), ReactionPlan::Nothing);
+
+        let theirs = stored(false, &[("a", &[you])]);
+        assert_eq!(
+            plan(&theirs, "a", true),
+            ReactionPlan::Write(ReactionWrite::Join)
+        );
+        assert_eq!(
+            plan(&theirs, "b", true),
+            ReactionPlan::Write(ReactionWrite::NewKind { others: 1 })
+        );
+
+        let ours = stored(false, &[("a", &[you, me]), ("b", &[me])]);
+        assert_eq!(plan(&ours, "a", true), ReactionPlan::Nothing);
+        assert_eq!(
+            plan(&ours, "a", false),
+            ReactionPlan::Write(ReactionWrite::Leave)
+        );
+        assert_eq!(
+            plan(&ours, "b", false),
+            ReactionPlan::Write(ReactionWrite::LastOut { others: 1 })
+        );
+        // Full: a new kind is refused, joining and leaving are not.
+        assert_eq!(
+            plan(&ours, "c", true),
+            ReactionPlan::Refuse(ReactionOutcome::TooManyKinds)
+        );
+        let full_of_theirs = stored(false, &[("a", &[you]), ("b", &[you])]);
+        assert_eq!(
+            plan(&full_of_theirs, "b", true),
+            ReactionPlan::Write(ReactionWrite::Join)
+        );
+
+        let deleted = stored(true, &[("a", &[me])]);
+        for present in [true, false] {
+            assert_eq!(
+                plan(&deleted, "a", present),
+                ReactionPlan::Refuse(ReactionOutcome::MessageUnavailable)
+            );
+        }
+    }
 
     #[test]
     fn a_pinned_message_item_reads_back_with_its_own_id() {
@@ -495,10 +782,7 @@ mod tests {
             attachments: Vec::new(),
         };
         let mut item = MessageItem::new(&message);
-        item.pin = Some(keys::pinned_message(
-            &message.channel_id.to_string(),
-            "PINID",
-        ));
+        item.pin = Some(keys::pinned_message(message.channel_id, "PINID"));
         let mut attributes = to_attributes(&item).unwrap();
         attributes.insert(
             format!("{REACTION_PREFIX}thumbsup"),

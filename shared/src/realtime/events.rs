@@ -48,8 +48,12 @@ impl ServerEvent {
 /// Who an event goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
-    /// The connections subscribed to a channel.
+    /// The connections subscribed to a channel whose users may still read it (the
+    /// broadcaster checks the channel, the workspace and the memberships).
     Channel(ChannelId),
+    /// The connections subscribed to a channel that was just deleted: they hear of the
+    /// deletion (nothing else of the channel reaches them) and their subscriptions end.
+    DeletedChannel(ChannelId),
     /// Every open connection of one user.
     User(UserId),
 }
@@ -189,7 +193,7 @@ fn channel_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
             }
         }
         (Some(old), None) => vec![Outgoing {
-            audience: Audience::Channel(old.id),
+            audience: Audience::DeletedChannel(old.id),
             event: ServerEvent::new("channel.deleted", Some(old.id), json!({"id": old.id})),
         }],
         (None, None) => Vec::new(),

@@ -16,4 +16,4 @@ pub mod store;
 
 pub use poster::*;
 pub use rules::*;
-pub use store::{Connection, Presence, Subscription};
+pub use store::{AudienceCheck, Connection, Presence, Subscription, Throttle};

@@ -1,20 +1,25 @@
 //! Realtime: the WebSocket routes (`$connect` with a single-use ticket, `$disconnect`,
 //! `$default` frames), the stream-driven broadcaster, and presence.
+//!
+//! A channel's events reach only connections whose user may still read it: leaves and
+//! removals end the user's subscriptions before they answer, and the broadcaster checks every
+//! page of subscribers against the channel, the workspace and the memberships (one batch
+//! read per page), dropping the subscriptions that fail.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::access;
 use crate::auth::rules::redeem_ws_ticket;
-use crate::channels::ChannelKind;
+use crate::channels::{Channel, ChannelKind};
 use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ChannelId, UserId, WorkspaceId};
 use crate::realtime::events::{Audience, Outgoing, ServerEvent, events_for};
-use crate::realtime::{Connection, Subscription};
+use crate::realtime::{Connection, Subscription, Throttle};
 use crate::realtime::{PostOutcome, Poster};
 use crate::state::AppState;
 use crate::stream::{Change, ChangeKind};
@@ -22,10 +27,23 @@ use crate::table::{Page, PageRequest};
 
 /// API Gateway closes sockets after 2 hours; records outlive that a little.
 const CONNECTION_TTL_SECONDS: i64 = 2 * 3600 + 600;
+/// Channels one subscribe or unsubscribe frame may name.
 pub const SUBSCRIBE_MAX: usize = 50;
+/// Channels one connection may be subscribed to at once, over all its frames.
+pub const CONNECTION_SUBSCRIPTIONS_MAX: usize = 100;
 pub const SIGNAL_PAYLOAD_MAX: usize = 16 * 1024;
+/// A connection relays at most one `typing` frame per this many milliseconds.
+pub const TYPING_INTERVAL_MS: i64 = 2_000;
+/// A connection relays at most one `presence` frame per this many milliseconds.
+pub const PRESENCE_INTERVAL_MS: i64 = 5_000;
 /// Posts in flight at once per broadcast.
 const FAN_OUT: usize = 32;
+/// Subscribers read (and checked with one batch read) per page of a channel's audience.
+const AUDIENCE_PAGE: i32 = 1000;
+/// Channels whose audiences a `presence` frame gathers at once.
+const PRESENCE_CHANNELS_IN_FLIGHT: usize = 8;
+/// Attempts of a subscribe whose connection's channel set keeps changing meanwhile.
+const SUBSCRIBE_ATTEMPTS: usize = 3;
 
 /// A client frame.
 #[derive(Debug, Deserialize)]
@@ -94,6 +112,7 @@ pub async fn connect(
             user_id,
             connected_at: now,
             expires_at: now.timestamp() + CONNECTION_TTL_SECONDS,
+            channels: Vec::new(),
         })
         .await?;
     tracing::info!(user_id = %user_id, "websocket connected");
@@ -111,8 +130,138 @@ pub async fn disconnect(state: &AppState, connection_id: &str) -> ApiResult<()> 
     Ok(())
 }
 
-/// Sends one event to every connection of an audience, `FAN_OUT` at a time, except
-/// `skip`; connections that answer 410 are forgotten.
+/// A connection to post to, and its user.
+type Target = (String, UserId);
+
+/// The subscribers of a channel who may still read it. A page of subscribers is read
+/// first (a channel nobody listens to costs nothing more); each page is then checked with
+/// one batch read (the channel record unless the caller holds it, the workspace record, the
+/// users' workspace memberships and, for private channels and DMs, their channel
+/// memberships) while the next page is read. A deleted channel or workspace has no audience
+/// (their subscriptions end with `channel.deleted`). Subscriptions of users who fail the
+/// check are ended.
+async fn channel_audience(
+    state: &AppState,
+    channel_id: ChannelId,
+    known: Option<&Channel>,
+) -> ApiResult<Vec<Target>> {
+    let mut page = state
+        .store
+        .list_channel_subscribers(
+            channel_id,
+            &PageRequest {
+                limit: AUDIENCE_PAGE,
+                cursor: None,
+            },
+        )
+        .await?;
+    if page.items.is_empty() && page.next_cursor.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut channel: Option<Channel> = known.cloned();
+    // Subscriptions carry their channel's workspace (those written before they did make
+    // the channel record a read of its own).
+    let known_workspace = channel
+        .as_ref()
+        .map(|c| c.workspace_id)
+        .or_else(|| page.items.iter().find_map(|s| s.workspace_id));
+    let workspace_id = match known_workspace {
+        Some(workspace_id) => workspace_id,
+        None => match state.store.get_channel(channel_id).await? {
+            Some(found) => {
+                let workspace_id = found.workspace_id;
+                channel = Some(found);
+                workspace_id
+            }
+            None => return Ok(Vec::new()),
+        },
+    };
+    let mut allowed: Vec<Target> = Vec::new();
+    let mut refused: Vec<(String, ChannelId)> = Vec::new();
+    loop {
+        let users: Vec<UserId> = page
+            .items
+            .iter()
+            .map(|s| s.user_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let next = page.next_cursor.clone().map(|cursor| PageRequest {
+            limit: AUDIENCE_PAGE,
+            cursor: Some(cursor),
+        });
+        let check = async {
+            if users.is_empty() {
+                return Ok(None);
+            }
+            state
+                .store
+                .check_audience(channel_id, workspace_id, &users, channel.as_ref())
+                .await
+                .map(Some)
+        };
+        let following = async {
+            match &next {
+                Some(request) => state
+                    .store
+                    .list_channel_subscribers(channel_id, request)
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        };
+        let (check, following) = tokio::try_join!(check, following)?;
+        if let Some(check) = check {
+            if check.channel.is_none() || !check.workspace_exists {
+                // A deleted channel, or a deleted workspace whose channels' deletions
+                // follow: nobody hears anything, and `channel.deleted` ends the
+                // subscriptions after telling them.
+                return Ok(Vec::new());
+            }
+            for subscription in page.items {
+                if check.admits(subscription.user_id) {
+                    allowed.push((subscription.connection_id, subscription.user_id));
+                } else {
+                    refused.push((subscription.connection_id, channel_id));
+                }
+            }
+            channel = check.channel;
+        }
+        match following {
+            Some(following) => page = following,
+            None => break,
+        }
+    }
+    if !refused.is_empty() {
+        tracing::info!(channel_id = %channel_id, count = refused.len(), "ending subscriptions without access");
+        if let Err(error) = state.store.drop_subscriptions(&refused).await {
+            tracing::warn!(error = %error, "ending subscriptions without access failed");
+        }
+    }
+    Ok(allowed)
+}
+
+/// Every subscription of a channel, unchecked (for `channel.deleted`).
+async fn all_subscribers(state: &AppState, channel_id: ChannelId) -> ApiResult<Vec<Subscription>> {
+    let mut all = Vec::new();
+    let mut page = PageRequest {
+        limit: AUDIENCE_PAGE,
+        cursor: None,
+    };
+    loop {
+        let subscribers: Page<Subscription> = state
+            .store
+            .list_channel_subscribers(channel_id, &page)
+            .await?;
+        all.extend(subscribers.items);
+        match subscribers.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// Sends one event to every connection of an audience, except `skip`.
 async fn deliver<P: Poster>(
     state: &AppState,
     poster: &P,
@@ -120,42 +269,53 @@ async fn deliver<P: Poster>(
     event: &ServerEvent,
     skip: Option<&str>,
 ) -> ApiResult<()> {
-    let payload = event.to_bytes();
-    let mut targets: Vec<(String, UserId)> = Vec::new();
     match audience {
         Audience::Channel(channel_id) => {
-            let mut page = PageRequest {
-                limit: 1000,
-                cursor: None,
-            };
-            loop {
-                let subscribers: Page<Subscription> = state
-                    .store
-                    .list_channel_subscribers(*channel_id, &page)
-                    .await?;
-                targets.extend(
-                    subscribers
-                        .items
-                        .into_iter()
-                        .map(|s| (s.connection_id, s.user_id)),
-                );
-                match subscribers.next_cursor {
-                    Some(cursor) => page.cursor = Some(cursor),
-                    None => break,
-                }
+            let targets = channel_audience(state, *channel_id, None).await?;
+            post_to(state, poster, targets, event, skip).await
+        }
+        Audience::DeletedChannel(channel_id) => {
+            // The channel's record is gone, so nothing else of it is delivered any more;
+            // its subscribers hear of the deletion, then their subscriptions end.
+            let subscriptions = all_subscribers(state, *channel_id).await?;
+            let targets = subscriptions
+                .iter()
+                .map(|s| (s.connection_id.clone(), s.user_id))
+                .collect();
+            post_to(state, poster, targets, event, skip).await?;
+            let ended: Vec<(String, ChannelId)> = subscriptions
+                .into_iter()
+                .map(|s| (s.connection_id, s.channel_id))
+                .collect();
+            // Best effort (a retried record would post again); the TTL is the fallback.
+            if let Err(error) = state.store.drop_subscriptions(&ended).await {
+                tracing::warn!(error = %error, "ending a deleted channel's subscriptions failed");
             }
+            Ok(())
         }
         Audience::User(user_id) => {
             let connections = state.store.list_user_connections(*user_id).await?;
-            targets.extend(
-                connections
-                    .into_iter()
-                    .map(|c| (c.connection_id, c.user_id)),
-            );
+            let targets = connections
+                .into_iter()
+                .map(|c| (c.connection_id, c.user_id))
+                .collect();
+            post_to(state, poster, targets, event, skip).await
         }
     }
+}
+
+/// Posts one event to connections, `FAN_OUT` at a time, except `skip`; connections that
+/// answer 410 are forgotten.
+async fn post_to<P: Poster>(
+    state: &AppState,
+    poster: &P,
+    mut targets: Vec<Target>,
+    event: &ServerEvent,
+    skip: Option<&str>,
+) -> ApiResult<()> {
+    let payload = event.to_bytes();
     targets.retain(|(connection, _)| Some(connection.as_str()) != skip);
-    let gone: Vec<(String, UserId)> = futures::stream::iter(targets)
+    let gone: Vec<Target> = futures::stream::iter(targets)
         .map(|(connection, user)| {
             let payload = payload.clone();
             async move {
@@ -177,6 +337,41 @@ async fn deliver<P: Poster>(
         state.store.remove_connection(&connection, user).await?;
     }
     Ok(())
+}
+
+/// Ends a user's subscriptions to a channel they left or were removed from, on every
+/// connection; called before the request answers.
+pub async fn end_channel_subscriptions(
+    state: &AppState,
+    channel: &Channel,
+    user_id: UserId,
+) -> ApiResult<()> {
+    state
+        .store
+        .end_user_subscriptions(user_id, channel.workspace_id, Some(channel.id))
+        .await
+}
+
+/// Ends a user's subscriptions to every channel of a workspace they left or were removed
+/// from (public channels they never joined included), on every connection; called before
+/// the request answers.
+pub async fn end_workspace_subscriptions(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
+) -> ApiResult<()> {
+    state
+        .store
+        .end_user_subscriptions(user_id, workspace_id, None)
+        .await
+}
+
+/// The error of a frame refused by a per-connection throttle.
+fn throttled(what: &str, interval_ms: i64) -> ApiError {
+    ApiError::RateLimited(format!(
+        "at most one {what} frame per {} ms per connection; nothing was relayed",
+        interval_ms
+    ))
 }
 
 async fn reply<P: Poster>(poster: &P, connection_id: &str, event: ServerEvent) {
@@ -229,51 +424,52 @@ pub async fn handle_frame<P: Poster>(
                         "channel_ids must name at most {SUBSCRIBE_MAX} channels"
                     )));
                 }
-                state
-                    .store
-                    .delete_subscriptions(connection_id, &channel_ids)
-                    .await?;
+                state.store.unsubscribe(connection_id, &channel_ids).await?;
                 send_subscriptions(state, poster, connection_id).await
             }
             ClientFrame::Typing { channel_id } => {
-                let channel = access::channel(state, channel_id, user).await?;
+                // The check and the throttle are independent: one round trip.
+                let (channel, allowed) = tokio::try_join!(
+                    access::channel(state, channel_id, user),
+                    state.store.throttle_connection(
+                        connection_id,
+                        Throttle::Typing,
+                        clock::now().timestamp_millis(),
+                        TYPING_INTERVAL_MS
+                    )
+                )?;
                 channel.require_member()?;
+                if !allowed {
+                    return Err(throttled("typing", TYPING_INTERVAL_MS));
+                }
                 let event = ServerEvent::new(
                     "typing",
                     Some(channel_id),
                     json!({"channel_id": channel_id, "user_id": user}),
                 );
-                deliver(
-                    state,
-                    poster,
-                    &Audience::Channel(channel_id),
-                    &event,
-                    Some(connection_id),
-                )
-                .await
+                let targets = channel_audience(state, channel_id, Some(&channel.channel)).await?;
+                post_to(state, poster, targets, &event, Some(connection_id)).await
             }
             ClientFrame::Presence { status } => {
+                let allowed = state
+                    .store
+                    .throttle_connection(
+                        connection_id,
+                        Throttle::Presence,
+                        clock::now().timestamp_millis(),
+                        PRESENCE_INTERVAL_MS,
+                    )
+                    .await?;
+                if !allowed {
+                    return Err(throttled("presence", PRESENCE_INTERVAL_MS));
+                }
                 state
                     .store
                     .set_presence_status(user, status.as_str())
                     .await?;
                 let event =
                     ServerEvent::new("presence", None, json!({"user_id": user, "status": status}));
-                let subscriptions = state
-                    .store
-                    .list_connection_subscriptions(connection_id)
-                    .await?;
-                for subscription in subscriptions {
-                    deliver(
-                        state,
-                        poster,
-                        &Audience::Channel(subscription.channel_id),
-                        &event,
-                        Some(connection_id),
-                    )
-                    .await?;
-                }
-                Ok(())
+                presence_fan_out(state, poster, &connection, &event).await
             }
             ClientFrame::Signal {
                 channel_id,
@@ -302,18 +498,44 @@ pub async fn handle_frame<P: Poster>(
     Ok(())
 }
 
+/// Relays a `presence` event once to every connection subscribed to any of the channels
+/// this connection is subscribed to (as read at the frame's start), the audiences
+/// gathered a few channels at a time and de-duplicated.
+async fn presence_fan_out<P: Poster>(
+    state: &AppState,
+    poster: &P,
+    connection: &Connection,
+    event: &ServerEvent,
+) -> ApiResult<()> {
+    let audiences: Vec<Vec<Target>> = futures::stream::iter(connection.channels.iter().copied())
+        .map(|channel_id| channel_audience(state, channel_id, None))
+        .buffer_unordered(PRESENCE_CHANNELS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    let targets: HashMap<String, UserId> = audiences.into_iter().flatten().collect();
+    post_to(
+        state,
+        poster,
+        targets.into_iter().collect(),
+        event,
+        Some(&connection.connection_id),
+    )
+    .await
+}
+
+/// Answers `subscribed` with the connection's channel set.
 async fn send_subscriptions<P: Poster>(
     state: &AppState,
     poster: &P,
     connection_id: &str,
 ) -> ApiResult<()> {
-    let current: Vec<ChannelId> = state
+    let mut current: Vec<ChannelId> = state
         .store
-        .list_connection_subscriptions(connection_id)
+        .get_connection(connection_id)
         .await?
-        .into_iter()
-        .map(|s| s.channel_id)
-        .collect();
+        .map(|connection| connection.channels)
+        .unwrap_or_default();
+    current.sort();
     reply(
         poster,
         connection_id,
@@ -323,7 +545,8 @@ async fn send_subscriptions<P: Poster>(
     Ok(())
 }
 
-/// Subscribes to every channel asked for, or (if any may not be read) to none.
+/// Subscribes to every channel asked for, or (if any may not be read, or the connection
+/// would pass its cap) to none.
 async fn subscribe<P: Poster>(
     state: &AppState,
     poster: &P,
@@ -340,10 +563,20 @@ async fn subscribe<P: Poster>(
             "channel_ids must name 1 to {SUBSCRIBE_MAX} channels"
         )));
     }
+    let over_cap = || {
+        ApiError::conflict(format!(
+            "a connection subscribes to at most {CONNECTION_SUBSCRIPTIONS_MAX} channels; nothing was subscribed"
+        ))
+    };
+    let mut after: HashSet<ChannelId> = connection.channels.iter().copied().collect();
+    after.extend(unique.iter().copied());
+    if after.len() > CONNECTION_SUBSCRIPTIONS_MAX {
+        return Err(over_cap());
+    }
     let checks = unique
         .iter()
         .map(|id| access::channel(state, *id, connection.user_id));
-    futures::future::try_join_all(checks)
+    let readable = futures::future::try_join_all(checks)
         .await
         .map_err(|error| match error {
             ApiError::NotFound(_) => {
@@ -351,17 +584,35 @@ async fn subscribe<P: Poster>(
             }
             other => other,
         })?;
-    let subscriptions: Vec<Subscription> = unique
+    let channels: Vec<(WorkspaceId, ChannelId)> = readable
         .iter()
-        .map(|channel_id| Subscription {
-            connection_id: connection.connection_id.clone(),
-            channel_id: *channel_id,
-            user_id: connection.user_id,
-            expires_at: connection.expires_at,
-        })
+        .map(|access| (access.channel.workspace_id, access.channel.id))
         .collect();
-    state.store.put_subscriptions(&subscriptions).await?;
-    send_subscriptions(state, poster, &connection.connection_id).await
+    // The cap is a condition of the write; a refusal means the set changed meanwhile (or
+    // the cap would be passed): re-read it and decide again.
+    let mut current = connection.clone();
+    for _ in 0..SUBSCRIBE_ATTEMPTS {
+        if state
+            .store
+            .subscribe(&current, &channels, CONNECTION_SUBSCRIPTIONS_MAX)
+            .await?
+        {
+            return send_subscriptions(state, poster, &connection.connection_id).await;
+        }
+        current = state
+            .store
+            .get_connection(&connection.connection_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("unknown connection"))?;
+        let mut after: HashSet<ChannelId> = current.channels.iter().copied().collect();
+        after.extend(unique.iter().copied());
+        if after.len() > CONNECTION_SUBSCRIPTIONS_MAX {
+            return Err(over_cap());
+        }
+    }
+    Err(ApiError::Unavailable(
+        "the subscriptions kept changing; retry".into(),
+    ))
 }
 
 /// Relays WebRTC signalling to one member of a voice channel (never stored).
@@ -446,31 +697,43 @@ pub struct OnlineMember {
     pub status: String,
 }
 
-/// `GET /v1/workspaces/{wid}/presence`: members; the online members of a page of the
-/// workspace's members.
+/// `GET /v1/workspaces/{wid}/presence`: members; the online members of the workspace, a
+/// page at a time in user-id order (offline members are left out before the page is cut).
 pub async fn online_members(
     state: &AppState,
     caller: UserId,
     workspace_id: WorkspaceId,
     page: PageRequest,
 ) -> ApiResult<Page<OnlineMember>> {
+    let online = move |members: Vec<crate::workspaces::WorkspaceMember>| async move {
+        let ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
+        let mut presences: std::collections::HashMap<UserId, crate::realtime::Presence> = state
+            .store
+            .get_presences(&ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.user_id, p))
+            .collect();
+        Ok::<_, ApiError>(
+            members
+                .iter()
+                .map(|member| {
+                    presences
+                        .remove(&member.user_id)
+                        .filter(|p| !p.connections.is_empty())
+                        .map(|p| OnlineMember {
+                            user_id: p.user_id,
+                            status: p.status.unwrap_or_else(|| "online".into()),
+                        })
+                })
+                .collect(),
+        )
+    };
     let (_, members) = tokio::try_join!(
         access::workspace(state, workspace_id, caller),
-        state.store.list_workspace_members(workspace_id, &page)
+        state
+            .store
+            .list_workspace_members_where(workspace_id, &page, online)
     )?;
-    let ids: Vec<UserId> = members.items.iter().map(|m| m.user_id).collect();
-    let presences = state.store.get_presences(&ids).await?;
-    let mut items: Vec<OnlineMember> = presences
-        .into_iter()
-        .filter(|p| !p.connections.is_empty())
-        .map(|p| OnlineMember {
-            user_id: p.user_id,
-            status: p.status.unwrap_or_else(|| "online".into()),
-        })
-        .collect();
-    items.sort_by_key(|m| m.user_id);
-    Ok(Page {
-        items,
-        next_cursor: members.next_cursor,
-    })
+    Ok(members)
 }

@@ -1,8 +1,11 @@
 //! Full-text search over messages. DynamoDB has no text index, so the stream-driven
 //! indexer keeps one posting item per (workspace, term, message); a search intersects the
-//! postings of its terms, newest first, keeping only channels the caller may read.
+//! postings of its terms, newest first, keeping only channels the caller may read. The
+//! work per request is bounded whatever the workspace's size: a few windows of postings,
+//! and the channels of the matches checked as they come, at most
+//! [`SEARCH_CHANNELS_MAX`] of them.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Deserialize;
 
@@ -29,6 +32,10 @@ pub const QUERY_TERMS_MAX: usize = 8;
 const WINDOW: i32 = 200;
 /// Windows scanned per request before answering (possibly with fewer items and a cursor).
 const WINDOWS_PER_REQUEST: usize = 5;
+/// Distinct channels a search request checks (the channel's record and the caller's
+/// membership) at most. A full page of results from as many different channels fits;
+/// matches in further channels wait for the next page (a short page with a cursor).
+pub const SEARCH_CHANNELS_MAX: usize = 100;
 
 /// The words of a text: runs of letters and digits, lower-cased, deduplicated.
 pub fn terms(text: &str) -> BTreeSet<String> {
@@ -115,30 +122,47 @@ pub struct SearchQuery {
     pub cursor: Option<String>,
 }
 
-/// The channels of a workspace the caller may read: public ones and those they belong to.
-async fn readable_channels(
+/// Which of `channel_ids` the caller may read: channels of this workspace that exist and
+/// are public, or that the caller belongs to (the caller's workspace membership is checked
+/// separately). One batch read.
+async fn check_channels(
     state: &AppState,
     workspace_id: WorkspaceId,
     caller: UserId,
-) -> ApiResult<HashSet<ChannelId>> {
-    let (channels, memberships) = tokio::try_join!(
-        state.store.all_workspace_channels(workspace_id),
-        state
-            .store
-            .list_user_channel_memberships(workspace_id, caller)
-    )?;
-    let mut readable: HashSet<ChannelId> = memberships.into_iter().map(|m| m.channel_id).collect();
-    readable.extend(
-        channels
-            .into_iter()
-            .filter(|c| !c.private && c.kind != ChannelKind::Dm)
-            .map(|c| c.id),
-    );
-    Ok(readable)
+    channel_ids: &[ChannelId],
+) -> ApiResult<HashMap<ChannelId, bool>> {
+    let found = state
+        .store
+        .get_channels_with_member(channel_ids, caller)
+        .await?;
+    Ok(channel_ids
+        .iter()
+        .map(|id| {
+            let readable = found.get(id).is_some_and(|found| {
+                found.channel.as_ref().is_some_and(|channel| {
+                    channel.workspace_id == workspace_id
+                        && (found.member.is_some()
+                            || (!channel.private && channel.kind != ChannelKind::Dm))
+                })
+            });
+            (*id, readable)
+        })
+        .collect())
+}
+
+/// The list a search cursor belongs to: its workspace, terms and channel filter.
+fn cursor_scope(
+    workspace_id: WorkspaceId,
+    terms: &[String],
+    channel: Option<ChannelId>,
+) -> ApiResult<Vec<u8>> {
+    serde_json::to_vec(&("search", workspace_id, terms, channel)).map_err(ApiError::internal)
 }
 
 /// Messages containing every term of `q`, newest first, from channels the caller may read.
 /// A page may hold fewer than `limit` items while `next_cursor` says there is more to scan.
+/// The cursor is sealed (it holds the message id to continue below, which may belong to a
+/// message the caller cannot see) and only continues the same search.
 pub async fn search(
     state: &AppState,
     caller: UserId,
@@ -162,13 +186,6 @@ pub async fn search(
             }
         },
     };
-    let mut below = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(raw) => Some(
-            raw.parse::<MessageId>()
-                .map_err(|_| ApiError::invalid("invalid cursor"))?,
-        ),
-    };
     check.finish()?;
     let limit = PageQuery {
         limit: query.limit,
@@ -176,13 +193,26 @@ pub async fn search(
     }
     .validate()?
     .limit as usize;
+    let scope = cursor_scope(workspace_id, &query_terms, channel_filter)?;
+    let mut below = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(cursor) => {
+            let opened = state.store.cursors().open(&scope, cursor)?;
+            let id = std::str::from_utf8(&opened)
+                .ok()
+                .and_then(|id| id.parse::<MessageId>().ok())
+                .ok_or_else(|| ApiError::invalid("invalid cursor"))?;
+            Some(id)
+        }
+    };
 
-    let (_, readable) = tokio::try_join!(
+    let filter_ids: Vec<ChannelId> = channel_filter.into_iter().collect();
+    let (_, mut readable) = tokio::try_join!(
         access::workspace(state, workspace_id, caller),
-        readable_channels(state, workspace_id, caller)
+        check_channels(state, workspace_id, caller, &filter_ids)
     )?;
     if let Some(channel) = channel_filter
-        && !readable.contains(&channel)
+        && readable.get(&channel) != Some(&true)
     {
         return Err(ApiError::not_found("channel"));
     }
@@ -190,6 +220,10 @@ pub async fn search(
     let mut hits: Vec<Posting> = Vec::new();
     let mut exhausted = false;
     for _ in 0..WINDOWS_PER_REQUEST {
+        // The channel budget is spent: continue from here on the next page.
+        if readable.len() >= SEARCH_CHANNELS_MAX {
+            break;
+        }
         let windows = futures::future::try_join_all(
             query_terms
                 .iter()
@@ -220,12 +254,11 @@ pub async fn search(
                     .0 += 1;
             }
         }
-        let mut window_hits: Vec<Posting> = counts
+        let mut candidates: Vec<Posting> = counts
             .into_iter()
             .filter(|(id, (count, channel))| {
                 *count == query_terms.len()
                     && frontier.is_none_or(|f| *id >= f)
-                    && readable.contains(channel)
                     && channel_filter.is_none_or(|c| c == *channel)
             })
             .map(|(message_id, (_, channel_id))| Posting {
@@ -233,8 +266,38 @@ pub async fn search(
                 channel_id,
             })
             .collect();
-        window_hits.sort_by_key(|p| std::cmp::Reverse(p.message_id));
-        hits.extend(window_hits);
+        candidates.sort_by_key(|p| std::cmp::Reverse(p.message_id));
+        // Check the candidates' channels not checked yet, newest first, within the budget
+        // (which has room for at least one); candidates beyond it wait for the next page.
+        let mut unchecked: Vec<ChannelId> = Vec::new();
+        let mut decided = candidates.len();
+        for (index, posting) in candidates.iter().enumerate() {
+            let channel = posting.channel_id;
+            if readable.contains_key(&channel) || unchecked.contains(&channel) {
+                continue;
+            }
+            if readable.len() + unchecked.len() >= SEARCH_CHANNELS_MAX {
+                decided = index;
+                break;
+            }
+            unchecked.push(channel);
+        }
+        if !unchecked.is_empty() {
+            readable.extend(check_channels(state, workspace_id, caller, &unchecked).await?);
+        }
+        let cut = decided < candidates.len();
+        candidates.truncate(decided);
+        let resume = candidates.last().map(|p| p.message_id);
+        hits.extend(
+            candidates
+                .into_iter()
+                .filter(|p| readable.get(&p.channel_id) == Some(&true)),
+        );
+        if cut {
+            // `decided` is at least one: the first unchecked channel always fits.
+            below = resume.or(below);
+            break;
+        }
         match frontier {
             None => {
                 exhausted = true;
@@ -246,14 +309,22 @@ pub async fn search(
             break;
         }
     }
-    let next_cursor = if hits.len() > limit {
+    let next_below = if hits.len() > limit {
         hits.truncate(limit);
-        hits.last().map(|p| p.message_id.to_string())
+        hits.last().map(|p| p.message_id)
     } else if exhausted {
         None
     } else {
-        below.map(|id| id.to_string())
+        below
     };
+    let next_cursor = next_below
+        .map(|id| {
+            state
+                .store
+                .cursors()
+                .seal(&scope, id.to_string().as_bytes())
+        })
+        .transpose()?;
     let ids: Vec<(ChannelId, MessageId)> =
         hits.iter().map(|p| (p.channel_id, p.message_id)).collect();
     let items = state

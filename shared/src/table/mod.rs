@@ -4,9 +4,11 @@
 //! in its own `store.rs`; every call is a GetItem, Query, UpdateItem, DeleteItem or
 //! TransactWriteItems on keys from [`crate::keys`]; no Scan.
 
+mod cursor;
 mod page;
 
-pub use page::{Page, PageRequest};
+pub use cursor::CursorKey;
+pub use page::{Page, PageRequest, SELECT_SCAN_MAX};
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,6 +16,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -27,11 +30,13 @@ const TRANSACTION_ATTEMPTS: u32 = 10;
 /// An item as read from the table, before it is decoded.
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
-/// The table and the client that reaches it. Cheap to clone.
+/// The table, the client that reaches it and the key that seals list cursors. Cheap to
+/// clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     client: Client,
     table: String,
+    cursors: CursorKey,
 }
 
 /// How a transaction ended when it did not fail outright.
@@ -55,10 +60,11 @@ impl TransactOutcome {
 }
 
 impl Store {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: Client, table: impl Into<String>, cursors: CursorKey) -> Self {
         Self {
             client,
             table: table.into(),
+            cursors,
         }
     }
 
@@ -68,6 +74,11 @@ impl Store {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The key that seals and opens list cursors.
+    pub fn cursors(&self) -> &CursorKey {
+        &self.cursors
     }
 
     /// Reads one item by key (strongly consistent: callers act on what they read).
@@ -218,6 +229,27 @@ pub(crate) fn delete_existing(table: &str, key: &Key) -> ApiResult<TransactWrite
     Ok(TransactWriteItem::builder().delete(delete).build())
 }
 
+/// A ConditionCheck that the item with `key` exists (a membership the write relies on,
+/// say), for a transaction.
+pub(crate) fn check_exists(table: &str, key: &Key) -> ApiResult<TransactWriteItem> {
+    condition_check(table, key, item_exists())
+}
+
+/// A ConditionCheck that no item has `key`, for a transaction.
+pub(crate) fn check_absent(table: &str, key: &Key) -> ApiResult<TransactWriteItem> {
+    condition_check(table, key, item_is_new())
+}
+
+fn condition_check(table: &str, key: &Key, condition: String) -> ApiResult<TransactWriteItem> {
+    let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+        .table_name(table)
+        .set_key(Some(to_attributes(key)?))
+        .condition_expression(condition)
+        .build()
+        .map_err(ApiError::internal)?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
+}
+
 /// `ADD <counter> :delta` on an item that must exist, for a transaction.
 pub(crate) fn add_to_counter(
     table: &str,
@@ -250,6 +282,22 @@ where
         Ok(output) => Ok(Some(output)),
         Err(error) if is_condition_failed(&error) => Ok(None),
         Err(error) => Err(dynamo_error(operation, error)),
+    }
+}
+
+/// [`conditional`] for an UpdateItem sent with `ReturnValuesOnConditionCheckFailure::AllOld`:
+/// the output, or (`Err`) the item as it was when the condition failed (`None` if there was
+/// no item); other failures are errors.
+pub(crate) fn conditional_update(
+    result: Result<UpdateItemOutput, SdkError<UpdateItemError>>,
+) -> ApiResult<Result<UpdateItemOutput, Option<Item>>> {
+    match result {
+        Ok(output) => Ok(Ok(output)),
+        Err(error) if is_condition_failed(&error) => match error.into_service_error() {
+            UpdateItemError::ConditionalCheckFailedException(failed) => Ok(Err(failed.item)),
+            _ => Ok(Err(None)),
+        },
+        Err(error) => Err(dynamo_error("UpdateItem", error)),
     }
 }
 

@@ -84,7 +84,7 @@ impl Store {
             created_at: user.created_at,
         };
         let user_item = UserItem {
-            key: keys::user(&user.id.to_string()),
+            key: keys::user(user.id),
             entity: keys::entity::USER.into(),
             user,
             avatar_key: None,
@@ -116,7 +116,7 @@ impl Store {
     }
 
     pub async fn get_user(&self, user_id: UserId) -> ApiResult<Option<User>> {
-        let item: Option<UserItem> = self.get(keys::user(&user_id.to_string())).await?;
+        let item: Option<UserItem> = self.get(keys::user(user_id)).await?;
         Ok(item.map(|item| item.user))
     }
 
@@ -131,7 +131,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .set_key(Some(to_attributes(&keys::user(user_id))?))
             .condition_expression(item_exists())
             .return_values(ReturnValue::AllNew)
             .expression_attribute_values(":updated_at", to_attribute(&now)?);
@@ -168,10 +168,7 @@ impl Store {
 impl Store {
     /// Reads many users at once (one BatchGetItem per 100); missing ones are left out.
     pub async fn get_users(&self, user_ids: &[UserId]) -> ApiResult<Vec<User>> {
-        let keys: Vec<Key> = user_ids
-            .iter()
-            .map(|id| keys::user(&id.to_string()))
-            .collect();
+        let keys: Vec<Key> = user_ids.iter().map(|id| keys::user(*id)).collect();
         let mut users = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             let items: Vec<UserItem> = self.batch_get(chunk).await?;
@@ -182,36 +179,13 @@ impl Store {
 }
 
 impl Store {
-    /// Points the profile at a new avatar object.
-    pub async fn set_avatar(
-        &self,
-        user_id: UserId,
-        avatar_url: &str,
-        avatar_key: &str,
-        now: DateTime<Utc>,
-    ) -> ApiResult<()> {
-        self.client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
-            .update_expression("SET avatar_url = :url, avatar_key = :key, updated_at = :now")
-            .condition_expression(item_exists())
-            .expression_attribute_values(":url", to_attribute(&avatar_url)?)
-            .expression_attribute_values(":key", to_attribute(&avatar_key)?)
-            .expression_attribute_values(":now", to_attribute(&now)?)
-            .send()
-            .await
-            .map_err(|e| dynamo_error("UpdateItem", e))?;
-        Ok(())
-    }
-
     /// Clears the avatar if it is still `avatar_key`.
     pub async fn clear_avatar(&self, user_id: UserId, avatar_key: &str) -> ApiResult<()> {
         let result = self
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::user(&user_id.to_string()))?))
+            .set_key(Some(to_attributes(&keys::user(user_id))?))
             .update_expression("REMOVE avatar_url, avatar_key")
             .condition_expression(format!("{} AND avatar_key = :key", item_exists()))
             .expression_attribute_values(":key", to_attribute(&avatar_key)?)
@@ -222,7 +196,31 @@ impl Store {
 
     /// The S3 key of a user's current avatar.
     pub async fn get_avatar_key(&self, user_id: UserId) -> ApiResult<Option<String>> {
-        let item: Option<UserItem> = self.get(keys::user(&user_id.to_string())).await?;
+        let item: Option<UserItem> = self.get(keys::user(user_id)).await?;
         Ok(item.and_then(|item| item.avatar_key))
     }
+}
+
+/// The update that points a profile at a new avatar object (the user must exist), for the
+/// transaction that makes the avatar's file ready.
+pub(crate) fn set_avatar(
+    table: &str,
+    user_id: UserId,
+    avatar_url: &str,
+    avatar_key: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<aws_sdk_dynamodb::types::TransactWriteItem> {
+    let update = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(to_attributes(&keys::user(user_id))?))
+        .update_expression("SET avatar_url = :url, avatar_key = :key, updated_at = :now")
+        .condition_expression(item_exists())
+        .expression_attribute_values(":url", to_attribute(&avatar_url)?)
+        .expression_attribute_values(":key", to_attribute(&avatar_key)?)
+        .expression_attribute_values(":now", to_attribute(&now)?)
+        .build()
+        .map_err(ApiError::internal)?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+        .update(update)
+        .build())
 }

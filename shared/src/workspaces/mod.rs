@@ -13,4 +13,4 @@ pub mod store;
 
 pub use model::*;
 pub use rules::*;
-pub use store::WorkspaceChanges;
+pub use store::{MemberRemoval, WorkspaceChanges};

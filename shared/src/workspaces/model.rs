@@ -31,6 +31,11 @@ pub struct Workspace {
     pub owner_id: UserId,
     /// The public chat channel every member joins.
     pub general_channel_id: ChannelId,
+    /// Channels the workspace holds, DMs aside (`general` included): an `ADD` in the
+    /// transaction that creates or deletes a channel, whose condition keeps it within
+    /// `CHANNELS_PER_WORKSPACE_MAX`.
+    #[serde(default)]
+    pub channel_count: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

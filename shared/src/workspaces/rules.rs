@@ -11,12 +11,12 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::ids::{ChannelId, UserId, WorkspaceId};
 use crate::patch::Patch;
+use crate::realtime;
 use crate::state::AppState;
 use crate::table::{Page, PageRequest};
-use crate::users::PublicProfile;
-use crate::users::with_profiles;
+use crate::users::{PublicProfile, with_profiles};
 use crate::validate::{Validator, normalize_email};
-use crate::workspaces::WorkspaceChanges;
+use crate::workspaces::{MemberRemoval, WorkspaceChanges};
 use crate::workspaces::{MemberView, Role, Workspace, WorkspaceMember, WorkspaceView};
 
 pub const NAME_MAX: usize = 80;
@@ -92,6 +92,7 @@ pub async fn create(
         description: trimmed_or_none(request.description),
         owner_id: caller,
         general_channel_id: ChannelId::generate(),
+        channel_count: 1,
         created_at: now,
         updated_at: now,
     };
@@ -135,38 +136,37 @@ pub async fn create(
     Ok(view(workspace, Role::Owner))
 }
 
-/// `GET /v1/workspaces`: the caller's workspaces, each with `my_role`.
+/// `GET /v1/workspaces`: the caller's workspaces, each with `my_role`. Deleted workspaces
+/// (whose memberships await clean-up) are left out before the page is cut.
 pub async fn list_mine(
     state: &AppState,
     caller: UserId,
     page: PageRequest,
 ) -> ApiResult<Page<WorkspaceView>> {
-    let memberships = state
+    let existing = move |memberships: Vec<WorkspaceMember>| async move {
+        let ids: Vec<WorkspaceId> = memberships.iter().map(|m| m.workspace_id).collect();
+        let mut workspaces: HashMap<WorkspaceId, Workspace> = state
+            .store
+            .get_workspaces(&ids)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w))
+            .collect();
+        Ok::<_, ApiError>(
+            memberships
+                .into_iter()
+                .map(|member| {
+                    workspaces
+                        .remove(&member.workspace_id)
+                        .map(|w| view(w, member.role))
+                })
+                .collect(),
+        )
+    };
+    state
         .store
-        .list_user_workspace_memberships(caller, &page)
-        .await?;
-    let ids: Vec<WorkspaceId> = memberships.items.iter().map(|m| m.workspace_id).collect();
-    let mut workspaces: HashMap<WorkspaceId, Workspace> = state
-        .store
-        .get_workspaces(&ids)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w))
-        .collect();
-    // Deleted workspaces (whose memberships await clean-up) drop out here.
-    let items = memberships
-        .items
-        .into_iter()
-        .filter_map(|member| {
-            workspaces
-                .remove(&member.workspace_id)
-                .map(|w| view(w, member.role))
-        })
-        .collect();
-    Ok(Page {
-        items,
-        next_cursor: memberships.next_cursor,
-    })
+        .list_user_workspace_memberships(caller, &page, existing)
+        .await
 }
 
 /// `GET /v1/workspaces/{wid}`: members only.
@@ -374,8 +374,12 @@ pub async fn update_member(
     Ok(member_view((user, member)))
 }
 
+const OWNER_CANNOT_LEAVE: &str =
+    "the owner cannot leave; transfer ownership first or delete the workspace";
+
 /// `DELETE /v1/workspaces/{wid}/members/{uid}`: admins remove non-owners; anyone leaves;
-/// the owner cannot leave.
+/// the owner cannot leave. Whether the target is the owner is decided by the delete
+/// itself, so a concurrent transfer of ownership cannot slip in between.
 pub async fn remove_member(
     state: &AppState,
     caller: UserId,
@@ -383,31 +387,26 @@ pub async fn remove_member(
     user_id: UserId,
 ) -> ApiResult<()> {
     let access: WorkspaceAccess = access::workspace(state, workspace_id, caller).await?;
-    if user_id == caller {
+    let leaving = user_id == caller;
+    if leaving {
         if access.role() == Role::Owner {
-            return Err(ApiError::conflict(
-                "the owner cannot leave; transfer ownership first or delete the workspace",
-            ));
+            return Err(ApiError::conflict(OWNER_CANNOT_LEAVE));
         }
     } else {
         access.require_admin()?;
-        let target = state
-            .store
-            .get_workspace_member(workspace_id, user_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("member"))?;
-        if target.role == Role::Owner {
-            return Err(ApiError::Forbidden("the owner cannot be removed".into()));
-        }
     }
-    if !state
+    match state
         .store
         .remove_workspace_member(workspace_id, user_id)
         .await?
     {
-        return Err(ApiError::not_found("member"));
+        MemberRemoval::Removed => {
+            realtime::end_workspace_subscriptions(state, workspace_id, user_id).await
+        }
+        MemberRemoval::NotMember => Err(ApiError::not_found("member")),
+        MemberRemoval::Owner if leaving => Err(ApiError::conflict(OWNER_CANNOT_LEAVE)),
+        MemberRemoval::Owner => Err(ApiError::Forbidden("the owner cannot be removed".into())),
     }
-    Ok(())
 }
 
 /// A field error for an id list, used by routes that take user ids.

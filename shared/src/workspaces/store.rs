@@ -30,7 +30,7 @@ pub(crate) struct WorkspaceItem {
 impl WorkspaceItem {
     fn new(workspace: &Workspace) -> Self {
         Self {
-            key: keys::workspace(&workspace.id.to_string()),
+            key: keys::workspace(workspace.id),
             entity: keys::entity::WORKSPACE.into(),
             workspace: workspace.clone(),
         }
@@ -51,10 +51,9 @@ pub(crate) struct WorkspaceMemberItem {
 
 impl WorkspaceMemberItem {
     pub(crate) fn new(member: &WorkspaceMember) -> Self {
-        let (workspace_id, user_id) = (member.workspace_id.to_string(), member.user_id.to_string());
         Self {
-            key: keys::workspace_member(&workspace_id, &user_id),
-            by_user: keys::workspace_member_by_user(&workspace_id, &user_id),
+            key: keys::workspace_member(member.workspace_id, member.user_id),
+            by_user: keys::workspace_member_by_user(member.workspace_id, member.user_id),
             entity: keys::entity::WORKSPACE_MEMBER.into(),
             member: member.clone(),
         }
@@ -66,6 +65,15 @@ impl WorkspaceMemberItem {
 pub struct WorkspaceChanges {
     pub name: Option<String>,
     pub description: Patch<String>,
+}
+
+/// How removing a member (or leaving) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberRemoval {
+    Removed,
+    NotMember,
+    /// The member is the owner (perhaps since a transfer that committed first).
+    Owner,
 }
 
 pub(crate) fn general_membership_writes(
@@ -85,16 +93,32 @@ pub(crate) fn general_membership_writes(
     };
     Ok(vec![
         put_new(table, &ChannelMemberItem::new(&general_member))?,
-        add_to_counter(
-            table,
-            &keys::channel(&general_channel_id.to_string()),
-            "member_count",
-            1,
-        )?,
+        add_to_counter(table, &keys::channel(general_channel_id), "member_count", 1)?,
     ])
 }
 
 impl Store {
+    /// What a deleted workspace leaves behind: its channel records (whose removal cleans
+    /// each channel up in turn), its invites, and its partition (members, name and DM
+    /// markers).
+    pub async fn workspace_leftover_keys(&self, workspace_id: WorkspaceId) -> ApiResult<Vec<Key>> {
+        let (channels, invites, partition) = (
+            keys::workspace_channels(workspace_id),
+            keys::workspace_invites(workspace_id),
+            keys::workspace_partition(workspace_id),
+        );
+        let (channels, invites, partition) = tokio::try_join!(
+            self.keys_in(&channels),
+            self.keys_in(&invites),
+            self.keys_in(&partition)
+        )?;
+        Ok(channels
+            .into_iter()
+            .chain(invites)
+            .chain(partition)
+            .collect())
+    }
+
     /// Creates a workspace with its owner and its `general` channel (which the owner joins),
     /// in one transaction.
     pub async fn create_workspace(
@@ -128,9 +152,8 @@ impl Store {
         workspace_id: WorkspaceId,
         user_id: UserId,
     ) -> ApiResult<(Option<Workspace>, Option<WorkspaceMember>)> {
-        let (wid, uid) = (workspace_id.to_string(), user_id.to_string());
-        let workspace_key = keys::workspace(&wid);
-        let member_key = keys::workspace_member(&wid, &uid);
+        let workspace_key = keys::workspace(workspace_id);
+        let member_key = keys::workspace_member(workspace_id, user_id);
         let mut items: Vec<Item> = self
             .batch_get_items(&[workspace_key.clone(), member_key.clone()])
             .await?;
@@ -145,10 +168,9 @@ impl Store {
         workspace_id: WorkspaceId,
         user_ids: &[UserId],
     ) -> ApiResult<Vec<WorkspaceMember>> {
-        let wid = workspace_id.to_string();
         let keys: Vec<Key> = user_ids
             .iter()
-            .map(|uid| keys::workspace_member(&wid, &uid.to_string()))
+            .map(|uid| keys::workspace_member(workspace_id, *uid))
             .collect();
         let items: Vec<WorkspaceMemberItem> = self.batch_get(&keys).await?;
         Ok(items.into_iter().map(|item| item.member).collect())
@@ -159,21 +181,32 @@ impl Store {
         workspace_id: WorkspaceId,
         user_id: UserId,
     ) -> ApiResult<Option<WorkspaceMember>> {
-        let key = keys::workspace_member(&workspace_id.to_string(), &user_id.to_string());
+        let key = keys::workspace_member(workspace_id, user_id);
         let item: Option<WorkspaceMemberItem> = self.get(key).await?;
         Ok(item.map(|item| item.member))
     }
 
-    /// A page of the workspaces a user belongs to (memberships, newest workspace last).
-    pub async fn list_user_workspace_memberships(
+    /// A page of the user's workspace memberships that `select` keeps (newest workspace
+    /// last); see [`Store::query_selected`] for how far it reads.
+    pub async fn list_user_workspace_memberships<U, F, Fut>(
         &self,
         user_id: UserId,
         page: &PageRequest,
-    ) -> ApiResult<Page<WorkspaceMember>> {
-        let page: Page<WorkspaceMemberItem> = self
-            .query_page(&keys::user_workspaces(&user_id.to_string()), page, true)
-            .await?;
-        Ok(page.map(|item| item.member))
+        mut select: F,
+    ) -> ApiResult<Page<U>>
+    where
+        F: FnMut(Vec<WorkspaceMember>) -> Fut,
+        Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
+    {
+        self.query_selected(
+            &keys::user_workspaces(user_id),
+            page,
+            true,
+            |items: Vec<WorkspaceMemberItem>| {
+                select(items.into_iter().map(|item| item.member).collect())
+            },
+        )
+        .await
     }
 
     /// Every workspace membership of a user (bounded by how many workspaces one joins).
@@ -182,17 +215,14 @@ impl Store {
         user_id: UserId,
     ) -> ApiResult<Vec<WorkspaceMember>> {
         let items: Vec<WorkspaceMemberItem> = self
-            .query_all(&keys::user_workspaces(&user_id.to_string()), usize::MAX)
+            .query_all(&keys::user_workspaces(user_id), usize::MAX)
             .await?;
         Ok(items.into_iter().map(|item| item.member).collect())
     }
 
     /// Workspaces by id (deleted ones are left out).
     pub async fn get_workspaces(&self, ids: &[WorkspaceId]) -> ApiResult<Vec<Workspace>> {
-        let keys: Vec<Key> = ids
-            .iter()
-            .map(|id| keys::workspace(&id.to_string()))
-            .collect();
+        let keys: Vec<Key> = ids.iter().map(|id| keys::workspace(*id)).collect();
         let items: Vec<WorkspaceItem> = self.batch_get(&keys).await?;
         Ok(items.into_iter().map(|item| item.workspace).collect())
     }
@@ -208,9 +238,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::workspace(
-                &workspace_id.to_string(),
-            ))?))
+            .set_key(Some(to_attributes(&keys::workspace(workspace_id))?))
             .condition_expression(item_exists())
             .return_values(ReturnValue::AllNew)
             .expression_attribute_values(":updated_at", to_attribute(&now)?);
@@ -261,9 +289,7 @@ impl Store {
             .client()
             .delete_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::workspace(
-                &workspace_id.to_string(),
-            ))?))
+            .set_key(Some(to_attributes(&keys::workspace(workspace_id))?))
             .condition_expression(format!("{} AND owner_id = :owner", item_exists()))
             .expression_attribute_values(":owner", to_attribute(&owner_id)?)
             .send()
@@ -274,19 +300,13 @@ impl Store {
             Err(error) => return Err(dynamo_error("DeleteItem", error)),
         }
         let channels: Vec<ChannelItem> = self
-            .query_all(
-                &keys::workspace_channels(&workspace_id.to_string()),
-                usize::MAX,
-            )
+            .query_all(&keys::workspace_channels(workspace_id), usize::MAX)
             .await?;
         let mut deletes = Vec::with_capacity(channels.len() * 2);
         for item in &channels {
             deletes.push(channel_delete_key(&item.channel));
             if item.channel.dm_members.is_empty() {
-                deletes.push(keys::channel_name(
-                    &workspace_id.to_string(),
-                    &item.channel.name,
-                ));
+                deletes.push(keys::channel_name(workspace_id, &item.channel.name));
             }
         }
         self.delete_keys(&deletes).await?;
@@ -300,13 +320,32 @@ impl Store {
         page: &PageRequest,
     ) -> ApiResult<Page<WorkspaceMember>> {
         let page: Page<WorkspaceMemberItem> = self
-            .query_page(
-                &keys::workspace_members(&workspace_id.to_string()),
-                page,
-                true,
-            )
+            .query_page(&keys::workspace_members(workspace_id), page, true)
             .await?;
         Ok(page.map(|item| item.member))
+    }
+
+    /// A page of the workspace's members that `select` keeps, in user-id order; see
+    /// [`Store::query_selected`] for how far it reads.
+    pub async fn list_workspace_members_where<U, F, Fut>(
+        &self,
+        workspace_id: WorkspaceId,
+        page: &PageRequest,
+        mut select: F,
+    ) -> ApiResult<Page<U>>
+    where
+        F: FnMut(Vec<WorkspaceMember>) -> Fut,
+        Fut: Future<Output = ApiResult<Vec<Option<U>>>>,
+    {
+        self.query_selected(
+            &keys::workspace_members(workspace_id),
+            page,
+            true,
+            |items: Vec<WorkspaceMemberItem>| {
+                select(items.into_iter().map(|item| item.member).collect())
+            },
+        )
+        .await
     }
 
     /// Adds a member and joins them to the general channel. `false` if already a member.
@@ -339,7 +378,7 @@ impl Store {
         user_id: UserId,
         role: Role,
     ) -> ApiResult<Option<WorkspaceMember>> {
-        let key = keys::workspace_member(&workspace_id.to_string(), &user_id.to_string());
+        let key = keys::workspace_member(workspace_id, user_id);
         let result = self
             .client()
             .update_item()
@@ -364,20 +403,22 @@ impl Store {
     }
 
     /// Makes `to` the owner and `from` (the current owner) an admin, atomically. `false` if
-    /// `from` is no longer the owner or `to` is not a member.
+    /// `from` is no longer the owner or `to` is not a member: each role update is
+    /// conditioned on its membership existing, so a removal of `to` that commits first
+    /// fails the transfer (and a transfer that commits first fails the removal, which is
+    /// conditioned on the role not being owner). Either way the owner stays a member.
     pub async fn transfer_ownership(
         &self,
         workspace_id: WorkspaceId,
         from: UserId,
         to: UserId,
     ) -> ApiResult<bool> {
-        let wid = workspace_id.to_string();
         let set_role = |user: UserId, role: Role| -> ApiResult<TransactWriteItem> {
             let update = Update::builder()
                 .table_name(self.table())
                 .set_key(Some(to_attributes(&keys::workspace_member(
-                    &wid,
-                    &user.to_string(),
+                    workspace_id,
+                    user,
                 ))?))
                 .update_expression("SET #role = :role")
                 .condition_expression(item_exists())
@@ -389,7 +430,7 @@ impl Store {
         };
         let owner = Update::builder()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::workspace(&wid))?))
+            .set_key(Some(to_attributes(&keys::workspace(workspace_id))?))
             .update_expression("SET owner_id = :to")
             .condition_expression(format!("{} AND owner_id = :from", item_exists()))
             .expression_attribute_values(":to", to_attribute(&to)?)
@@ -406,33 +447,44 @@ impl Store {
         Ok(outcome == TransactOutcome::Committed)
     }
 
-    /// Removes a member from the workspace and from each of its channels (keeping the
-    /// channels' member counts exact). Channel memberships go first, so a failure half way
-    /// never leaves channel access without workspace membership.
+    /// Removes a member from the workspace, then from each of its channels (keeping the
+    /// channels' member counts exact). The workspace membership goes first, deleted only
+    /// while its role is not owner: the owner never leaves, even when a transfer of
+    /// ownership to this member commits between the caller's role check and this delete.
+    /// Every join, add or DM that commits after it fails its check on the membership, so
+    /// the sweep of channel memberships that follows cannot be outrun; whatever it misses
+    /// (an index that lags, a failure half way) grants nothing, since channel access
+    /// needs the workspace membership, and is swept again from the table's stream.
     pub async fn remove_workspace_member(
         &self,
         workspace_id: WorkspaceId,
         user_id: UserId,
-    ) -> ApiResult<bool> {
-        let memberships = self
-            .list_user_channel_memberships(workspace_id, user_id)
-            .await?;
-        for membership in &memberships {
-            self.leave_channel(membership.channel_id, user_id).await?;
-        }
-        let key = keys::workspace_member(&workspace_id.to_string(), &user_id.to_string());
+    ) -> ApiResult<MemberRemoval> {
+        let key = keys::workspace_member(workspace_id, user_id);
         let result = self
             .client()
             .delete_item()
             .table_name(self.table())
             .set_key(Some(to_attributes(&key)?))
-            .condition_expression(item_exists())
+            .condition_expression(format!("{} AND #role <> :owner", item_exists()))
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":owner", to_attribute(&Role::Owner)?)
             .send()
             .await;
-        Ok(conditional("DeleteItem", result)?.is_some())
+        if conditional("DeleteItem", result)?.is_none() {
+            // The condition failed: the member was gone, or was the owner.
+            return Ok(
+                match self.get_workspace_member(workspace_id, user_id).await? {
+                    Some(_) => MemberRemoval::Owner,
+                    None => MemberRemoval::NotMember,
+                },
+            );
+        }
+        self.leave_workspace_channels(workspace_id, user_id).await?;
+        Ok(MemberRemoval::Removed)
     }
 }
 
 fn channel_delete_key(channel: &Channel) -> Key {
-    keys::channel(&channel.id.to_string())
+    keys::channel(channel.id)
 }
