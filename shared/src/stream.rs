@@ -1,5 +1,5 @@
-//! Table stream records, as every stream consumer (the search indexer now; broadcast and
-//! notifications later) sees them, whether they came from Lambda's event source or from the
+//! Table stream records, as every stream consumer (maintenance, broadcast; notifications
+//! later) sees them, whether they came from Lambda's event source or from the
 //! local gateway's poller.
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
@@ -26,6 +26,21 @@ pub struct Change {
 }
 
 impl Change {
+    /// The item as it was before the change, decoded.
+    pub fn old_as<T: serde::de::DeserializeOwned>(&self) -> crate::ApiResult<Option<T>> {
+        decode_image(&self.old)
+    }
+
+    /// The item as it is after the change, decoded.
+    pub fn new_as<T: serde::de::DeserializeOwned>(&self) -> crate::ApiResult<Option<T>> {
+        decode_image(&self.new)
+    }
+
+    /// Whether this is a user's removal (not an insert or update, nor a TTL expiry).
+    pub fn is_user_removal(&self) -> bool {
+        self.kind == ChangeKind::Remove && !self.by_ttl
+    }
+
     /// The `type` of the item (from the new image, else the old one).
     pub fn entity(&self) -> Option<&str> {
         let image = self.new.as_ref().or(self.old.as_ref())?;
@@ -34,6 +49,40 @@ impl Change {
             _ => None,
         }
     }
+}
+
+fn decode_image<T: serde::de::DeserializeOwned>(
+    image: &Option<serde_dynamo::Item>,
+) -> crate::ApiResult<Option<T>> {
+    image
+        .clone()
+        .map(|item| {
+            serde_dynamo::from_item(item).map_err(|e| {
+                crate::ApiError::internal(anyhow::anyhow!("reading a stream image: {e}"))
+            })
+        })
+        .transpose()
+}
+
+/// Runs `consume` on each change of a batch, one after another, and returns the ids of the
+/// records it failed (logged with `what`), for `ReportBatchItemFailures`.
+pub async fn each_change<'a, F, Fut>(
+    changes: &'a [Change],
+    what: &str,
+    mut consume: F,
+) -> Vec<String>
+where
+    F: FnMut(&'a Change) -> Fut,
+    Fut: std::future::Future<Output = crate::ApiResult<()>>,
+{
+    let mut failed = Vec::new();
+    for change in changes {
+        if let Err(error) = consume(change).await {
+            tracing::error!(record = %change.id, error = %error, "{what} failed");
+            failed.push(change.id.clone());
+        }
+    }
+    failed
 }
 
 /// The principal DynamoDB uses for deletions by TTL.

@@ -9,7 +9,8 @@
 //! (`CH#cid` / `MEMBER#uid`, by user in GSI1).
 //! Access patterns: a channel with the caller's membership (one batch read), a workspace's
 //! channels (GSI1, paged), a user's memberships in a workspace (GSI1), the members of a
-//! channel; stream-driven clean-up of a deleted workspace's or channel's items.
+//! channel; stream-driven clean-up of a deleted channel's items and of memberships a workspace
+//! removal left behind.
 
 pub mod cleanup;
 pub mod model;

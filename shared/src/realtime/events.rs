@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::channels::{Channel, ChannelKind, ChannelMember};
 use crate::clock;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::ids::{ChannelId, UserId};
 use crate::keys;
 use crate::messages::MessageView;
@@ -63,18 +63,6 @@ pub enum Audience {
 pub struct Outgoing {
     pub audience: Audience,
     pub event: ServerEvent,
-}
-
-fn decode<T: serde::de::DeserializeOwned>(
-    image: &Option<serde_dynamo::Item>,
-) -> ApiResult<Option<T>> {
-    image
-        .clone()
-        .map(|item| {
-            serde_dynamo::from_item(item)
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("reading a stream image: {e}")))
-        })
-        .transpose()
 }
 
 fn message_images(change: &Change) -> ApiResult<(Option<StoredMessage>, Option<StoredMessage>)> {
@@ -158,8 +146,8 @@ fn channel_data(channel: &Channel) -> Value {
 }
 
 fn channel_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
-    let old: Option<Channel> = decode(&change.old)?;
-    let new: Option<Channel> = decode(&change.new)?;
+    let old: Option<Channel> = change.old_as()?;
+    let new: Option<Channel> = change.new_as()?;
     Ok(match (old, new) {
         (None, Some(channel)) => {
             // Nobody is subscribed to a new channel yet: tell its members directly.
@@ -210,10 +198,12 @@ fn member_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
         ),
     };
     Ok(match change.kind {
-        ChangeKind::Insert => decode::<ChannelMember>(&change.new)?
+        ChangeKind::Insert => change
+            .new_as::<ChannelMember>()?
             .map(|m| vec![member_event("member.joined", m)])
             .unwrap_or_default(),
-        ChangeKind::Remove => decode::<ChannelMember>(&change.old)?
+        ChangeKind::Remove => change
+            .old_as::<ChannelMember>()?
             .map(|m| vec![member_event("member.left", m)])
             .unwrap_or_default(),
         ChangeKind::Modify => Vec::new(), // read markers and counters

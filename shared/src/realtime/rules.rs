@@ -657,37 +657,33 @@ pub async fn broadcast_changes<P: Poster>(
     poster: &P,
     changes: &[Change],
 ) -> Vec<String> {
-    let mut failed = Vec::new();
-    for change in changes {
-        let result = async {
-            if change.kind == ChangeKind::Remove
-                && change.entity() == Some(crate::keys::entity::CONNECTION)
-            {
-                if change.by_ttl
-                    && let Some(old) = change.old.clone()
-                {
-                    let connection: Connection = serde_dynamo::from_item(old).map_err(|e| {
-                        ApiError::internal(anyhow::anyhow!("reading a connection image: {e}"))
-                    })?;
-                    state
-                        .store
-                        .forget_presence(&connection.connection_id, connection.user_id)
-                        .await?;
-                }
-                return Ok(());
-            }
-            for Outgoing { audience, event } in events_for(change)? {
-                deliver(state, poster, &audience, &event, None).await?;
-            }
-            Ok::<(), ApiError>(())
+    crate::stream::each_change(changes, "broadcasting a stream record", |change| {
+        broadcast_change(state, poster, change)
+    })
+    .await
+}
+
+async fn broadcast_change<P: Poster>(
+    state: &AppState,
+    poster: &P,
+    change: &Change,
+) -> ApiResult<()> {
+    if change.kind == ChangeKind::Remove && change.entity() == Some(crate::keys::entity::CONNECTION)
+    {
+        if change.by_ttl
+            && let Some(connection) = change.old_as::<Connection>()?
+        {
+            state
+                .store
+                .forget_presence(&connection.connection_id, connection.user_id)
+                .await?;
         }
-        .await;
-        if let Err(error) = result {
-            tracing::error!(record = %change.id, error = %error, "broadcasting a stream record failed");
-            failed.push(change.id.clone());
-        }
+        return Ok(());
     }
-    failed
+    for Outgoing { audience, event } in events_for(change)? {
+        deliver(state, poster, &audience, &event, None).await?;
+    }
+    Ok(())
 }
 
 /// An online member, as `GET /v1/workspaces/{wid}/presence` lists them.

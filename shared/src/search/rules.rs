@@ -99,14 +99,10 @@ async fn index_change(state: &AppState, change: &Change) -> ApiResult<()> {
 /// Indexes a batch of stream records; returns the ids of the records that failed (to be
 /// retried), so one bad record never holds back the others. Indexing is idempotent.
 pub async fn index_changes(state: &AppState, changes: &[Change]) -> Vec<String> {
-    let mut failed = Vec::new();
-    for change in changes {
-        if let Err(error) = index_change(state, change).await {
-            tracing::error!(record = %change.id, error = %error, "indexing a stream record failed");
-            failed.push(change.id.clone());
-        }
-    }
-    failed
+    crate::stream::each_change(changes, "indexing a stream record", |change| {
+        index_change(state, change)
+    })
+    .await
 }
 
 /// `GET /v1/workspaces/{wid}/search?q&channel_id&limit&cursor`.
