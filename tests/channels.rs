@@ -6,15 +6,6 @@ use huddle_tests::{Api, People, TestUser, cursor_reveals};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn workspace_with(api: &Api, owner: &TestUser, members: &[&TestUser]) -> Value {
-    let workspace = api.create_workspace(owner, "Channels").await;
-    let wid = workspace["id"].as_str().unwrap();
-    for member in members {
-        api.add_to_workspace(owner, wid, member, "member").await;
-    }
-    workspace
-}
-
 #[tokio::test]
 async fn channel_input_is_validated() {
     let api = Api::new();
@@ -118,7 +109,7 @@ async fn twenty_concurrent_joins_leave_an_exact_member_count() {
     let owner = api.register_user().await;
     let joiners = futures::future::join_all((0..20).map(|_| api.register_user())).await;
     let refs: Vec<&TestUser> = joiners.iter().collect();
-    let workspace = workspace_with(&api, &owner, &refs).await;
+    let workspace = api.workspace_with(&owner, &refs).await;
     let wid = workspace["id"].as_str().unwrap();
     let channel = api
         .create_channel(&owner, wid, json!({"name": "busy", "kind": "chat"}))
@@ -156,14 +147,7 @@ async fn twenty_concurrent_joins_leave_an_exact_member_count() {
         .await;
     assert_eq!(again.body["member_count"], 21);
     for _ in 0..2 {
-        let left = api
-            .post(
-                &format!("/v1/channels/{cid}/leave"),
-                joiners[0].token(),
-                json!({}),
-            )
-            .await;
-        assert_eq!(left.status, StatusCode::NO_CONTENT);
+        api.leave(&joiners[0], cid).await;
     }
     let after_leave = api.get(&format!("/v1/channels/{cid}"), owner.token()).await;
     assert_eq!(after_leave.body["member_count"], 20);
@@ -213,15 +197,8 @@ async fn a_members_channel_walk_never_shows_hidden_channels_in_pages_or_cursors(
     for name in ["secret-1", "secret-2", "secret-3"] {
         hidden.push(create(name, true).await);
     }
-    let dm = api
-        .post(
-            &format!("/v1/workspaces/{wid}/dms"),
-            owner.token(),
-            json!({"user_ids": [team.admin.id]}),
-        )
-        .await;
-    assert_eq!(dm.status, StatusCode::CREATED);
-    hidden.push(dm.body["id"].as_str().unwrap().to_owned());
+    let dm = api.open_dm(owner, wid, &[&team.admin]).await;
+    hidden.push(dm["id"].as_str().unwrap().to_owned());
     create("open-1", false).await;
     hidden.push(create("secret-4", true).await);
     create("open-2", false).await;

@@ -6,20 +6,16 @@
 use std::time::Duration;
 
 use huddle_tests::uploads::{put_upload, raw_client, request_upload, upload_file};
-use huddle_tests::{Api, People, Team, TestUser, app_state};
+use huddle_tests::{Api, TestUser, app_state};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-not-really-a-picture-";
 
-async fn team(api: &Api) -> Team {
-    api.team(&People::register(api).await).await
-}
-
 #[tokio::test]
 async fn an_upload_is_presigned_put_completed_and_downloaded() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let body = b"hello, file".to_vec();
     let ticket = request_upload(
         &api,
@@ -110,7 +106,7 @@ async fn an_upload_is_presigned_put_completed_and_downloaded() {
 #[tokio::test]
 async fn s3_refuses_uploads_that_differ_from_the_signature() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let declared = b"0123456789".to_vec();
     let ticket = request_upload(
         &api,
@@ -197,7 +193,7 @@ async fn s3_refuses_uploads_that_differ_from_the_signature() {
 #[tokio::test]
 async fn the_api_refuses_bad_uploads_and_bad_completions() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let general = &team.general_id;
     let oversize = request_upload(
         &api,
@@ -342,15 +338,10 @@ async fn the_api_refuses_bad_uploads_and_bad_completions() {
 #[tokio::test]
 async fn messages_carry_only_the_senders_ready_files_of_the_channel() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let mine = upload_file(&api, &team.member, &team.general_id, "mine.txt", b"mine").await;
     let theirs = upload_file(&api, &team.admin, &team.general_id, "theirs.txt", b"theirs").await;
-    api.post(
-        &format!("/v1/channels/{}/join", team.public_id),
-        team.member.token(),
-        json!({}),
-    )
-    .await;
+    api.join(&team.member, &team.public_id).await;
     let elsewhere = upload_file(&api, &team.member, &team.public_id, "else.txt", b"else").await;
     let pending = request_upload(
         &api,
@@ -406,7 +397,7 @@ async fn messages_carry_only_the_senders_ready_files_of_the_channel() {
 #[tokio::test]
 async fn files_are_deleted_by_their_uploader_or_an_admin() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let file = upload_file(&api, &team.owner, &team.general_id, "o.txt", b"owner's").await;
     let path = format!("/v1/files/{}", file["id"].as_str().unwrap());
     let download = file["download_url"].as_str().unwrap().to_owned();
@@ -543,7 +534,7 @@ async fn complete_concurrently(
 #[tokio::test]
 async fn concurrent_completes_of_one_upload_all_answer_the_ready_file() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let state = app_state().await;
     let storage = state.storage().unwrap();
     // Several uploads, each completed by eight calls at once: the calls race through the

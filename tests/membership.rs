@@ -93,23 +93,11 @@ async fn a_channel_membership_without_the_workspace_membership_grants_nothing() 
     let state = app_state().await;
     let people = People::register(&api).await;
     let team = api.team(&people).await;
-    let join = api
-        .post(
-            &format!("/v1/channels/{}/join", team.public_id),
-            team.member.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(join.status, StatusCode::OK);
+    api.join(&team.member, &team.public_id).await;
     let dm = api
-        .post(
-            &format!("/v1/workspaces/{}/dms", team.workspace_id),
-            team.owner.token(),
-            json!({"user_ids": [team.member.id]}),
-        )
+        .open_dm(&team.owner, &team.workspace_id, &[&team.member])
         .await;
-    assert_eq!(dm.status, StatusCode::CREATED);
-    let dm_id = dm.body["id"].as_str().unwrap().to_owned();
+    let dm_id = dm["id"].as_str().unwrap().to_owned();
     let channels = [
         team.general_id.clone(),
         team.public_id.clone(),
@@ -151,14 +139,8 @@ async fn a_channel_membership_without_the_workspace_membership_grants_nothing() 
         StatusCode::NOT_FOUND
     );
     // The others still read and post as before.
-    let post = api
-        .post(
-            &format!("/v1/channels/{}/messages", team.public_id),
-            team.owner.token(),
-            json!({"content": "hello"}),
-        )
+    api.send_message(&team.owner, &team.public_id, json!({"content": "hello"}))
         .await;
-    assert_eq!(post.status, StatusCode::CREATED);
 
     // The removal's record on the table's stream sweeps what was left, counts included.
     eventually("the left-over channel memberships are swept", || async {
@@ -284,13 +266,7 @@ async fn joins_adds_and_dms_racing_a_removal_leave_no_channel_access() {
 
     // Let the loops get going, then remove Bob while they run.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let removed = api
-        .delete(
-            &format!("/v1/workspaces/{wid}/members/{}", bob.id),
-            team.admin.token(),
-        )
-        .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{:?}", removed.body);
+    api.remove_from_workspace(&team.admin, &wid, &bob).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     stop.store(true, Ordering::Relaxed);
     for joiner in joiners {
@@ -401,13 +377,7 @@ async fn transfers_racing_removals_and_leaves_keep_one_owner_who_is_a_member() {
         };
         assert_eq!(owner.to_string(), expected.id, "team {i}");
         // Whoever owns it can still run it: delete the workspace.
-        let deleted = api
-            .delete(
-                &format!("/v1/workspaces/{}", team.workspace_id),
-                expected.token(),
-            )
-            .await;
-        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "team {i}");
+        api.delete_workspace(expected, &team.workspace_id).await;
     }
 }
 
@@ -446,15 +416,12 @@ async fn the_owner_is_never_removed_even_when_the_role_was_read_before_a_transfe
 
 /// The team's admin posts in `general`, mentioning the member.
 async fn mention(api: &Api, team: &Team, text: &str) -> Value {
-    let reply = api
-        .post(
-            &format!("/v1/channels/{}/messages", team.general_id),
-            team.admin.token(),
-            json!({"content": format!("{text} <@{}>", team.member.id)}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body
+    api.send_message(
+        &team.admin,
+        &team.general_id,
+        json!({"content": format!("{text} <@{}>", team.member.id)}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -498,14 +465,8 @@ async fn marking_read_what_was_read_keeps_a_mention_that_landed_meanwhile() {
     assert!(mentions >= 1, "the unread message's mention was lost");
 
     // Reading up to the latest now clears both.
-    let caught_up = api
-        .put(
-            &format!("/v1/channels/{}/read", team.general_id),
-            team.member.token(),
-            json!({"message_id": "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"}),
-        )
+    api.mark_read(&team.member, &team.general_id, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ")
         .await;
-    assert_eq!(caught_up.status, StatusCode::NO_CONTENT);
     let view = api
         .get(
             &format!("/v1/channels/{}", team.general_id),
@@ -655,13 +616,8 @@ async fn concurrent_creates_at_the_channel_limit_admit_exactly_the_limit() {
     assert!(matches!(full, Err(ApiError::Conflict(_))), "{full:?}");
 
     // Deleting a channel gives its slot back, once.
-    let deleted = api
-        .delete(
-            &format!("/v1/channels/{}", created[0].id),
-            team.member.token(),
-        )
+    api.delete_channel(&team.member, &created[0].id.to_string())
         .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     let again = futures::future::join_all(
         (0..4).map(|i| channels::create(&state, creator, wid, new_channel(&format!("d-{i}")))),
     )

@@ -305,13 +305,8 @@ async fn a_removed_member_loses_the_workspace_and_its_channels() {
         .await;
     assert_eq!(join.body["member_count"], 2);
 
-    let removed = api
-        .delete(
-            &format!("/v1/workspaces/{wid}/members/{}", team.member.id),
-            team.admin.token(),
-        )
+    api.remove_from_workspace(&team.admin, wid, &team.member)
         .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert_eq!(
         api.get(&format!("/v1/workspaces/{wid}"), team.member.token())
             .await
@@ -410,21 +405,13 @@ async fn invites_admit_new_members_once_each_and_idempotently() {
     let team = api.team(&people).await;
     let wid = &team.workspace_id;
     let created = api
-        .post(
-            &format!("/v1/workspaces/{wid}/invites"),
-            team.admin.token(),
-            json!({"max_uses": 5}),
-        )
+        .create_invite(&team.admin, wid, json!({"max_uses": 5}))
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
-    assert_eq!(created.body["uses"], 0);
-    assert_eq!(created.body["max_uses"], 5);
-    let code = created.body["code"].as_str().unwrap().to_owned();
-    let expires: chrono::DateTime<chrono::Utc> = created.body["expires_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    assert_eq!(created["uses"], 0);
+    assert_eq!(created["max_uses"], 5);
+    let code = created["code"].as_str().unwrap().to_owned();
+    let expires: chrono::DateTime<chrono::Utc> =
+        created["expires_at"].as_str().unwrap().parse().unwrap();
     let hours = (expires - chrono::Utc::now()).num_minutes() as f64 / 60.0;
     assert!((167.0..=168.0).contains(&hours), "{hours}");
 
@@ -433,31 +420,17 @@ async fn invites_admit_new_members_once_each_and_idempotently() {
     assert_eq!(preview.body["workspace"]["id"], wid.as_str());
 
     let joiner = api.register_user().await;
-    let accepted = api
-        .post(
-            &format!("/v1/invites/{code}/accept"),
-            joiner.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(accepted.status, StatusCode::OK, "{:?}", accepted.body);
-    assert_eq!(accepted.body["role"], "member");
-    assert_eq!(accepted.body["workspace"]["id"], wid.as_str());
-    assert_eq!(accepted.body["workspace"]["my_role"], "member");
+    let accepted = api.accept_invite(&joiner, &code).await;
+    assert_eq!(accepted["role"], "member");
+    assert_eq!(accepted["workspace"]["id"], wid.as_str());
+    assert_eq!(accepted["workspace"]["my_role"], "member");
     let general = api
         .get(&format!("/v1/channels/{}", team.general_id), joiner.token())
         .await;
     assert_eq!(general.body["joined"], true);
 
     // Accepting again, or as an existing member, uses nothing up.
-    let again = api
-        .post(
-            &format!("/v1/invites/{code}/accept"),
-            joiner.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::OK);
+    api.accept_invite(&joiner, &code).await;
     let admin_accepts = api
         .post(
             &format!("/v1/invites/{code}/accept"),

@@ -363,6 +363,11 @@ impl Api {
         reply.body
     }
 
+    /// A [`Team`] of freshly registered people.
+    pub async fn fresh_team(&self) -> Team {
+        self.team(&People::register(self).await).await
+    }
+
     /// A fresh [`Team`] made of `people`.
     pub async fn team(&self, people: &People) -> Team {
         let workspace = self.create_workspace(&people.owner, "Team").await;
@@ -468,6 +473,179 @@ impl Api {
     }
 }
 
+/// Asserts that a setup step answered `expected`, with the body in the message; returns
+/// the body.
+pub fn expect_status(reply: Reply, expected: StatusCode, what: &str) -> Value {
+    assert_eq!(reply.status, expected, "{what}: {:?}", reply.body);
+    reply.body
+}
+
+/// Typed helpers, one per route, for setup steps that must succeed: each asserts the
+/// route's success status (the body in the message) and returns the JSON (`Null` for a
+/// 204). Denials keep the raw request and their own assertion.
+impl Api {
+    /// Joins a public channel as `user`; returns the channel.
+    pub async fn join(&self, user: &TestUser, channel_id: &str) -> Value {
+        let reply = self
+            .post(
+                &format!("/v1/channels/{channel_id}/join"),
+                user.token(),
+                json!({}),
+            )
+            .await;
+        expect_status(reply, StatusCode::OK, "join")
+    }
+
+    /// Leaves a channel as `user`.
+    pub async fn leave(&self, user: &TestUser, channel_id: &str) {
+        let reply = self
+            .post(
+                &format!("/v1/channels/{channel_id}/leave"),
+                user.token(),
+                json!({}),
+            )
+            .await;
+        expect_status(reply, StatusCode::NO_CONTENT, "leave");
+    }
+
+    /// Adds `user` to a channel, as `by`; returns the membership.
+    pub async fn add_channel_member(
+        &self,
+        by: &TestUser,
+        channel_id: &str,
+        user: &TestUser,
+    ) -> Value {
+        let reply = self
+            .post(
+                &format!("/v1/channels/{channel_id}/members"),
+                by.token(),
+                json!({"user_id": user.id}),
+            )
+            .await;
+        expect_status(reply, StatusCode::CREATED, "add channel member")
+    }
+
+    /// Opens a new DM of `by` with `others` (201); returns it.
+    pub async fn open_dm(&self, by: &TestUser, workspace_id: &str, others: &[&TestUser]) -> Value {
+        let ids: Vec<&str> = others.iter().map(|user| user.id.as_str()).collect();
+        let reply = self
+            .post(
+                &format!("/v1/workspaces/{workspace_id}/dms"),
+                by.token(),
+                json!({"user_ids": ids}),
+            )
+            .await;
+        expect_status(reply, StatusCode::CREATED, "open dm")
+    }
+
+    /// Reacts to a message with `emoji` as `user`.
+    pub async fn react(&self, user: &TestUser, channel_id: &str, message_id: &str, emoji: &str) {
+        let reply = self
+            .put(
+                &format!(
+                    "/v1/channels/{channel_id}/messages/{message_id}/reactions/{}",
+                    percent_encode(emoji)
+                ),
+                user.token(),
+                json!({}),
+            )
+            .await;
+        expect_status(reply, StatusCode::NO_CONTENT, "react");
+    }
+
+    /// Pins a message as `user`.
+    pub async fn pin(&self, user: &TestUser, channel_id: &str, message_id: &str) {
+        let reply = self
+            .put(
+                &format!("/v1/channels/{channel_id}/pins/{message_id}"),
+                user.token(),
+                json!({}),
+            )
+            .await;
+        expect_status(reply, StatusCode::NO_CONTENT, "pin");
+    }
+
+    /// Moves `user`'s read marker in a channel to `message_id`.
+    pub async fn mark_read(&self, user: &TestUser, channel_id: &str, message_id: &str) {
+        let reply = self
+            .put(
+                &format!("/v1/channels/{channel_id}/read"),
+                user.token(),
+                json!({"message_id": message_id}),
+            )
+            .await;
+        expect_status(reply, StatusCode::NO_CONTENT, "mark read");
+    }
+
+    /// Creates an invite as `by` (the body as given); returns it (`code`, ...).
+    pub async fn create_invite(&self, by: &TestUser, workspace_id: &str, body: Value) -> Value {
+        let reply = self
+            .post(
+                &format!("/v1/workspaces/{workspace_id}/invites"),
+                by.token(),
+                body,
+            )
+            .await;
+        expect_status(reply, StatusCode::CREATED, "create invite")
+    }
+
+    /// Accepts an invite as `user`; returns `{workspace, role}`.
+    pub async fn accept_invite(&self, user: &TestUser, code: &str) -> Value {
+        let reply = self
+            .post(
+                &format!("/v1/invites/{code}/accept"),
+                user.token(),
+                json!({}),
+            )
+            .await;
+        expect_status(reply, StatusCode::OK, "accept invite")
+    }
+
+    /// Removes `user` from a workspace, as `by` (themselves to leave).
+    pub async fn remove_from_workspace(&self, by: &TestUser, workspace_id: &str, user: &TestUser) {
+        let reply = self
+            .delete(
+                &format!("/v1/workspaces/{workspace_id}/members/{}", user.id),
+                by.token(),
+            )
+            .await;
+        expect_status(reply, StatusCode::NO_CONTENT, "remove workspace member");
+    }
+
+    /// Deletes a workspace as `by` (its owner).
+    pub async fn delete_workspace(&self, by: &TestUser, workspace_id: &str) {
+        let reply = self
+            .delete(&format!("/v1/workspaces/{workspace_id}"), by.token())
+            .await;
+        expect_status(reply, StatusCode::NO_CONTENT, "delete workspace");
+    }
+
+    /// Deletes a channel as `by`.
+    pub async fn delete_channel(&self, by: &TestUser, channel_id: &str) {
+        let reply = self
+            .delete(&format!("/v1/channels/{channel_id}"), by.token())
+            .await;
+        expect_status(reply, StatusCode::NO_CONTENT, "delete channel");
+    }
+
+    /// Sends a text message as `user`; returns the message.
+    pub async fn post_text(&self, user: &TestUser, channel_id: &str, content: &str) -> Value {
+        self.send_message(user, channel_id, json!({"content": content}))
+            .await
+    }
+
+    /// A workspace owned by `owner` with `members` added as members; returns its JSON.
+    pub async fn workspace_with(&self, owner: &TestUser, members: &[&TestUser]) -> Value {
+        let workspace = self.create_workspace(owner, "Team").await;
+        let workspace_id = workspace["id"].as_str().unwrap();
+        for member in members {
+            self.add_to_workspace(owner, workspace_id, member, "member")
+                .await;
+        }
+        workspace
+    }
+}
+
 /// A stream image of a top-level message, keyed as the store keys it, with `content`
 /// as given (a JSON string for a well-formed message; anything else makes a poison record).
 pub fn message_image(
@@ -502,19 +680,6 @@ pub fn ticket_image() -> serde_dynamo::Item {
         image.insert(keys::TYPE.to_owned(), json!(keys::entity::WS_TICKET));
     }
     serde_dynamo::to_item(image).unwrap()
-}
-
-/// Sends a message as `user`; the body is the route's JSON (content, parent_id, ...).
-pub async fn send_message(api: &Api, user: &TestUser, channel: &str, body: Value) -> Value {
-    let reply = api
-        .post(
-            &format!("/v1/channels/{channel}/messages"),
-            user.token(),
-            body,
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "send: {:?}", reply.body);
-    reply.body
 }
 
 /// The table as stored, below the store's types: items come back in DynamoDB JSON
