@@ -156,8 +156,7 @@ async fn twenty_concurrent_joins_leave_an_exact_member_count() {
 #[tokio::test]
 async fn the_channel_list_shows_public_channels_and_my_private_ones() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let path = format!("/v1/workspaces/{}/channels", team.workspace_id);
     let names = |items: &[Value]| -> Vec<String> {
         items
@@ -313,8 +312,7 @@ async fn renaming_moves_the_name_and_deleting_frees_it() {
 #[tokio::test]
 async fn channel_members_are_added_from_the_workspace_only() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let members = format!("/v1/channels/{}/members", team.private_id);
 
     let outsider = api
@@ -382,8 +380,7 @@ async fn channel_members_are_added_from_the_workspace_only() {
 #[tokio::test]
 async fn a_dm_is_one_channel_per_member_set() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let path = format!("/v1/workspaces/{}/dms", team.workspace_id);
 
     let first = api
@@ -489,8 +486,7 @@ async fn a_dm_is_one_channel_per_member_set() {
 #[tokio::test]
 async fn concurrent_dm_opens_yield_one_channel() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let path = format!("/v1/workspaces/{}/dms", team.workspace_id);
     let replies = futures::future::join_all((0..10).map(|i| {
         let (caller, other) = if i % 2 == 0 {
@@ -525,8 +521,7 @@ async fn concurrent_dm_opens_yield_one_channel() {
 #[tokio::test]
 async fn read_markers_validate_and_need_membership() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let read = format!("/v1/channels/{}/read", team.general_id);
     let ok = api
         .put(

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use huddle_tests::uploads::{put_upload, raw_client, request_upload, upload_file};
+use huddle_tests::uploads::{
+    complete_upload, put_upload, raw_client, request_upload, stage_avatar, upload_file,
+};
 use huddle_tests::{Api, TestUser, app_state};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -64,28 +66,14 @@ async fn an_upload_is_presigned_put_completed_and_downloaded() {
     assert_eq!(early.status, StatusCode::CONFLICT, "nothing uploaded yet");
 
     assert_eq!(put_upload(upload, body.clone(), None).await, StatusCode::OK);
-    let completed = api
-        .post(
-            &format!("/v1/files/{file_id}/complete"),
-            team.member.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
-    assert_eq!(completed.body["status"], "ready");
-    assert_eq!(completed.body["size"], body.len());
-    assert_eq!(completed.body["content_type"], "text/plain");
-    assert_eq!(completed.body["filename"], "notes é.txt");
-    assert_eq!(completed.body["channel_id"], team.general_id.as_str());
+    let completed = complete_upload(&api, &team.member, file_id).await;
+    assert_eq!(completed["status"], "ready");
+    assert_eq!(completed["size"], body.len());
+    assert_eq!(completed["content_type"], "text/plain");
+    assert_eq!(completed["filename"], "notes é.txt");
+    assert_eq!(completed["channel_id"], team.general_id.as_str());
     // Completing again is harmless.
-    let again = api
-        .post(
-            &format!("/v1/files/{file_id}/complete"),
-            team.member.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::OK);
+    complete_upload(&api, &team.member, file_id).await;
 
     let seen = api
         .get(&format!("/v1/files/{file_id}"), team.admin.token())
@@ -462,19 +450,8 @@ async fn avatars_are_images_and_become_the_profile_picture() {
         StatusCode::NOT_FOUND
     );
 
-    let ticket = api
-        .post(
-            "/v1/users/me/avatar",
-            user.token(),
-            json!({"content_type": "image/png", "size": PNG.len()}),
-        )
-        .await;
-    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
-    assert_eq!(
-        put_upload(&ticket.body["upload"], PNG.to_vec(), None).await,
-        StatusCode::OK
-    );
-    let file_id = ticket.body["file_id"].as_str().unwrap();
+    let file_id = stage_avatar(&api, &user, PNG).await;
+    let file_id = file_id.as_str();
     let not_yours = api
         .post(
             &format!("/v1/files/{file_id}/complete"),
@@ -483,14 +460,7 @@ async fn avatars_are_images_and_become_the_profile_picture() {
         )
         .await;
     assert_eq!(not_yours.status, StatusCode::NOT_FOUND);
-    let completed = api
-        .post(
-            &format!("/v1/files/{file_id}/complete"),
-            user.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
+    complete_upload(&api, &user, file_id).await;
 
     let profile = api.get("/v1/users/me", user.token()).await;
     let avatar_url = profile.body["avatar_url"].as_str().unwrap().to_owned();
@@ -595,21 +565,7 @@ async fn a_completion_interrupted_after_any_step_completes_on_retry() {
     let user = api.register_user().await;
     let state = app_state().await;
     let storage = state.storage().unwrap();
-    let upload_avatar = || async {
-        let ticket = api
-            .post(
-                "/v1/users/me/avatar",
-                user.token(),
-                json!({"content_type": "image/png", "size": PNG.len()}),
-            )
-            .await;
-        assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
-        assert_eq!(
-            put_upload(&ticket.body["upload"], PNG.to_vec(), None).await,
-            StatusCode::OK
-        );
-        ticket.body["file_id"].as_str().unwrap().to_owned()
-    };
+    let upload_avatar = || stage_avatar(&api, &user, PNG);
     let avatar_of = |file_id: &str| {
         let user_id = user.id.clone();
         let file_id = file_id.to_owned();

@@ -11,7 +11,9 @@ use std::time::Duration;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use huddle_shared::keys::{self, Key, Partition};
-use huddle_tests::uploads::{put_upload, request_upload, upload_file};
+use huddle_tests::uploads::{
+    complete_upload, put_upload, request_avatar, request_upload, upload_file,
+};
 use huddle_tests::ws::{self, next_of, send};
 use huddle_tests::{Api, People, RawTable, TestUser, app_state, typed};
 use reqwest::StatusCode;
@@ -1144,8 +1146,7 @@ async fn pending_ready_attached_and_avatar_file_items_are_exact() {
         put_upload(&ticket.body["upload"], body, None).await,
         StatusCode::OK
     );
-    let completed = api.post(&complete, user.token(), json!({})).await;
-    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
+    complete_upload(&api, user, fid).await;
     let mut expected_ready = expected_pending;
     expected_ready["status"] = s("ready");
     expected_ready.as_object_mut().unwrap().remove("expires_at");
@@ -1176,40 +1177,21 @@ async fn pending_ready_attached_and_avatar_file_items_are_exact() {
     }
 
     // An avatar: no workspace or channel, and the profile points at it once complete.
-    let avatar_ticket = api
-        .post(
-            "/v1/users/me/avatar",
-            user.token(),
-            json!({"content_type": "image/png", "size": 8}),
-        )
-        .await;
-    assert_eq!(
-        avatar_ticket.status,
-        StatusCode::CREATED,
-        "{:?}",
-        avatar_ticket.body
-    );
-    let avatar_id = json_id(&avatar_ticket.body, "file_id");
+    let avatar_ticket = request_avatar(&api, user, "image/png", 8).await;
+    let avatar_id = json_id(&avatar_ticket, "file_id");
     let avatar_id = avatar_id.as_str();
     let expected_avatar = file(avatar_id, "avatar", "avatar.png", "image/png", 8);
     assert_item(&stored(&raw, At::File(avatar_id)).await, expected_avatar);
     assert_eq!(
         put_upload(
-            &avatar_ticket.body["upload"],
+            &avatar_ticket["upload"],
             b"\x89PNG\r\n\x1a\n".to_vec(),
             None
         )
         .await,
         StatusCode::OK
     );
-    let avatar_done = api
-        .post(
-            &format!("/v1/files/{avatar_id}/complete"),
-            user.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(avatar_done.status, StatusCode::OK, "{:?}", avatar_done.body);
+    complete_upload(&api, user, avatar_id).await;
     let profile = stored(&raw, At::User(uid)).await;
     assert_item(
         &profile,

@@ -91,8 +91,7 @@ async fn channel_memberships(state: &AppState, workspace: &str, user: &TestUser)
 async fn a_channel_membership_without_the_workspace_membership_grants_nothing() {
     let api = Api::new();
     let state = app_state().await;
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     api.join(&team.member, &team.public_id).await;
     let dm = api
         .open_dm(&team.owner, &team.workspace_id, &[&team.member])
@@ -176,8 +175,7 @@ async fn public_channels(api: &Api, team: &Team, count: usize) -> Vec<String> {
 async fn joins_adds_and_dms_racing_a_removal_leave_no_channel_access() {
     let api = Api::new();
     let state = app_state().await;
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = team.workspace_id.clone();
     let extras = futures::future::join_all((0..4).map(|_| api.register_user())).await;
     for extra in &extras {
@@ -385,8 +383,7 @@ async fn transfers_racing_removals_and_leaves_keep_one_owner_who_is_a_member() {
 async fn the_owner_is_never_removed_even_when_the_role_was_read_before_a_transfer() {
     let api = Api::new();
     let state = app_state().await;
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid: WorkspaceId = id(&json!(team.workspace_id));
     let member: UserId = team.member.id.parse().unwrap();
     // The transfer commits after a removal would have read the member's role...
@@ -428,8 +425,7 @@ async fn mention(api: &Api, team: &Team, text: &str) -> Value {
 async fn marking_read_what_was_read_keeps_a_mention_that_landed_meanwhile() {
     let api = Api::new();
     let state = app_state().await;
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let general: ChannelId = id(&json!(team.general_id));
     let member: UserId = team.member.id.parse().unwrap();
     let first = mention(&api, &team, "one").await;

@@ -350,8 +350,7 @@ async fn every_route_answers_each_role_exactly() {
 #[tokio::test]
 async fn invite_routes_check_the_code_and_the_caller() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let invite = api
         .post(
             &format!("/v1/workspaces/{}/invites", team.workspace_id),

@@ -3,7 +3,7 @@
 
 use huddle_shared::ids::{UserId, WorkspaceId};
 use huddle_shared::invites::Invite;
-use huddle_tests::{Api, People, app_state, eventually};
+use huddle_tests::{Api, app_state, eventually};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -120,8 +120,7 @@ async fn my_workspaces_paginate_without_repeats() {
 #[tokio::test]
 async fn members_are_added_by_id_or_email_and_listed_with_profiles() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
     let newcomer = api.register_user().await;
 
@@ -213,8 +212,7 @@ async fn members_are_added_by_id_or_email_and_listed_with_profiles() {
 #[tokio::test]
 async fn ownership_moves_by_transfer_and_the_owner_never_leaves() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
 
     let transfer = api
@@ -292,8 +290,7 @@ async fn ownership_moves_by_transfer_and_the_owner_never_leaves() {
 #[tokio::test]
 async fn a_removed_member_loses_the_workspace_and_its_channels() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
     // The member is in general and in their private channel.
     let join = api
@@ -353,8 +350,7 @@ async fn a_removed_member_loses_the_workspace_and_its_channels() {
 #[tokio::test]
 async fn a_deleted_workspace_is_unreachable_at_once() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
     assert_eq!(
         api.delete(&format!("/v1/workspaces/{wid}"), team.owner.token())
@@ -401,8 +397,7 @@ async fn a_deleted_workspace_is_unreachable_at_once() {
 #[tokio::test]
 async fn invites_admit_new_members_once_each_and_idempotently() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
     let created = api
         .create_invite(&team.admin, wid, json!({"max_uses": 5}))
@@ -603,8 +598,7 @@ async fn ten_concurrent_accepts_of_a_three_use_invite_admit_three() {
 #[tokio::test]
 async fn a_deleted_workspace_is_cleaned_up_behind_the_scenes() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let state = app_state().await;
     let wid: WorkspaceId = team.workspace_id.parse().unwrap();
     let member: UserId = team.member.id.parse().unwrap();

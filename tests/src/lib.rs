@@ -310,16 +310,9 @@ impl People {
 impl Api {
     /// Creates a workspace owned by `owner`; returns its JSON.
     pub async fn create_workspace(&self, owner: &TestUser, name: &str) -> Value {
-        let reply = self
-            .post("/v1/workspaces", owner.token(), json!({"name": name}))
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create workspace: {:?}",
-            reply.body
-        );
-        reply.body
+        let body = json!({"name": name});
+        self.must_post("/v1/workspaces", owner, body, StatusCode::CREATED)
+            .await
     }
 
     /// Adds `user` to a workspace with `role`, as `by`.
@@ -330,37 +323,15 @@ impl Api {
         user: &TestUser,
         role: &str,
     ) {
-        let reply = self
-            .post(
-                &format!("/v1/workspaces/{workspace_id}/members"),
-                by.token(),
-                json!({"user_id": user.id, "role": role}),
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "add member: {:?}",
-            reply.body
-        );
+        let path = format!("/v1/workspaces/{workspace_id}/members");
+        let body = json!({"user_id": user.id, "role": role});
+        self.must_post(&path, by, body, StatusCode::CREATED).await;
     }
 
     /// Creates a channel as `by`; returns its JSON.
     pub async fn create_channel(&self, by: &TestUser, workspace_id: &str, body: Value) -> Value {
-        let reply = self
-            .post(
-                &format!("/v1/workspaces/{workspace_id}/channels"),
-                by.token(),
-                body,
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create channel: {:?}",
-            reply.body
-        );
-        reply.body
+        let path = format!("/v1/workspaces/{workspace_id}/channels");
+        self.must_post(&path, by, body, StatusCode::CREATED).await
     }
 
     /// A [`Team`] of freshly registered people.
@@ -421,15 +392,8 @@ impl Api {
 
     /// Sends a message as `user` (the body as given); returns the message.
     pub async fn send_message(&self, user: &TestUser, channel_id: &str, body: Value) -> Value {
-        let reply = self
-            .post(
-                &format!("/v1/channels/{channel_id}/messages"),
-                user.token(),
-                body,
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "send: {:?}", reply.body);
-        reply.body
+        let path = format!("/v1/channels/{channel_id}/messages");
+        self.must_post(&path, user, body, StatusCode::CREATED).await
     }
 
     /// One page of a list route: `limit`, and `cursor` when given (URL-encoded).
@@ -473,39 +437,59 @@ impl Api {
     }
 }
 
-/// Asserts that a setup step answered `expected`, with the body in the message; returns
-/// the body.
-pub fn expect_status(reply: Reply, expected: StatusCode, what: &str) -> Value {
-    assert_eq!(reply.status, expected, "{what}: {:?}", reply.body);
-    reply.body
-}
-
 /// Typed helpers, one per route, for setup steps that must succeed: each asserts the
 /// route's success status (the body in the message) and returns the JSON (`Null` for a
 /// 204). Denials keep the raw request and their own assertion.
 impl Api {
+    /// A call as `user` that must answer `expected`; returns the body.
+    pub async fn must(
+        &self,
+        method: Method,
+        path: &str,
+        user: &TestUser,
+        body: Option<Value>,
+        expected: StatusCode,
+    ) -> Value {
+        let reply = self.call(method.clone(), path, user.token(), body).await;
+        assert_eq!(reply.status, expected, "{method} {path}: {:?}", reply.body);
+        reply.body
+    }
+
+    /// A POST as `user` that must answer `expected`; returns the body.
+    pub async fn must_post(
+        &self,
+        path: &str,
+        user: &TestUser,
+        body: Value,
+        expected: StatusCode,
+    ) -> Value {
+        self.must(Method::POST, path, user, Some(body), expected)
+            .await
+    }
+
+    /// A PUT of `body` as `user` that must answer 204.
+    pub async fn must_put(&self, path: &str, user: &TestUser, body: Value) {
+        self.must(Method::PUT, path, user, Some(body), StatusCode::NO_CONTENT)
+            .await;
+    }
+
+    /// A DELETE as `user` that must answer 204.
+    pub async fn must_delete(&self, path: &str, user: &TestUser) {
+        self.must(Method::DELETE, path, user, None, StatusCode::NO_CONTENT)
+            .await;
+    }
+
     /// Joins a public channel as `user`; returns the channel.
     pub async fn join(&self, user: &TestUser, channel_id: &str) -> Value {
-        let reply = self
-            .post(
-                &format!("/v1/channels/{channel_id}/join"),
-                user.token(),
-                json!({}),
-            )
-            .await;
-        expect_status(reply, StatusCode::OK, "join")
+        let path = format!("/v1/channels/{channel_id}/join");
+        self.must_post(&path, user, json!({}), StatusCode::OK).await
     }
 
     /// Leaves a channel as `user`.
     pub async fn leave(&self, user: &TestUser, channel_id: &str) {
-        let reply = self
-            .post(
-                &format!("/v1/channels/{channel_id}/leave"),
-                user.token(),
-                json!({}),
-            )
+        let path = format!("/v1/channels/{channel_id}/leave");
+        self.must_post(&path, user, json!({}), StatusCode::NO_CONTENT)
             .await;
-        expect_status(reply, StatusCode::NO_CONTENT, "leave");
     }
 
     /// Adds `user` to a channel, as `by`; returns the membership.
@@ -515,117 +499,67 @@ impl Api {
         channel_id: &str,
         user: &TestUser,
     ) -> Value {
-        let reply = self
-            .post(
-                &format!("/v1/channels/{channel_id}/members"),
-                by.token(),
-                json!({"user_id": user.id}),
-            )
-            .await;
-        expect_status(reply, StatusCode::CREATED, "add channel member")
+        let path = format!("/v1/channels/{channel_id}/members");
+        let body = json!({"user_id": user.id});
+        self.must_post(&path, by, body, StatusCode::CREATED).await
     }
 
     /// Opens a new DM of `by` with `others` (201); returns it.
     pub async fn open_dm(&self, by: &TestUser, workspace_id: &str, others: &[&TestUser]) -> Value {
         let ids: Vec<&str> = others.iter().map(|user| user.id.as_str()).collect();
-        let reply = self
-            .post(
-                &format!("/v1/workspaces/{workspace_id}/dms"),
-                by.token(),
-                json!({"user_ids": ids}),
-            )
-            .await;
-        expect_status(reply, StatusCode::CREATED, "open dm")
+        let path = format!("/v1/workspaces/{workspace_id}/dms");
+        let body = json!({"user_ids": ids});
+        self.must_post(&path, by, body, StatusCode::CREATED).await
     }
 
     /// Reacts to a message with `emoji` as `user`.
     pub async fn react(&self, user: &TestUser, channel_id: &str, message_id: &str, emoji: &str) {
-        let reply = self
-            .put(
-                &format!(
-                    "/v1/channels/{channel_id}/messages/{message_id}/reactions/{}",
-                    percent_encode(emoji)
-                ),
-                user.token(),
-                json!({}),
-            )
-            .await;
-        expect_status(reply, StatusCode::NO_CONTENT, "react");
+        let emoji = percent_encode(emoji);
+        let path = format!("/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}");
+        self.must_put(&path, user, json!({})).await;
     }
 
     /// Pins a message as `user`.
     pub async fn pin(&self, user: &TestUser, channel_id: &str, message_id: &str) {
-        let reply = self
-            .put(
-                &format!("/v1/channels/{channel_id}/pins/{message_id}"),
-                user.token(),
-                json!({}),
-            )
-            .await;
-        expect_status(reply, StatusCode::NO_CONTENT, "pin");
+        let path = format!("/v1/channels/{channel_id}/pins/{message_id}");
+        self.must_put(&path, user, json!({})).await;
     }
 
     /// Moves `user`'s read marker in a channel to `message_id`.
     pub async fn mark_read(&self, user: &TestUser, channel_id: &str, message_id: &str) {
-        let reply = self
-            .put(
-                &format!("/v1/channels/{channel_id}/read"),
-                user.token(),
-                json!({"message_id": message_id}),
-            )
+        let path = format!("/v1/channels/{channel_id}/read");
+        self.must_put(&path, user, json!({"message_id": message_id}))
             .await;
-        expect_status(reply, StatusCode::NO_CONTENT, "mark read");
     }
 
     /// Creates an invite as `by` (the body as given); returns it (`code`, ...).
     pub async fn create_invite(&self, by: &TestUser, workspace_id: &str, body: Value) -> Value {
-        let reply = self
-            .post(
-                &format!("/v1/workspaces/{workspace_id}/invites"),
-                by.token(),
-                body,
-            )
-            .await;
-        expect_status(reply, StatusCode::CREATED, "create invite")
+        let path = format!("/v1/workspaces/{workspace_id}/invites");
+        self.must_post(&path, by, body, StatusCode::CREATED).await
     }
 
     /// Accepts an invite as `user`; returns `{workspace, role}`.
     pub async fn accept_invite(&self, user: &TestUser, code: &str) -> Value {
-        let reply = self
-            .post(
-                &format!("/v1/invites/{code}/accept"),
-                user.token(),
-                json!({}),
-            )
-            .await;
-        expect_status(reply, StatusCode::OK, "accept invite")
+        let path = format!("/v1/invites/{code}/accept");
+        self.must_post(&path, user, json!({}), StatusCode::OK).await
     }
 
     /// Removes `user` from a workspace, as `by` (themselves to leave).
     pub async fn remove_from_workspace(&self, by: &TestUser, workspace_id: &str, user: &TestUser) {
-        let reply = self
-            .delete(
-                &format!("/v1/workspaces/{workspace_id}/members/{}", user.id),
-                by.token(),
-            )
-            .await;
-        expect_status(reply, StatusCode::NO_CONTENT, "remove workspace member");
+        let path = format!("/v1/workspaces/{workspace_id}/members/{}", user.id);
+        self.must_delete(&path, by).await;
     }
 
     /// Deletes a workspace as `by` (its owner).
     pub async fn delete_workspace(&self, by: &TestUser, workspace_id: &str) {
-        let reply = self
-            .delete(&format!("/v1/workspaces/{workspace_id}"), by.token())
-            .await;
-        expect_status(reply, StatusCode::NO_CONTENT, "delete workspace");
+        let path = format!("/v1/workspaces/{workspace_id}");
+        self.must_delete(&path, by).await;
     }
 
     /// Deletes a channel as `by`.
     pub async fn delete_channel(&self, by: &TestUser, channel_id: &str) {
-        let reply = self
-            .delete(&format!("/v1/channels/{channel_id}"), by.token())
-            .await;
-        expect_status(reply, StatusCode::NO_CONTENT, "delete channel");
+        let path = format!("/v1/channels/{channel_id}");
+        self.must_delete(&path, by).await;
     }
 
     /// Sends a text message as `user`; returns the message.
