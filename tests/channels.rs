@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use huddle_shared::ids::ChannelId;
-use huddle_tests::{Api, People, TestUser, cursor_reveals};
+use huddle_tests::{Api, People, TestUser, count_status, cursor_reveals};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -85,14 +85,8 @@ async fn twenty_concurrent_creates_of_one_name_give_one_channel() {
         )
     }))
     .await;
-    let created = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CREATED)
-        .count();
-    let conflicts = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CONFLICT)
-        .count();
+    let created = count_status(&replies, StatusCode::CREATED);
+    let conflicts = count_status(&replies, StatusCode::CONFLICT);
     assert_eq!(
         (created, conflicts),
         (1, 19),
@@ -293,10 +287,7 @@ async fn renaming_moves_the_name_and_deleting_frees_it() {
     assert_eq!(dup.status, StatusCode::CONFLICT);
 
     let beta_path = format!("/v1/channels/{}", beta["id"].as_str().unwrap());
-    assert_eq!(
-        api.delete(&beta_path, owner.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&beta_path, &owner).await;
     assert_eq!(
         api.get(&beta_path, owner.token()).await.status,
         StatusCode::NOT_FOUND
@@ -497,14 +488,8 @@ async fn concurrent_dm_opens_yield_one_channel() {
         api.post(&path, caller.token(), json!({"user_ids": [other.id]}))
     }))
     .await;
-    let created = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CREATED)
-        .count();
-    let existing = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::OK)
-        .count();
+    let created = count_status(&replies, StatusCode::CREATED);
+    let existing = count_status(&replies, StatusCode::OK);
     assert_eq!(
         (created, existing),
         (1, 9),

@@ -401,10 +401,7 @@ async fn files_are_deleted_by_their_uploader_or_an_admin() {
         api.delete(&path, None).await.status,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        api.delete(&path, team.admin.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&path, &team.admin).await;
     assert_eq!(
         api.get(&path, team.owner.token()).await.status,
         StatusCode::NOT_FOUND
@@ -416,10 +413,7 @@ async fn files_are_deleted_by_their_uploader_or_an_admin() {
 
     let own = upload_file(&api, &team.member, &team.general_id, "m.txt", b"member's").await;
     let own_path = format!("/v1/files/{}", own["id"].as_str().unwrap());
-    assert_eq!(
-        api.delete(&own_path, team.member.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&own_path, &team.member).await;
 }
 
 #[tokio::test]
@@ -480,12 +474,8 @@ async fn avatars_are_images_and_become_the_profile_picture() {
             .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        api.delete(&format!("/v1/files/{file_id}"), user.token())
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&format!("/v1/files/{file_id}"), &user)
+        .await;
     let cleared = api.get("/v1/users/me", user.token()).await;
     assert_eq!(cleared.body["avatar_url"], Value::Null);
 }

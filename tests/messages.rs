@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
-use huddle_tests::{Api, TestUser};
+use huddle_tests::{Api, TestUser, count_status};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -351,19 +351,10 @@ async fn edits_keep_history_and_deletes_are_soft() {
         api.delete(&other_path, team.member.token()).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        api.delete(&other_path, team.admin.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&other_path, &team.admin).await;
 
-    assert_eq!(
-        api.delete(&path, team.member.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        api.delete(&path, team.member.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&path, &team.member).await;
+    api.must_delete(&path, &team.member).await;
     let deleted = api.get(&path, team.member.token()).await;
     assert_eq!(deleted.body["deleted"], true);
     assert_eq!(deleted.body["content"], "");
@@ -424,17 +415,9 @@ async fn fifty_concurrent_reactions_count_exactly() {
     .await;
     assert!(replies.iter().all(|r| r.status == StatusCode::NO_CONTENT));
     // Idempotent: again changes nothing.
-    assert_eq!(
-        api.put(&thumbs, reactors[0].token(), json!({}))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&thumbs, &reactors[0], json!({})).await;
     let heart = format!("{path}/reactions/{}", "%E2%9D%A4%EF%B8%8F");
-    assert_eq!(
-        api.put(&heart, reactors[1].token(), json!({})).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&heart, &reactors[1], json!({})).await;
 
     let seen_by_reactor = api.get(&path, reactors[0].token()).await;
     let reactions = seen_by_reactor.body["reactions"].as_array().unwrap();
@@ -455,14 +438,8 @@ async fn fifty_concurrent_reactions_count_exactly() {
             .all(|r| r["me"] == false)
     );
 
-    assert_eq!(
-        api.delete(&thumbs, reactors[0].token()).await.status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        api.delete(&thumbs, reactors[0].token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&thumbs, &reactors[0]).await;
+    api.must_delete(&thumbs, &reactors[0]).await;
     let after = api.get(&path, reactors[0].token()).await;
     let thumbs_after = after.body["reactions"]
         .as_array()
@@ -620,29 +597,13 @@ async fn mentions_and_unread_counts_follow_the_counters() {
 
     // Reading an older message moves the marker but not the counts; the latest resets both.
     let read = format!("{channel_path}/read");
-    assert_eq!(
-        api.put(
-            &read,
-            team.member.token(),
-            json!({"message_id": message["id"]})
-        )
-        .await
-        .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&read, &team.member, json!({"message_id": message["id"]}))
+        .await;
     let partial = api.get(&channel_path, team.member.token()).await;
     assert_eq!(partial.body["last_read_message_id"], message["id"]);
     assert_eq!(partial.body["unread_count"], 3);
-    assert_eq!(
-        api.put(
-            &read,
-            team.member.token(),
-            json!({"message_id": last["id"]})
-        )
-        .await
-        .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&read, &team.member, json!({"message_id": last["id"]}))
+        .await;
     let caught_up = api.get(&channel_path, team.member.token()).await;
     assert_eq!(
         (
@@ -735,10 +696,7 @@ async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
         (0..120).map(|i| api.put(&reaction(&format!("e{i}")), owner.token(), json!({}))),
     )
     .await;
-    let added = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::NO_CONTENT)
-        .count();
+    let added = count_status(&replies, StatusCode::NO_CONTENT);
     let refused: Vec<&huddle_tests::Reply> = replies
         .iter()
         .filter(|r| r.status == StatusCode::CONFLICT)
@@ -761,17 +719,9 @@ async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
     let fifty_first = api.put(&reaction(&absent), other.token(), json!({})).await;
     assert_eq!(fifty_first.status, StatusCode::CONFLICT);
     assert_eq!(fifty_first.error_code(), "conflict");
-    assert_eq!(
-        api.put(&reaction(&present), other.token(), json!({}))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&reaction(&present), &other, json!({})).await;
     // One of two users leaving keeps the kind (and the count of kinds).
-    assert_eq!(
-        api.delete(&reaction(&present), owner.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&reaction(&present), &owner).await;
     assert_eq!(reaction_kinds_counter(general, mid).await, Some(50));
     assert_eq!(
         api.put(&reaction(&absent), other.token(), json!({}))
@@ -781,21 +731,10 @@ async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
     );
 
     // The last user leaving frees the slot, once.
-    assert_eq!(
-        api.delete(&reaction(&present), other.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        api.delete(&reaction(&present), other.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&reaction(&present), &other).await;
+    api.must_delete(&reaction(&present), &other).await;
     assert_eq!(reaction_kinds_counter(general, mid).await, Some(49));
-    assert_eq!(
-        api.put(&reaction(&absent), other.token(), json!({}))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&reaction(&absent), &other, json!({})).await;
     assert_eq!(reaction_kinds_counter(general, mid).await, Some(50));
     assert_eq!(
         api.put(&reaction(&present), owner.token(), json!({}))
@@ -824,10 +763,7 @@ async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
     );
     let kinds = reaction_counts(&api, &owner, &path).await;
     assert!(kinds.len() <= 50, "{}", kinds.len());
-    let added = added
-        .iter()
-        .filter(|r| r.status == StatusCode::NO_CONTENT)
-        .count();
+    let added = count_status(&added, StatusCode::NO_CONTENT);
     assert_eq!(kinds.len(), 30 + added);
     assert_eq!(
         reaction_kinds_counter(general, mid).await,

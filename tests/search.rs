@@ -168,10 +168,7 @@ async fn edits_and_deletes_update_the_index() {
     search_until(&api, &team.member, &search_path(&team, "q=walrus"), &[]).await;
     search_until(&api, &team.member, &search_path(&team, "q=tusk"), &[&id]).await;
 
-    assert_eq!(
-        api.delete(&path, team.member.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&path, &team.member).await;
     search_until(&api, &team.member, &search_path(&team, "q=tusk"), &[]).await;
 }
 

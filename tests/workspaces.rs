@@ -3,7 +3,7 @@
 
 use huddle_shared::ids::{UserId, WorkspaceId};
 use huddle_shared::invites::Invite;
-use huddle_tests::{Api, app_state, eventually};
+use huddle_tests::{Api, app_state, count_status, eventually};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -279,12 +279,7 @@ async fn ownership_moves_by_transfer_and_the_owner_never_leaves() {
         .await;
     assert_eq!(still.body["my_role"], "owner");
 
-    assert_eq!(
-        api.delete(&format!("/v1/workspaces/{wid}"), team.admin.token())
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.delete_workspace(&team.admin, wid).await;
 }
 
 #[tokio::test]
@@ -352,12 +347,7 @@ async fn a_deleted_workspace_is_unreachable_at_once() {
     let api = Api::new();
     let team = api.fresh_team().await;
     let wid = &team.workspace_id;
-    assert_eq!(
-        api.delete(&format!("/v1/workspaces/{wid}"), team.owner.token())
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.delete_workspace(&team.owner, wid).await;
     for user in [&team.owner, &team.admin, &team.member] {
         assert_eq!(
             api.get(&format!("/v1/workspaces/{wid}"), user.token())
@@ -560,14 +550,8 @@ async fn ten_concurrent_accepts_of_a_three_use_invite_admit_three() {
             .map(|joiner| api.post(&accept_path, joiner.token(), json!({}))),
     )
     .await;
-    let admitted = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::OK)
-        .count();
-    let refused = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::NOT_FOUND)
-        .count();
+    let admitted = count_status(&replies, StatusCode::OK);
+    let refused = count_status(&replies, StatusCode::NOT_FOUND);
     assert_eq!(
         (admitted, refused),
         (3, 7),
@@ -625,15 +609,7 @@ async fn a_deleted_workspace_is_cleaned_up_behind_the_scenes() {
         StatusCode::OK
     );
 
-    assert_eq!(
-        api.delete(
-            &format!("/v1/workspaces/{}", team.workspace_id),
-            team.owner.token()
-        )
-        .await
-        .status,
-        StatusCode::NO_CONTENT
-    );
+    api.delete_workspace(&team.owner, &team.workspace_id).await;
     let general = team.general_id.parse().unwrap();
     eventually(
         "the workspace's memberships, messages and invites are removed",

@@ -39,6 +39,11 @@ pub struct Reply {
     pub body: Value,
 }
 
+/// How many of `replies` answered `status`.
+pub fn count_status(replies: &[Reply], status: StatusCode) -> usize {
+    replies.iter().filter(|r| r.status == status).count()
+}
+
 impl Reply {
     /// The `error.code` of an error body.
     pub fn error_code(&self) -> &str {
