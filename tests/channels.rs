@@ -124,8 +124,8 @@ async fn twenty_concurrent_joins_leave_an_exact_member_count() {
             .map(|r| (r.status, r.body.clone()))
             .collect::<Vec<_>>()
     );
-    let after = api.get(&format!("/v1/channels/{cid}"), owner.token()).await;
-    assert_eq!(after.body["member_count"], 21);
+    let after = api.get_channel(&owner, cid).await;
+    assert_eq!(after["member_count"], 21);
     let members = api
         .walk(&format!("/v1/channels/{cid}/members"), owner.token(), 7)
         .await;
@@ -143,8 +143,8 @@ async fn twenty_concurrent_joins_leave_an_exact_member_count() {
     for _ in 0..2 {
         api.leave(&joiners[0], cid).await;
     }
-    let after_leave = api.get(&format!("/v1/channels/{cid}"), owner.token()).await;
-    assert_eq!(after_leave.body["member_count"], 20);
+    let after_leave = api.get_channel(&owner, cid).await;
+    assert_eq!(after_leave["member_count"], 20);
 }
 
 #[tokio::test]
@@ -337,14 +337,8 @@ async fn channel_members_are_added_from_the_workspace_only() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
     // The owner now sees the private channel, as a member.
-    let seen = api
-        .get(
-            &format!("/v1/channels/{}", team.private_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(seen.status, StatusCode::OK);
-    assert_eq!(seen.body["member_count"], 2);
+    let seen = api.get_channel(&team.owner, &team.private_id).await;
+    assert_eq!(seen["member_count"], 2);
     let listed = api.walk(&members, team.owner.token(), 100).await;
     assert_eq!(listed.len(), 2);
 
@@ -524,12 +518,7 @@ async fn read_markers_validate_and_need_membership() {
         let reply = api.put(&read, team.member.token(), body.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
     }
-    let channel = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.member.token(),
-        )
-        .await;
-    assert_eq!(channel.body["unread_count"], 0);
-    assert_eq!(channel.body["last_read_message_id"], Value::Null);
+    let channel = api.get_channel(&team.member, &team.general_id).await;
+    assert_eq!(channel["unread_count"], 0);
+    assert_eq!(channel["last_read_message_id"], Value::Null);
 }

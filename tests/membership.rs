@@ -146,13 +146,8 @@ async fn a_channel_membership_without_the_workspace_membership_grants_nothing() 
         channel_memberships(&state, &team.workspace_id, &team.member).await == 0
     })
     .await;
-    let public = api
-        .get(
-            &format!("/v1/channels/{}", team.public_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(public.body["member_count"], 1);
+    let public = api.get_channel(&team.owner, &team.public_id).await;
+    assert_eq!(public["member_count"], 1);
 }
 
 /// The channels a removal races with: `count` public ones the owner creates.
@@ -292,9 +287,7 @@ async fn joins_adds_and_dms_racing_a_removal_leave_no_channel_access() {
     .await;
     // And the member counts stayed exact through all of it.
     for room in &rooms {
-        let channel = api
-            .get(&format!("/v1/channels/{room}"), team.owner.token())
-            .await;
+        let channel = api.get_channel(&team.owner, room).await;
         let members = api
             .walk(
                 &format!("/v1/channels/{room}/members"),
@@ -302,7 +295,7 @@ async fn joins_adds_and_dms_racing_a_removal_leave_no_channel_access() {
                 100,
             )
             .await;
-        assert_eq!(channel.body["member_count"], json!(members.len()), "{room}");
+        assert_eq!(channel["member_count"], json!(members.len()), "{room}");
     }
 }
 
@@ -447,33 +440,20 @@ async fn marking_read_what_was_read_keeps_a_mention_that_landed_meanwhile() {
         .await
         .unwrap();
 
-    let view = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.member.token(),
-        )
-        .await;
-    assert_eq!(view.body["last_read_message_id"], first["id"]);
-    assert_eq!(view.body["unread_count"], 1);
+    let view = api.get_channel(&team.member, &team.general_id).await;
+    assert_eq!(view["last_read_message_id"], first["id"]);
+    assert_eq!(view["unread_count"], 1);
     // The unread message's mention is still counted (the one read may be too: the reset
     // fell back to moving the marker alone).
-    let mentions = view.body["mention_count"].as_u64().unwrap();
+    let mentions = view["mention_count"].as_u64().unwrap();
     assert!(mentions >= 1, "the unread message's mention was lost");
 
     // Reading up to the latest now clears both.
     api.mark_read(&team.member, &team.general_id, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ")
         .await;
-    let view = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.member.token(),
-        )
-        .await;
+    let view = api.get_channel(&team.member, &team.general_id).await;
     assert_eq!(
-        (
-            view.body["unread_count"].clone(),
-            view.body["mention_count"].clone()
-        ),
+        (view["unread_count"].clone(), view["mention_count"].clone()),
         (json!(0), json!(0))
     );
 }
@@ -624,11 +604,6 @@ async fn concurrent_creates_at_the_channel_limit_admit_exactly_the_limit() {
     let outsider: UserId = team.outsider.id.parse().unwrap();
     let denied = channels::create(&state, outsider, wid, new_channel("outsider")).await;
     assert!(matches!(denied, Err(ApiError::NotFound(_))), "{denied:?}");
-    let workspace = api
-        .get(
-            &format!("/v1/workspaces/{}", team.workspace_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(workspace.body["channel_count"], LIMIT);
+    let workspace = api.get_workspace(&team.owner, &team.workspace_id).await;
+    assert_eq!(workspace["channel_count"], LIMIT);
 }

@@ -117,13 +117,8 @@ async fn a_retried_send_returns_the_first_message() {
     // The same client_id from another user is another message.
     let other = api.send_message(&team.admin, &team.general_id, body).await;
     assert!(!ids.contains(&other["id"]));
-    let channel = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(channel.body["unread_count"], 2);
+    let channel = api.get_channel(&team.owner, &team.general_id).await;
+    assert_eq!(channel["unread_count"], 2);
 }
 
 #[tokio::test]
@@ -292,13 +287,8 @@ async fn threads_keep_replies_out_of_the_channel_and_count_them_exactly() {
         .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     // Replies do not count as unread channel messages.
-    let channel = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(channel.body["unread_count"], 1);
+    let channel = api.get_channel(&team.owner, &team.general_id).await;
+    assert_eq!(channel["unread_count"], 1);
 }
 
 #[tokio::test]

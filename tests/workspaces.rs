@@ -170,18 +170,11 @@ async fn members_are_added_by_id_or_email_and_listed_with_profiles() {
     }
 
     // The newcomer is in the workspace and in general.
-    let workspace = api
-        .get(&format!("/v1/workspaces/{wid}"), newcomer.token())
-        .await;
-    assert_eq!(workspace.body["my_role"], "member");
-    let general = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            newcomer.token(),
-        )
-        .await;
-    assert_eq!(general.body["joined"], true);
-    assert_eq!(general.body["member_count"], 4);
+    let workspace = api.get_workspace(&newcomer, wid).await;
+    assert_eq!(workspace["my_role"], "member");
+    let general = api.get_channel(&newcomer, &team.general_id).await;
+    assert_eq!(general["joined"], true);
+    assert_eq!(general["member_count"], 4);
 
     let members = api
         .walk(
@@ -225,15 +218,11 @@ async fn ownership_moves_by_transfer_and_the_owner_never_leaves() {
     assert_eq!(transfer.status, StatusCode::OK, "{:?}", transfer.body);
     assert_eq!(transfer.body["role"], "owner");
 
-    let old_owner = api
-        .get(&format!("/v1/workspaces/{wid}"), team.owner.token())
-        .await;
-    assert_eq!(old_owner.body["my_role"], "admin");
-    let new_owner = api
-        .get(&format!("/v1/workspaces/{wid}"), team.admin.token())
-        .await;
-    assert_eq!(new_owner.body["my_role"], "owner");
-    assert_eq!(new_owner.body["owner_id"], team.admin.id.as_str());
+    let old_owner = api.get_workspace(&team.owner, wid).await;
+    assert_eq!(old_owner["my_role"], "admin");
+    let new_owner = api.get_workspace(&team.admin, wid).await;
+    assert_eq!(new_owner["my_role"], "owner");
+    assert_eq!(new_owner["owner_id"], team.admin.id.as_str());
 
     // The old owner is an admin now: no delete, no demoting the new owner.
     assert_eq!(
@@ -274,10 +263,8 @@ async fn ownership_moves_by_transfer_and_the_owner_never_leaves() {
         )
         .await;
     assert_eq!(outsider.status, StatusCode::NOT_FOUND);
-    let still = api
-        .get(&format!("/v1/workspaces/{wid}"), team.admin.token())
-        .await;
-    assert_eq!(still.body["my_role"], "owner");
+    let still = api.get_workspace(&team.admin, wid).await;
+    assert_eq!(still["my_role"], "owner");
 
     api.delete_workspace(&team.admin, wid).await;
 }
@@ -311,20 +298,10 @@ async fn a_removed_member_loses_the_workspace_and_its_channels() {
             .await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{channel}");
     }
-    let public = api
-        .get(
-            &format!("/v1/channels/{}", team.public_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(public.body["member_count"], 1);
-    let general = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(general.body["member_count"], 2);
+    let public = api.get_channel(&team.owner, &team.public_id).await;
+    assert_eq!(public["member_count"], 1);
+    let general = api.get_channel(&team.owner, &team.general_id).await;
+    assert_eq!(general["member_count"], 2);
     let mine = api.get("/v1/workspaces", team.member.token()).await;
     assert!(
         !mine.body["items"]
@@ -409,10 +386,8 @@ async fn invites_admit_new_members_once_each_and_idempotently() {
     assert_eq!(accepted["role"], "member");
     assert_eq!(accepted["workspace"]["id"], wid.as_str());
     assert_eq!(accepted["workspace"]["my_role"], "member");
-    let general = api
-        .get(&format!("/v1/channels/{}", team.general_id), joiner.token())
-        .await;
-    assert_eq!(general.body["joined"], true);
+    let general = api.get_channel(&joiner, &team.general_id).await;
+    assert_eq!(general["joined"], true);
 
     // Accepting again, or as an existing member, uses nothing up.
     api.accept_invite(&joiner, &code).await;

@@ -567,6 +567,20 @@ impl Api {
         self.must_delete(&path, by).await;
     }
 
+    /// Reads a channel as `user` (200); returns it.
+    pub async fn get_channel(&self, user: &TestUser, channel_id: &str) -> Value {
+        let path = format!("/v1/channels/{channel_id}");
+        self.must(Method::GET, &path, user, None, StatusCode::OK)
+            .await
+    }
+
+    /// Reads a workspace as `user` (200); returns it.
+    pub async fn get_workspace(&self, user: &TestUser, workspace_id: &str) -> Value {
+        let path = format!("/v1/workspaces/{workspace_id}");
+        self.must(Method::GET, &path, user, None, StatusCode::OK)
+            .await
+    }
+
     /// Sends a text message as `user`; returns the message.
     pub async fn post_text(&self, user: &TestUser, channel_id: &str, content: &str) -> Value {
         self.send_message(user, channel_id, json!({"content": content}))
