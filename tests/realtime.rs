@@ -945,15 +945,11 @@ async fn a_deleted_channel_tells_its_subscribers_and_then_says_nothing() {
         secret_message,
         ..
     } = secret_team(&api).await;
-    let state = app_state().await;
     let mut bob = connect(&api, &team.member).await;
     subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
     let bob_connection = connection_id_of(&team.member).await;
 
-    let deleted = api
-        .delete(&format!("/v1/channels/{secret_id}"), team.owner.token())
-        .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    api.delete_channel(&team.owner, &secret_id).await;
     let told = next_of(&mut bob, "channel.deleted").await;
     assert_eq!(told["channel_id"], secret_id.as_str());
     // Then the subscription ends.
@@ -963,35 +959,7 @@ async fn a_deleted_channel_tells_its_subscribers_and_then_says_nothing() {
 
     // A record of the channel still in the stream (written before the delete) reaches
     // nobody, not even a subscription left behind: the broadcaster finds no channel.
-    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
-    let connection = state
-        .store
-        .get_connection(&bob_connection)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        state
-            .store
-            .subscribe(&connection, &[(workspace, secret)], 100)
-            .await
-            .unwrap()
-    );
-    let recorder = Recorder::default();
-    let late = message_change(
-        "late",
-        secret,
-        secret_message.parse().unwrap(),
-        team.workspace_id.parse().unwrap(),
-        team.owner.id.parse().unwrap(),
-        json!("too late"),
-    );
-    assert!(
-        broadcast_changes(&state, &recorder, &[late])
-            .await
-            .is_empty()
-    );
-    assert!(recorder.frames().is_empty(), "{:?}", recorder.frames());
+    late_record_reaches_nobody(&team, &bob_connection, &secret_id, &secret_message).await;
     send(
         &mut bob,
         json!({"action": "typing", "channel_id": secret_id}),
@@ -1012,17 +980,10 @@ async fn a_deleted_workspace_tells_its_subscribers_and_then_says_nothing() {
         general_message,
         ..
     } = secret_team(&api).await;
-    let state = app_state().await;
     let mut bob = connect(&api, &team.member).await;
     subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
 
-    let deleted = api
-        .delete(
-            &format!("/v1/workspaces/{}", team.workspace_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    api.delete_workspace(&team.owner, &team.workspace_id).await;
     let mut told: Vec<String> = Vec::new();
     while told.len() < 2 {
         let frame = next_of(&mut bob, "channel.deleted").await;
@@ -1039,30 +1000,35 @@ async fn a_deleted_workspace_tells_its_subscribers_and_then_says_nothing() {
     for channel in [&secret_id, &team.general_id] {
         wait_until_unsubscribed(&bob_connection, channel.parse().unwrap()).await;
     }
+    late_record_reaches_nobody(&team, &bob_connection, &team.general_id, &general_message).await;
+}
+
+/// After `channel` (of `team`) was deleted: subscribes `connection` to it again, as a
+/// subscription left behind would be, and checks that a stream record of `message` in it
+/// (written before the delete) reaches nobody.
+async fn late_record_reaches_nobody(team: &Team, connection: &str, channel: &str, message: &str) {
+    let state = app_state().await;
     let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let channel: ChannelId = channel.parse().unwrap();
     let connection = state
         .store
-        .get_connection(&bob_connection)
+        .get_connection(connection)
         .await
         .unwrap()
         .unwrap();
     assert!(
         state
             .store
-            .subscribe(
-                &connection,
-                &[(workspace, team.general_id.parse().unwrap())],
-                100
-            )
+            .subscribe(&connection, &[(workspace, channel)], 100)
             .await
             .unwrap()
     );
     let recorder = Recorder::default();
     let late = message_change(
         "late",
-        team.general_id.parse().unwrap(),
-        general_message.parse().unwrap(),
-        team.workspace_id.parse().unwrap(),
+        channel,
+        message.parse().unwrap(),
+        workspace,
         team.owner.id.parse().unwrap(),
         json!("too late"),
     );
