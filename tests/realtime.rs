@@ -14,7 +14,8 @@ use huddle_shared::realtime::{CONNECTION_SUBSCRIPTIONS_MAX, broadcast_changes};
 use huddle_shared::realtime::{PostOutcome, Poster};
 use huddle_shared::stream::{Change, ChangeKind};
 use huddle_tests::ws::{
-    Socket, WAIT, connect, next_frame, next_of, send, subscribe, ticket, ws_url,
+    Socket, WAIT, connect, connect_subscribed, next_frame, next_of, send, subscribe,
+    subscribe_answer, ticket, ws_url,
 };
 use huddle_tests::{Api, Team, TestUser, app_state, base_url};
 use reqwest::StatusCode;
@@ -730,23 +731,6 @@ async fn events_heard(
     result
 }
 
-/// The answer to a subscribe frame (`subscribed` or `error`), skipping events that arrive
-/// meanwhile.
-async fn subscribe_answer(socket: &mut Socket, channels: &[&str]) -> Value {
-    send(
-        socket,
-        json!({"action": "subscribe", "channel_ids": channels}),
-    )
-    .await;
-    for _ in 0..1000 {
-        let frame = next_frame(socket).await;
-        if frame["type"] == "subscribed" || frame["type"] == "error" {
-            return frame;
-        }
-    }
-    panic!("no answer to subscribe");
-}
-
 fn assert_heard_nothing(heard: Vec<Vec<Value>>, what: &str) {
     for frames in heard {
         assert!(frames.is_empty(), "{what}: {frames:?}");
@@ -762,12 +746,9 @@ async fn leaving_a_private_channel_ends_its_events_and_rejoining_restores_them()
         secret_message,
         ..
     } = secret_team(&api).await;
-    let mut bob = connect(&api, &team.member).await;
-    let mut bob_again = connect(&api, &team.member).await;
-    let mut witness = connect(&api, &team.admin).await;
-    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
-    subscribe_answer(&mut bob_again, &[&secret_id]).await;
-    subscribe_answer(&mut witness, &[&secret_id]).await;
+    let mut bob = connect_subscribed(&api, &team.member, &[&secret_id, &team.general_id]).await;
+    let mut bob_again = connect_subscribed(&api, &team.member, &[&secret_id]).await;
+    let mut witness = connect_subscribed(&api, &team.admin, &[&secret_id]).await;
 
     api.leave(&team.member, &secret_id).await;
     // Ended on every connection before the leave answered; other channels stay.
@@ -810,18 +791,11 @@ async fn removal_from_a_private_channel_ends_its_events() {
         secret_message,
         ..
     } = secret_team(&api).await;
-    let mut bob = connect(&api, &team.member).await;
-    let mut witness = connect(&api, &team.admin).await;
-    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
-    subscribe_answer(&mut witness, &[&secret_id]).await;
+    let mut bob = connect_subscribed(&api, &team.member, &[&secret_id, &team.general_id]).await;
+    let mut witness = connect_subscribed(&api, &team.admin, &[&secret_id]).await;
 
-    let removed = api
-        .delete(
-            &format!("/v1/channels/{secret_id}/members/{}", team.member.id),
-            team.admin.token(),
-        )
+    api.remove_channel_member(&team.admin, &secret_id, &team.member)
         .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert_eq!(subscriptions_of(&mut bob).await, [team.general_id.as_str()]);
     let heard = events_heard(
         &api,
@@ -945,8 +919,7 @@ async fn a_deleted_channel_tells_its_subscribers_and_then_says_nothing() {
         secret_message,
         ..
     } = secret_team(&api).await;
-    let mut bob = connect(&api, &team.member).await;
-    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
+    let mut bob = connect_subscribed(&api, &team.member, &[&secret_id, &team.general_id]).await;
     let bob_connection = connection_id_of(&team.member).await;
 
     api.delete_channel(&team.owner, &secret_id).await;
@@ -980,8 +953,7 @@ async fn a_deleted_workspace_tells_its_subscribers_and_then_says_nothing() {
         general_message,
         ..
     } = secret_team(&api).await;
-    let mut bob = connect(&api, &team.member).await;
-    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
+    let mut bob = connect_subscribed(&api, &team.member, &[&secret_id, &team.general_id]).await;
 
     api.delete_workspace(&team.owner, &team.workspace_id).await;
     let mut told: Vec<String> = Vec::new();
@@ -1279,10 +1251,8 @@ async fn a_connection_subscribes_to_at_most_the_cap_over_all_its_frames() {
 async fn typing_and_presence_are_throttled_per_connection() {
     let api = Api::new();
     let team = api.fresh_team().await;
-    let mut member = connect(&api, &team.member).await;
-    let mut admin = connect(&api, &team.admin).await;
-    subscribe_answer(&mut member, &[&team.general_id]).await;
-    subscribe_answer(&mut admin, &[&team.general_id]).await;
+    let mut member = connect_subscribed(&api, &team.member, &[&team.general_id]).await;
+    let mut admin = connect_subscribed(&api, &team.admin, &[&team.general_id]).await;
 
     let typing = json!({"action": "typing", "channel_id": team.general_id});
     send(&mut member, typing.clone()).await;

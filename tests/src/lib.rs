@@ -509,6 +509,12 @@ impl Api {
         self.must_post(&path, by, body, StatusCode::CREATED).await
     }
 
+    /// Removes `user` from a channel, as `by` (themselves to leave).
+    pub async fn remove_channel_member(&self, by: &TestUser, channel_id: &str, user: &TestUser) {
+        let path = format!("/v1/channels/{channel_id}/members/{}", user.id);
+        self.must_delete(&path, by).await;
+    }
+
     /// Opens a new DM of `by` with `others` (201); returns it.
     pub async fn open_dm(&self, by: &TestUser, workspace_id: &str, others: &[&TestUser]) -> Value {
         let ids: Vec<&str> = others.iter().map(|user| user.id.as_str()).collect();
