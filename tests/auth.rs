@@ -5,7 +5,7 @@
 use huddle_shared::auth::rules as auth_domain;
 use huddle_shared::auth::secrets;
 use huddle_shared::ids::UserId;
-use huddle_tests::{Api, TestUser, app_state, jwt_secret, unique_email};
+use huddle_tests::{Api, TestUser, app_state, count_status, jwt_secret, unique_email};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -346,10 +346,7 @@ async fn concurrent_use_of_one_refresh_token_succeeds_at_most_once() {
     let user = api.register_user().await;
     let attempts = (0..8).map(|_| refresh(&api, &user.refresh_token));
     let replies = futures::future::join_all(attempts).await;
-    let ok = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::OK)
-        .count();
+    let ok = count_status(&replies, StatusCode::OK);
     assert!(ok <= 1, "{ok} concurrent refreshes succeeded");
     assert!(
         replies

@@ -2,18 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use huddle_shared::ids::ChannelId;
-use huddle_tests::{Api, People, TestUser, cursor_reveals};
+use huddle_tests::{Api, People, TestUser, count_status, cursor_reveals};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn workspace_with(api: &Api, owner: &TestUser, members: &[&TestUser]) -> Value {
-    let workspace = api.create_workspace(owner, "Channels").await;
-    let wid = workspace["id"].as_str().unwrap();
-    for member in members {
-        api.add_to_workspace(owner, wid, member, "member").await;
-    }
-    workspace
-}
 
 #[tokio::test]
 async fn channel_input_is_validated() {
@@ -94,14 +85,8 @@ async fn twenty_concurrent_creates_of_one_name_give_one_channel() {
         )
     }))
     .await;
-    let created = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CREATED)
-        .count();
-    let conflicts = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CONFLICT)
-        .count();
+    let created = count_status(&replies, StatusCode::CREATED);
+    let conflicts = count_status(&replies, StatusCode::CONFLICT);
     assert_eq!(
         (created, conflicts),
         (1, 19),
@@ -118,7 +103,7 @@ async fn twenty_concurrent_joins_leave_an_exact_member_count() {
     let owner = api.register_user().await;
     let joiners = futures::future::join_all((0..20).map(|_| api.register_user())).await;
     let refs: Vec<&TestUser> = joiners.iter().collect();
-    let workspace = workspace_with(&api, &owner, &refs).await;
+    let workspace = api.workspace_with(&owner, &refs).await;
     let wid = workspace["id"].as_str().unwrap();
     let channel = api
         .create_channel(&owner, wid, json!({"name": "busy", "kind": "chat"}))
@@ -139,8 +124,8 @@ async fn twenty_concurrent_joins_leave_an_exact_member_count() {
             .map(|r| (r.status, r.body.clone()))
             .collect::<Vec<_>>()
     );
-    let after = api.get(&format!("/v1/channels/{cid}"), owner.token()).await;
-    assert_eq!(after.body["member_count"], 21);
+    let after = api.get_channel(&owner, cid).await;
+    assert_eq!(after["member_count"], 21);
     let members = api
         .walk(&format!("/v1/channels/{cid}/members"), owner.token(), 7)
         .await;
@@ -156,24 +141,16 @@ async fn twenty_concurrent_joins_leave_an_exact_member_count() {
         .await;
     assert_eq!(again.body["member_count"], 21);
     for _ in 0..2 {
-        let left = api
-            .post(
-                &format!("/v1/channels/{cid}/leave"),
-                joiners[0].token(),
-                json!({}),
-            )
-            .await;
-        assert_eq!(left.status, StatusCode::NO_CONTENT);
+        api.leave(&joiners[0], cid).await;
     }
-    let after_leave = api.get(&format!("/v1/channels/{cid}"), owner.token()).await;
-    assert_eq!(after_leave.body["member_count"], 20);
+    let after_leave = api.get_channel(&owner, cid).await;
+    assert_eq!(after_leave["member_count"], 20);
 }
 
 #[tokio::test]
 async fn the_channel_list_shows_public_channels_and_my_private_ones() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let path = format!("/v1/workspaces/{}/channels", team.workspace_id);
     let names = |items: &[Value]| -> Vec<String> {
         items
@@ -213,15 +190,8 @@ async fn a_members_channel_walk_never_shows_hidden_channels_in_pages_or_cursors(
     for name in ["secret-1", "secret-2", "secret-3"] {
         hidden.push(create(name, true).await);
     }
-    let dm = api
-        .post(
-            &format!("/v1/workspaces/{wid}/dms"),
-            owner.token(),
-            json!({"user_ids": [team.admin.id]}),
-        )
-        .await;
-    assert_eq!(dm.status, StatusCode::CREATED);
-    hidden.push(dm.body["id"].as_str().unwrap().to_owned());
+    let dm = api.open_dm(owner, wid, &[&team.admin]).await;
+    hidden.push(dm["id"].as_str().unwrap().to_owned());
     create("open-1", false).await;
     hidden.push(create("secret-4", true).await);
     create("open-2", false).await;
@@ -317,10 +287,7 @@ async fn renaming_moves_the_name_and_deleting_frees_it() {
     assert_eq!(dup.status, StatusCode::CONFLICT);
 
     let beta_path = format!("/v1/channels/{}", beta["id"].as_str().unwrap());
-    assert_eq!(
-        api.delete(&beta_path, owner.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&beta_path, &owner).await;
     assert_eq!(
         api.get(&beta_path, owner.token()).await.status,
         StatusCode::NOT_FOUND
@@ -336,8 +303,7 @@ async fn renaming_moves_the_name_and_deleting_frees_it() {
 #[tokio::test]
 async fn channel_members_are_added_from_the_workspace_only() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let members = format!("/v1/channels/{}/members", team.private_id);
 
     let outsider = api
@@ -371,21 +337,13 @@ async fn channel_members_are_added_from_the_workspace_only() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
     // The owner now sees the private channel, as a member.
-    let seen = api
-        .get(
-            &format!("/v1/channels/{}", team.private_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(seen.status, StatusCode::OK);
-    assert_eq!(seen.body["member_count"], 2);
+    let seen = api.get_channel(&team.owner, &team.private_id).await;
+    assert_eq!(seen["member_count"], 2);
     let listed = api.walk(&members, team.owner.token(), 100).await;
     assert_eq!(listed.len(), 2);
 
-    let removed = api
-        .delete(&format!("{members}/{}", team.owner.id), team.owner.token())
+    api.remove_channel_member(&team.owner, &team.private_id, &team.owner)
         .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
     let gone = api
         .get(
             &format!("/v1/channels/{}", team.private_id),
@@ -405,8 +363,7 @@ async fn channel_members_are_added_from_the_workspace_only() {
 #[tokio::test]
 async fn a_dm_is_one_channel_per_member_set() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let path = format!("/v1/workspaces/{}/dms", team.workspace_id);
 
     let first = api
@@ -512,8 +469,7 @@ async fn a_dm_is_one_channel_per_member_set() {
 #[tokio::test]
 async fn concurrent_dm_opens_yield_one_channel() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let path = format!("/v1/workspaces/{}/dms", team.workspace_id);
     let replies = futures::future::join_all((0..10).map(|i| {
         let (caller, other) = if i % 2 == 0 {
@@ -524,14 +480,8 @@ async fn concurrent_dm_opens_yield_one_channel() {
         api.post(&path, caller.token(), json!({"user_ids": [other.id]}))
     }))
     .await;
-    let created = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CREATED)
-        .count();
-    let existing = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::OK)
-        .count();
+    let created = count_status(&replies, StatusCode::CREATED);
+    let existing = count_status(&replies, StatusCode::OK);
     assert_eq!(
         (created, existing),
         (1, 9),
@@ -548,8 +498,7 @@ async fn concurrent_dm_opens_yield_one_channel() {
 #[tokio::test]
 async fn read_markers_validate_and_need_membership() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let read = format!("/v1/channels/{}/read", team.general_id);
     let ok = api
         .put(
@@ -567,12 +516,7 @@ async fn read_markers_validate_and_need_membership() {
         let reply = api.put(&read, team.member.token(), body.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
     }
-    let channel = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.member.token(),
-        )
-        .await;
-    assert_eq!(channel.body["unread_count"], 0);
-    assert_eq!(channel.body["last_read_message_id"], Value::Null);
+    let channel = api.get_channel(&team.member, &team.general_id).await;
+    assert_eq!(channel["unread_count"], 0);
+    assert_eq!(channel["last_read_message_id"], Value::Null);
 }

@@ -37,14 +37,7 @@ async fn every_list_route_refuses_cursors_it_did_not_issue() {
     // Two or more items in every list the owner can read.
     api.create_workspace(owner, "Second").await;
     for _ in 0..2 {
-        let invite = api
-            .post(
-                &format!("/v1/workspaces/{wid}/invites"),
-                owner.token(),
-                json!({}),
-            )
-            .await;
-        assert_eq!(invite.status, StatusCode::CREATED);
+        api.create_invite(owner, wid, json!({})).await;
     }
     let mut top = Vec::new();
     for channel in [general, general, public, public] {
@@ -73,14 +66,7 @@ async fn every_list_route_refuses_cursors_it_did_not_issue() {
         .await;
     }
     for message in &top[..2] {
-        let pinned = api
-            .put(
-                &format!("/v1/channels/{general}/pins/{message}"),
-                owner.token(),
-                json!({}),
-            )
-            .await;
-        assert_eq!(pinned.status, StatusCode::NO_CONTENT);
+        api.pin(owner, general, message).await;
     }
 
     let routes = [

@@ -5,21 +5,19 @@
 
 use std::time::Duration;
 
-use huddle_tests::uploads::{put_upload, raw_client, request_upload, upload_file};
-use huddle_tests::{Api, People, Team, TestUser, app_state};
+use huddle_tests::uploads::{
+    complete_upload, put_upload, raw_client, request_upload, stage_avatar, upload_file,
+};
+use huddle_tests::{Api, TestUser, app_state};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-not-really-a-picture-";
 
-async fn team(api: &Api) -> Team {
-    api.team(&People::register(api).await).await
-}
-
 #[tokio::test]
 async fn an_upload_is_presigned_put_completed_and_downloaded() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let body = b"hello, file".to_vec();
     let ticket = request_upload(
         &api,
@@ -68,28 +66,14 @@ async fn an_upload_is_presigned_put_completed_and_downloaded() {
     assert_eq!(early.status, StatusCode::CONFLICT, "nothing uploaded yet");
 
     assert_eq!(put_upload(upload, body.clone(), None).await, StatusCode::OK);
-    let completed = api
-        .post(
-            &format!("/v1/files/{file_id}/complete"),
-            team.member.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
-    assert_eq!(completed.body["status"], "ready");
-    assert_eq!(completed.body["size"], body.len());
-    assert_eq!(completed.body["content_type"], "text/plain");
-    assert_eq!(completed.body["filename"], "notes é.txt");
-    assert_eq!(completed.body["channel_id"], team.general_id.as_str());
+    let completed = complete_upload(&api, &team.member, file_id).await;
+    assert_eq!(completed["status"], "ready");
+    assert_eq!(completed["size"], body.len());
+    assert_eq!(completed["content_type"], "text/plain");
+    assert_eq!(completed["filename"], "notes é.txt");
+    assert_eq!(completed["channel_id"], team.general_id.as_str());
     // Completing again is harmless.
-    let again = api
-        .post(
-            &format!("/v1/files/{file_id}/complete"),
-            team.member.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::OK);
+    complete_upload(&api, &team.member, file_id).await;
 
     let seen = api
         .get(&format!("/v1/files/{file_id}"), team.admin.token())
@@ -110,7 +94,7 @@ async fn an_upload_is_presigned_put_completed_and_downloaded() {
 #[tokio::test]
 async fn s3_refuses_uploads_that_differ_from_the_signature() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let declared = b"0123456789".to_vec();
     let ticket = request_upload(
         &api,
@@ -197,7 +181,7 @@ async fn s3_refuses_uploads_that_differ_from_the_signature() {
 #[tokio::test]
 async fn the_api_refuses_bad_uploads_and_bad_completions() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let general = &team.general_id;
     let oversize = request_upload(
         &api,
@@ -342,15 +326,10 @@ async fn the_api_refuses_bad_uploads_and_bad_completions() {
 #[tokio::test]
 async fn messages_carry_only_the_senders_ready_files_of_the_channel() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let mine = upload_file(&api, &team.member, &team.general_id, "mine.txt", b"mine").await;
     let theirs = upload_file(&api, &team.admin, &team.general_id, "theirs.txt", b"theirs").await;
-    api.post(
-        &format!("/v1/channels/{}/join", team.public_id),
-        team.member.token(),
-        json!({}),
-    )
-    .await;
+    api.join(&team.member, &team.public_id).await;
     let elsewhere = upload_file(&api, &team.member, &team.public_id, "else.txt", b"else").await;
     let pending = request_upload(
         &api,
@@ -406,7 +385,7 @@ async fn messages_carry_only_the_senders_ready_files_of_the_channel() {
 #[tokio::test]
 async fn files_are_deleted_by_their_uploader_or_an_admin() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let file = upload_file(&api, &team.owner, &team.general_id, "o.txt", b"owner's").await;
     let path = format!("/v1/files/{}", file["id"].as_str().unwrap());
     let download = file["download_url"].as_str().unwrap().to_owned();
@@ -422,10 +401,7 @@ async fn files_are_deleted_by_their_uploader_or_an_admin() {
         api.delete(&path, None).await.status,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        api.delete(&path, team.admin.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&path, &team.admin).await;
     assert_eq!(
         api.get(&path, team.owner.token()).await.status,
         StatusCode::NOT_FOUND
@@ -437,10 +413,7 @@ async fn files_are_deleted_by_their_uploader_or_an_admin() {
 
     let own = upload_file(&api, &team.member, &team.general_id, "m.txt", b"member's").await;
     let own_path = format!("/v1/files/{}", own["id"].as_str().unwrap());
-    assert_eq!(
-        api.delete(&own_path, team.member.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&own_path, &team.member).await;
 }
 
 #[tokio::test]
@@ -471,19 +444,8 @@ async fn avatars_are_images_and_become_the_profile_picture() {
         StatusCode::NOT_FOUND
     );
 
-    let ticket = api
-        .post(
-            "/v1/users/me/avatar",
-            user.token(),
-            json!({"content_type": "image/png", "size": PNG.len()}),
-        )
-        .await;
-    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
-    assert_eq!(
-        put_upload(&ticket.body["upload"], PNG.to_vec(), None).await,
-        StatusCode::OK
-    );
-    let file_id = ticket.body["file_id"].as_str().unwrap();
+    let file_id = stage_avatar(&api, &user, PNG).await;
+    let file_id = file_id.as_str();
     let not_yours = api
         .post(
             &format!("/v1/files/{file_id}/complete"),
@@ -492,14 +454,7 @@ async fn avatars_are_images_and_become_the_profile_picture() {
         )
         .await;
     assert_eq!(not_yours.status, StatusCode::NOT_FOUND);
-    let completed = api
-        .post(
-            &format!("/v1/files/{file_id}/complete"),
-            user.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
+    complete_upload(&api, &user, file_id).await;
 
     let profile = api.get("/v1/users/me", user.token()).await;
     let avatar_url = profile.body["avatar_url"].as_str().unwrap().to_owned();
@@ -519,12 +474,8 @@ async fn avatars_are_images_and_become_the_profile_picture() {
             .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        api.delete(&format!("/v1/files/{file_id}"), user.token())
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&format!("/v1/files/{file_id}"), &user)
+        .await;
     let cleared = api.get("/v1/users/me", user.token()).await;
     assert_eq!(cleared.body["avatar_url"], Value::Null);
 }
@@ -543,7 +494,7 @@ async fn complete_concurrently(
 #[tokio::test]
 async fn concurrent_completes_of_one_upload_all_answer_the_ready_file() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let state = app_state().await;
     let storage = state.storage().unwrap();
     // Several uploads, each completed by eight calls at once: the calls race through the
@@ -604,21 +555,7 @@ async fn a_completion_interrupted_after_any_step_completes_on_retry() {
     let user = api.register_user().await;
     let state = app_state().await;
     let storage = state.storage().unwrap();
-    let upload_avatar = || async {
-        let ticket = api
-            .post(
-                "/v1/users/me/avatar",
-                user.token(),
-                json!({"content_type": "image/png", "size": PNG.len()}),
-            )
-            .await;
-        assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
-        assert_eq!(
-            put_upload(&ticket.body["upload"], PNG.to_vec(), None).await,
-            StatusCode::OK
-        );
-        ticket.body["file_id"].as_str().unwrap().to_owned()
-    };
+    let upload_avatar = || stage_avatar(&api, &user, PNG);
     let avatar_of = |file_id: &str| {
         let user_id = user.id.clone();
         let file_id = file_id.to_owned();

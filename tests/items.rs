@@ -11,9 +11,11 @@ use std::time::Duration;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use huddle_shared::keys::{self, Key, Partition};
-use huddle_tests::uploads::{put_upload, request_upload, upload_file};
+use huddle_tests::uploads::{
+    complete_upload, put_upload, request_avatar, request_upload, upload_file,
+};
 use huddle_tests::ws::{self, next_of, send};
-use huddle_tests::{Api, People, RawTable, TestUser, app_state, send_message, typed};
+use huddle_tests::{Api, People, RawTable, TestUser, app_state, typed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -682,14 +684,9 @@ async fn workspace_member_invite_channel_and_dm_items_are_exact() {
         item
     };
     let limited = api
-        .post(
-            &format!("/v1/workspaces/{wid}/invites"),
-            owner.token(),
-            json!({"max_uses": 2, "expires_in_hours": 48}),
-        )
+        .create_invite(owner, wid, json!({"max_uses": 2, "expires_in_hours": 48}))
         .await;
-    assert_eq!(limited.status, StatusCode::CREATED, "{:?}", limited.body);
-    let code = json_id(&limited.body, "code");
+    let code = json_id(&limited, "code");
     let fresh = stored(&raw, At::Invite(&code)).await;
     assert_item(&fresh, invite(&code, n(2), 0));
     assert_eq!(
@@ -723,20 +720,8 @@ async fn workspace_member_invite_channel_and_dm_items_are_exact() {
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(stored(&raw, At::Invite(&code)).await, used_once);
 
-    let unlimited = api
-        .post(
-            &format!("/v1/workspaces/{wid}/invites"),
-            owner.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        unlimited.status,
-        StatusCode::CREATED,
-        "{:?}",
-        unlimited.body
-    );
-    let open_code = json_id(&unlimited.body, "code");
+    let unlimited = api.create_invite(owner, wid, json!({})).await;
+    let open_code = json_id(&unlimited, "code");
     let open = stored(&raw, At::Invite(&open_code)).await;
     assert_item(&open, invite(&open_code, nul(), 0));
     assert_eq!(
@@ -762,7 +747,7 @@ async fn message_reply_pin_history_marker_and_posting_items_are_exact() {
 
     let content = format!("Kickoff notes for <@{xid}>");
     let body = json!({"content": content, "client_id": "client-1"});
-    let sent = send_message(&api, author, gid, body.clone()).await;
+    let sent = api.send_message(author, gid, body.clone()).await;
     let msg = json_id(&sent, "id");
     let msg = msg.as_str();
     let message = |content: &str, mentions: &[&str]| {
@@ -817,7 +802,7 @@ async fn message_reply_pin_history_marker_and_posting_items_are_exact() {
     );
 
     // A retried send (same client_id) writes nothing new.
-    let retried = send_message(&api, author, gid, body).await;
+    let retried = api.send_message(author, gid, body).await;
     assert_eq!(retried["id"], msg);
     assert_eq!(stored(&raw, At::Channel(gid)).await, channel);
     assert_eq!(
@@ -827,27 +812,16 @@ async fn message_reply_pin_history_marker_and_posting_items_are_exact() {
     assert_eq!(stored(&raw, At::Message(gid, msg)).await, first);
 
     // Reading up to the message moves the read marker and clears the mention.
-    let read = api
-        .put(
-            &format!("/v1/channels/{gid}/read"),
-            mentioned.token(),
-            json!({"message_id": msg}),
-        )
-        .await;
-    assert_eq!(read.status, StatusCode::NO_CONTENT);
+    api.mark_read(mentioned, gid, msg).await;
     assert_item(
         &stored(&raw, At::ChannelMember(gid, xid)).await,
         membership(xid, 1, 0, Some(msg)),
     );
 
     // A thread reply: indexed under its thread, counted on its parent, not on the channel.
-    let reply = send_message(
-        &api,
-        replier,
-        gid,
-        json!({"content": "Agreed", "parent_id": msg}),
-    )
-    .await;
+    let reply = api
+        .send_message(replier, gid, json!({"content": "Agreed", "parent_id": msg}))
+        .await;
     let reply_id = json_id(&reply, "id");
     let reply_id = reply_id.as_str();
     let reply_item = stored(&raw, At::Message(gid, reply_id)).await;
@@ -875,23 +849,9 @@ async fn message_reply_pin_history_marker_and_posting_items_are_exact() {
     // A reaction is a string set of user ids under `reaction:<emoji>`; a pin adds GSI2 keys.
     let message_path = format!("/v1/channels/{gid}/messages/{msg}");
     for user in [replier, mentioned, replier] {
-        let reacted = api
-            .put(
-                &format!("{message_path}/reactions/thumbsup"),
-                user.token(),
-                json!({}),
-            )
-            .await;
-        assert_eq!(reacted.status, StatusCode::NO_CONTENT);
+        api.react(user, gid, msg, "thumbsup").await;
     }
-    let pinned = api
-        .put(
-            &format!("/v1/channels/{gid}/pins/{msg}"),
-            author.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(pinned.status, StatusCode::NO_CONTENT);
+    api.pin(author, gid, msg).await;
     expected_parent["reaction:thumbsup"] = string_set(&[rid, xid]);
     // One emoji kind, counted in the same write that added its first user.
     expected_parent["reaction_kinds"] = n(1);
@@ -1186,8 +1146,7 @@ async fn pending_ready_attached_and_avatar_file_items_are_exact() {
         put_upload(&ticket.body["upload"], body, None).await,
         StatusCode::OK
     );
-    let completed = api.post(&complete, user.token(), json!({})).await;
-    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
+    complete_upload(&api, user, fid).await;
     let mut expected_ready = expected_pending;
     expected_ready["status"] = s("ready");
     expected_ready.as_object_mut().unwrap().remove("expires_at");
@@ -1198,13 +1157,13 @@ async fn pending_ready_attached_and_avatar_file_items_are_exact() {
     // A message carries a copy of its ready attachments: the file's fields, no keys.
     let other = upload_file(&api, user, gid, "plan.txt", b"plan").await;
     let other_id = json_id(&other, "id");
-    let sent = send_message(
-        &api,
-        user,
-        gid,
-        json!({"content": "files", "attachment_ids": [fid, other_id]}),
-    )
-    .await;
+    let sent = api
+        .send_message(
+            user,
+            gid,
+            json!({"content": "files", "attachment_ids": [fid, other_id]}),
+        )
+        .await;
     let message = stored(&raw, At::Message(gid, &json_id(&sent, "id"))).await;
     let copies = message["attachments"]["L"].as_array().unwrap();
     assert_eq!(copies.len(), 2, "{message}");
@@ -1218,40 +1177,21 @@ async fn pending_ready_attached_and_avatar_file_items_are_exact() {
     }
 
     // An avatar: no workspace or channel, and the profile points at it once complete.
-    let avatar_ticket = api
-        .post(
-            "/v1/users/me/avatar",
-            user.token(),
-            json!({"content_type": "image/png", "size": 8}),
-        )
-        .await;
-    assert_eq!(
-        avatar_ticket.status,
-        StatusCode::CREATED,
-        "{:?}",
-        avatar_ticket.body
-    );
-    let avatar_id = json_id(&avatar_ticket.body, "file_id");
+    let avatar_ticket = request_avatar(&api, user, "image/png", 8).await;
+    let avatar_id = json_id(&avatar_ticket, "file_id");
     let avatar_id = avatar_id.as_str();
     let expected_avatar = file(avatar_id, "avatar", "avatar.png", "image/png", 8);
     assert_item(&stored(&raw, At::File(avatar_id)).await, expected_avatar);
     assert_eq!(
         put_upload(
-            &avatar_ticket.body["upload"],
+            &avatar_ticket["upload"],
             b"\x89PNG\r\n\x1a\n".to_vec(),
             None
         )
         .await,
         StatusCode::OK
     );
-    let avatar_done = api
-        .post(
-            &format!("/v1/files/{avatar_id}/complete"),
-            user.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(avatar_done.status, StatusCode::OK, "{:?}", avatar_done.body);
+    complete_upload(&api, user, avatar_id).await;
     let profile = stored(&raw, At::User(uid)).await;
     assert_item(
         &profile,

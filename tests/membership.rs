@@ -91,25 +91,12 @@ async fn channel_memberships(state: &AppState, workspace: &str, user: &TestUser)
 async fn a_channel_membership_without_the_workspace_membership_grants_nothing() {
     let api = Api::new();
     let state = app_state().await;
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
-    let join = api
-        .post(
-            &format!("/v1/channels/{}/join", team.public_id),
-            team.member.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(join.status, StatusCode::OK);
+    let team = api.fresh_team().await;
+    api.join(&team.member, &team.public_id).await;
     let dm = api
-        .post(
-            &format!("/v1/workspaces/{}/dms", team.workspace_id),
-            team.owner.token(),
-            json!({"user_ids": [team.member.id]}),
-        )
+        .open_dm(&team.owner, &team.workspace_id, &[&team.member])
         .await;
-    assert_eq!(dm.status, StatusCode::CREATED);
-    let dm_id = dm.body["id"].as_str().unwrap().to_owned();
+    let dm_id = dm["id"].as_str().unwrap().to_owned();
     let channels = [
         team.general_id.clone(),
         team.public_id.clone(),
@@ -151,27 +138,16 @@ async fn a_channel_membership_without_the_workspace_membership_grants_nothing() 
         StatusCode::NOT_FOUND
     );
     // The others still read and post as before.
-    let post = api
-        .post(
-            &format!("/v1/channels/{}/messages", team.public_id),
-            team.owner.token(),
-            json!({"content": "hello"}),
-        )
+    api.send_message(&team.owner, &team.public_id, json!({"content": "hello"}))
         .await;
-    assert_eq!(post.status, StatusCode::CREATED);
 
     // The removal's record on the table's stream sweeps what was left, counts included.
     eventually("the left-over channel memberships are swept", || async {
         channel_memberships(&state, &team.workspace_id, &team.member).await == 0
     })
     .await;
-    let public = api
-        .get(
-            &format!("/v1/channels/{}", team.public_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(public.body["member_count"], 1);
+    let public = api.get_channel(&team.owner, &team.public_id).await;
+    assert_eq!(public["member_count"], 1);
 }
 
 /// The channels a removal races with: `count` public ones the owner creates.
@@ -194,8 +170,7 @@ async fn public_channels(api: &Api, team: &Team, count: usize) -> Vec<String> {
 async fn joins_adds_and_dms_racing_a_removal_leave_no_channel_access() {
     let api = Api::new();
     let state = app_state().await;
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = team.workspace_id.clone();
     let extras = futures::future::join_all((0..4).map(|_| api.register_user())).await;
     for extra in &extras {
@@ -284,13 +259,7 @@ async fn joins_adds_and_dms_racing_a_removal_leave_no_channel_access() {
 
     // Let the loops get going, then remove Bob while they run.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let removed = api
-        .delete(
-            &format!("/v1/workspaces/{wid}/members/{}", bob.id),
-            team.admin.token(),
-        )
-        .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{:?}", removed.body);
+    api.remove_from_workspace(&team.admin, &wid, &bob).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     stop.store(true, Ordering::Relaxed);
     for joiner in joiners {
@@ -318,9 +287,7 @@ async fn joins_adds_and_dms_racing_a_removal_leave_no_channel_access() {
     .await;
     // And the member counts stayed exact through all of it.
     for room in &rooms {
-        let channel = api
-            .get(&format!("/v1/channels/{room}"), team.owner.token())
-            .await;
+        let channel = api.get_channel(&team.owner, room).await;
         let members = api
             .walk(
                 &format!("/v1/channels/{room}/members"),
@@ -328,7 +295,7 @@ async fn joins_adds_and_dms_racing_a_removal_leave_no_channel_access() {
                 100,
             )
             .await;
-        assert_eq!(channel.body["member_count"], json!(members.len()), "{room}");
+        assert_eq!(channel["member_count"], json!(members.len()), "{room}");
     }
 }
 
@@ -401,13 +368,7 @@ async fn transfers_racing_removals_and_leaves_keep_one_owner_who_is_a_member() {
         };
         assert_eq!(owner.to_string(), expected.id, "team {i}");
         // Whoever owns it can still run it: delete the workspace.
-        let deleted = api
-            .delete(
-                &format!("/v1/workspaces/{}", team.workspace_id),
-                expected.token(),
-            )
-            .await;
-        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "team {i}");
+        api.delete_workspace(expected, &team.workspace_id).await;
     }
 }
 
@@ -415,8 +376,7 @@ async fn transfers_racing_removals_and_leaves_keep_one_owner_who_is_a_member() {
 async fn the_owner_is_never_removed_even_when_the_role_was_read_before_a_transfer() {
     let api = Api::new();
     let state = app_state().await;
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid: WorkspaceId = id(&json!(team.workspace_id));
     let member: UserId = team.member.id.parse().unwrap();
     // The transfer commits after a removal would have read the member's role...
@@ -446,23 +406,19 @@ async fn the_owner_is_never_removed_even_when_the_role_was_read_before_a_transfe
 
 /// The team's admin posts in `general`, mentioning the member.
 async fn mention(api: &Api, team: &Team, text: &str) -> Value {
-    let reply = api
-        .post(
-            &format!("/v1/channels/{}/messages", team.general_id),
-            team.admin.token(),
-            json!({"content": format!("{text} <@{}>", team.member.id)}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body
+    api.send_message(
+        &team.admin,
+        &team.general_id,
+        json!({"content": format!("{text} <@{}>", team.member.id)}),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn marking_read_what_was_read_keeps_a_mention_that_landed_meanwhile() {
     let api = Api::new();
     let state = app_state().await;
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let general: ChannelId = id(&json!(team.general_id));
     let member: UserId = team.member.id.parse().unwrap();
     let first = mention(&api, &team, "one").await;
@@ -484,39 +440,20 @@ async fn marking_read_what_was_read_keeps_a_mention_that_landed_meanwhile() {
         .await
         .unwrap();
 
-    let view = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.member.token(),
-        )
-        .await;
-    assert_eq!(view.body["last_read_message_id"], first["id"]);
-    assert_eq!(view.body["unread_count"], 1);
+    let view = api.get_channel(&team.member, &team.general_id).await;
+    assert_eq!(view["last_read_message_id"], first["id"]);
+    assert_eq!(view["unread_count"], 1);
     // The unread message's mention is still counted (the one read may be too: the reset
     // fell back to moving the marker alone).
-    let mentions = view.body["mention_count"].as_u64().unwrap();
+    let mentions = view["mention_count"].as_u64().unwrap();
     assert!(mentions >= 1, "the unread message's mention was lost");
 
     // Reading up to the latest now clears both.
-    let caught_up = api
-        .put(
-            &format!("/v1/channels/{}/read", team.general_id),
-            team.member.token(),
-            json!({"message_id": "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"}),
-        )
+    api.mark_read(&team.member, &team.general_id, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ")
         .await;
-    assert_eq!(caught_up.status, StatusCode::NO_CONTENT);
-    let view = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.member.token(),
-        )
-        .await;
+    let view = api.get_channel(&team.member, &team.general_id).await;
     assert_eq!(
-        (
-            view.body["unread_count"].clone(),
-            view.body["mention_count"].clone()
-        ),
+        (view["unread_count"].clone(), view["mention_count"].clone()),
         (json!(0), json!(0))
     );
 }
@@ -655,13 +592,8 @@ async fn concurrent_creates_at_the_channel_limit_admit_exactly_the_limit() {
     assert!(matches!(full, Err(ApiError::Conflict(_))), "{full:?}");
 
     // Deleting a channel gives its slot back, once.
-    let deleted = api
-        .delete(
-            &format!("/v1/channels/{}", created[0].id),
-            team.member.token(),
-        )
+    api.delete_channel(&team.member, &created[0].id.to_string())
         .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     let again = futures::future::join_all(
         (0..4).map(|i| channels::create(&state, creator, wid, new_channel(&format!("d-{i}")))),
     )
@@ -672,11 +604,6 @@ async fn concurrent_creates_at_the_channel_limit_admit_exactly_the_limit() {
     let outsider: UserId = team.outsider.id.parse().unwrap();
     let denied = channels::create(&state, outsider, wid, new_channel("outsider")).await;
     assert!(matches!(denied, Err(ApiError::NotFound(_))), "{denied:?}");
-    let workspace = api
-        .get(
-            &format!("/v1/workspaces/{}", team.workspace_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(workspace.body["channel_count"], LIMIT);
+    let workspace = api.get_workspace(&team.owner, &team.workspace_id).await;
+    assert_eq!(workspace["channel_count"], LIMIT);
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::StreamExt;
-use huddle_tests::{Api, People, Team, TestUser, send_message as send};
+use huddle_tests::{Api, TestUser, count_status};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -14,22 +14,14 @@ fn messages_path(channel: &str) -> String {
     format!("/v1/channels/{channel}/messages")
 }
 
-async fn team(api: &Api) -> Team {
-    api.team(&People::register(api).await).await
-}
-
 #[tokio::test]
 async fn sending_validates_and_checks_membership() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let general = messages_path(&team.general_id);
-    let message = send(
-        &api,
-        &team.member,
-        &team.general_id,
-        json!({"content": "hello"}),
-    )
-    .await;
+    let message = api
+        .send_message(&team.member, &team.general_id, json!({"content": "hello"}))
+        .await;
     assert_eq!(message["content"], "hello");
     assert_eq!(message["author_id"], team.member.id.as_str());
     assert_eq!(message["channel_id"], team.general_id.as_str());
@@ -43,13 +35,8 @@ async fn sending_validates_and_checks_membership() {
     assert_eq!(message["parent_id"], Value::Null);
 
     let exact = "x".repeat(4000);
-    send(
-        &api,
-        &team.member,
-        &team.general_id,
-        json!({"content": exact}),
-    )
-    .await;
+    api.send_message(&team.member, &team.general_id, json!({"content": exact}))
+        .await;
     for body in [
         json!({"content": ""}),
         json!({"content": "  \n "}),
@@ -103,7 +90,7 @@ async fn sending_validates_and_checks_membership() {
 #[tokio::test]
 async fn a_retried_send_returns_the_first_message() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let body = json!({"content": "once", "client_id": "retry-1"});
     let replies = futures::future::join_all((0..10).map(|_| {
         api.post(
@@ -128,28 +115,24 @@ async fn a_retried_send_returns_the_first_message() {
         .await;
     assert_eq!(listed.len(), 1);
     // The same client_id from another user is another message.
-    let other = send(&api, &team.admin, &team.general_id, body).await;
+    let other = api.send_message(&team.admin, &team.general_id, body).await;
     assert!(!ids.contains(&other["id"]));
-    let channel = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(channel.body["unread_count"], 2);
+    let channel = api.get_channel(&team.owner, &team.general_id).await;
+    assert_eq!(channel["unread_count"], 2);
 }
 
 #[tokio::test]
 async fn walking_250_messages_either_way_yields_each_once_in_order() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let sent: Vec<String> = futures::stream::iter(0..250)
         .map(|i| {
             let api = api.clone();
             let user = team.member.clone();
             let channel = team.general_id.clone();
             async move {
-                send(&api, &user, &channel, json!({"content": format!("m{i}")})).await["id"]
+                api.send_message(&user, &channel, json!({"content": format!("m{i}")}))
+                    .await["id"]
                     .as_str()
                     .unwrap()
                     .to_owned()
@@ -179,8 +162,7 @@ async fn walking_250_messages_either_way_yields_each_once_in_order() {
                 .iter()
                 .map(|m| m["id"].as_str().unwrap().to_owned()),
         );
-        send(
-            &api,
+        api.send_message(
             &team.admin,
             &team.general_id,
             json!({"content": "interrupting"}),
@@ -246,14 +228,10 @@ async fn walking_250_messages_either_way_yields_each_once_in_order() {
 #[tokio::test]
 async fn threads_keep_replies_out_of_the_channel_and_count_them_exactly() {
     let api = Api::new();
-    let team = team(&api).await;
-    let parent = send(
-        &api,
-        &team.member,
-        &team.general_id,
-        json!({"content": "thread"}),
-    )
-    .await;
+    let team = api.fresh_team().await;
+    let parent = api
+        .send_message(&team.member, &team.general_id, json!({"content": "thread"}))
+        .await;
     let parent_id = parent["id"].as_str().unwrap().to_owned();
     let replies = futures::future::join_all((0..20).map(|i| {
         let user = if i % 2 == 0 { &team.admin } else { &team.owner };
@@ -309,27 +287,18 @@ async fn threads_keep_replies_out_of_the_channel_and_count_them_exactly() {
         .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     // Replies do not count as unread channel messages.
-    let channel = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(channel.body["unread_count"], 1);
+    let channel = api.get_channel(&team.owner, &team.general_id).await;
+    assert_eq!(channel["unread_count"], 1);
 }
 
 #[tokio::test]
 async fn edits_keep_history_and_deletes_are_soft() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let base = messages_path(&team.general_id);
-    let message = send(
-        &api,
-        &team.member,
-        &team.general_id,
-        json!({"content": "v1"}),
-    )
-    .await;
+    let message = api
+        .send_message(&team.member, &team.general_id, json!({"content": "v1"}))
+        .await;
     let path = format!("{base}/{}", message["id"].as_str().unwrap());
 
     for content in ["v2", "v3"] {
@@ -364,31 +333,18 @@ async fn edits_keep_history_and_deletes_are_soft() {
             .status,
         StatusCode::BAD_REQUEST
     );
-    let other = send(
-        &api,
-        &team.owner,
-        &team.general_id,
-        json!({"content": "owner's"}),
-    )
-    .await;
+    let other = api
+        .send_message(&team.owner, &team.general_id, json!({"content": "owner's"}))
+        .await;
     let other_path = format!("{base}/{}", other["id"].as_str().unwrap());
     assert_eq!(
         api.delete(&other_path, team.member.token()).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        api.delete(&other_path, team.admin.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&other_path, &team.admin).await;
 
-    assert_eq!(
-        api.delete(&path, team.member.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        api.delete(&path, team.member.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&path, &team.member).await;
+    api.must_delete(&path, &team.member).await;
     let deleted = api.get(&path, team.member.token()).await;
     assert_eq!(deleted.body["deleted"], true);
     assert_eq!(deleted.body["content"], "");
@@ -432,7 +388,9 @@ async fn fifty_concurrent_reactions_count_exactly() {
     for reactor in &reactors {
         api.add_to_workspace(&owner, wid, reactor, "member").await;
     }
-    let message = send(&api, &owner, general, json!({"content": "react to me"})).await;
+    let message = api
+        .send_message(&owner, general, json!({"content": "react to me"}))
+        .await;
     let path = format!(
         "{}/{}",
         messages_path(general),
@@ -447,17 +405,9 @@ async fn fifty_concurrent_reactions_count_exactly() {
     .await;
     assert!(replies.iter().all(|r| r.status == StatusCode::NO_CONTENT));
     // Idempotent: again changes nothing.
-    assert_eq!(
-        api.put(&thumbs, reactors[0].token(), json!({}))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&thumbs, &reactors[0], json!({})).await;
     let heart = format!("{path}/reactions/{}", "%E2%9D%A4%EF%B8%8F");
-    assert_eq!(
-        api.put(&heart, reactors[1].token(), json!({})).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&heart, &reactors[1], json!({})).await;
 
     let seen_by_reactor = api.get(&path, reactors[0].token()).await;
     let reactions = seen_by_reactor.body["reactions"].as_array().unwrap();
@@ -478,14 +428,8 @@ async fn fifty_concurrent_reactions_count_exactly() {
             .all(|r| r["me"] == false)
     );
 
-    assert_eq!(
-        api.delete(&thumbs, reactors[0].token()).await.status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        api.delete(&thumbs, reactors[0].token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&thumbs, &reactors[0]).await;
+    api.must_delete(&thumbs, &reactors[0]).await;
     let after = api.get(&path, reactors[0].token()).await;
     let thumbs_after = after.body["reactions"]
         .as_array()
@@ -510,22 +454,14 @@ async fn fifty_concurrent_reactions_count_exactly() {
 #[tokio::test]
 async fn pins_are_listed_in_pin_order() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let base = messages_path(&team.general_id);
-    let first = send(
-        &api,
-        &team.member,
-        &team.general_id,
-        json!({"content": "first"}),
-    )
-    .await;
-    let second = send(
-        &api,
-        &team.member,
-        &team.general_id,
-        json!({"content": "second"}),
-    )
-    .await;
+    let first = api
+        .send_message(&team.member, &team.general_id, json!({"content": "first"}))
+        .await;
+    let second = api
+        .send_message(&team.member, &team.general_id, json!({"content": "second"}))
+        .await;
     let pins = format!("/v1/channels/{}/pins", team.general_id);
     for message in [&second, &first, &second] {
         let reply = api
@@ -566,13 +502,9 @@ async fn pins_are_listed_in_pin_order() {
     )
     .await;
     assert_eq!(api.walk(&pins, team.member.token(), 10).await.len(), 0);
-    let public_message = send(
-        &api,
-        &team.owner,
-        &team.public_id,
-        json!({"content": "pin me"}),
-    )
-    .await;
+    let public_message = api
+        .send_message(&team.owner, &team.public_id, json!({"content": "pin me"}))
+        .await;
     let pin_public = format!(
         "/v1/channels/{}/pins/{}",
         team.public_id,
@@ -595,19 +527,15 @@ async fn pins_are_listed_in_pin_order() {
 #[tokio::test]
 async fn mentions_and_unread_counts_follow_the_counters() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let channel_path = format!("/v1/channels/{}", team.general_id);
     let content = format!(
         "hey <@{}> and <@{}> and <@{}>",
         team.member.id, team.outsider.id, team.owner.id
     );
-    let message = send(
-        &api,
-        &team.admin,
-        &team.general_id,
-        json!({"content": content}),
-    )
-    .await;
+    let message = api
+        .send_message(&team.admin, &team.general_id, json!({"content": content}))
+        .await;
     let mentions: HashSet<&str> = message["mentions"]
         .as_array()
         .unwrap()
@@ -618,20 +546,15 @@ async fn mentions_and_unread_counts_follow_the_counters() {
         mentions,
         HashSet::from([team.member.id.as_str(), team.owner.id.as_str()])
     );
-    send(
-        &api,
-        &team.admin,
-        &team.general_id,
-        json!({"content": "plain"}),
-    )
-    .await;
-    let last = send(
-        &api,
-        &team.owner,
-        &team.general_id,
-        json!({"content": "from the owner"}),
-    )
-    .await;
+    api.send_message(&team.admin, &team.general_id, json!({"content": "plain"}))
+        .await;
+    let last = api
+        .send_message(
+            &team.owner,
+            &team.general_id,
+            json!({"content": "from the owner"}),
+        )
+        .await;
 
     let member_view = api.get(&channel_path, team.member.token()).await;
     assert_eq!(member_view.body["unread_count"], 3);
@@ -664,29 +587,13 @@ async fn mentions_and_unread_counts_follow_the_counters() {
 
     // Reading an older message moves the marker but not the counts; the latest resets both.
     let read = format!("{channel_path}/read");
-    assert_eq!(
-        api.put(
-            &read,
-            team.member.token(),
-            json!({"message_id": message["id"]})
-        )
-        .await
-        .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&read, &team.member, json!({"message_id": message["id"]}))
+        .await;
     let partial = api.get(&channel_path, team.member.token()).await;
     assert_eq!(partial.body["last_read_message_id"], message["id"]);
     assert_eq!(partial.body["unread_count"], 3);
-    assert_eq!(
-        api.put(
-            &read,
-            team.member.token(),
-            json!({"message_id": last["id"]})
-        )
-        .await
-        .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&read, &team.member, json!({"message_id": last["id"]}))
+        .await;
     let caught_up = api.get(&channel_path, team.member.token()).await;
     assert_eq!(
         (
@@ -713,13 +620,8 @@ async fn mentions_and_unread_counts_follow_the_counters() {
     .await;
     let clamped = api.get(&channel_path, team.member.token()).await;
     assert_eq!(clamped.body["last_read_message_id"], last["id"]);
-    send(
-        &api,
-        &team.owner,
-        &team.general_id,
-        json!({"content": "new"}),
-    )
-    .await;
+    api.send_message(&team.owner, &team.general_id, json!({"content": "new"}))
+        .await;
     let one_more = api.get(&channel_path, team.member.token()).await;
     assert_eq!(one_more.body["unread_count"], 1);
 }
@@ -772,7 +674,9 @@ async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
     let wid = workspace["id"].as_str().unwrap();
     let general = workspace["general_channel_id"].as_str().unwrap();
     api.add_to_workspace(&owner, wid, &other, "member").await;
-    let message = send(&api, &owner, general, json!({"content": "react"})).await;
+    let message = api
+        .send_message(&owner, general, json!({"content": "react"}))
+        .await;
     let mid = message["id"].as_str().unwrap();
     let path = format!("{}/{mid}", messages_path(general));
     let reaction = |emoji: &str| format!("{path}/reactions/{emoji}");
@@ -782,10 +686,7 @@ async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
         (0..120).map(|i| api.put(&reaction(&format!("e{i}")), owner.token(), json!({}))),
     )
     .await;
-    let added = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::NO_CONTENT)
-        .count();
+    let added = count_status(&replies, StatusCode::NO_CONTENT);
     let refused: Vec<&huddle_tests::Reply> = replies
         .iter()
         .filter(|r| r.status == StatusCode::CONFLICT)
@@ -808,17 +709,9 @@ async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
     let fifty_first = api.put(&reaction(&absent), other.token(), json!({})).await;
     assert_eq!(fifty_first.status, StatusCode::CONFLICT);
     assert_eq!(fifty_first.error_code(), "conflict");
-    assert_eq!(
-        api.put(&reaction(&present), other.token(), json!({}))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&reaction(&present), &other, json!({})).await;
     // One of two users leaving keeps the kind (and the count of kinds).
-    assert_eq!(
-        api.delete(&reaction(&present), owner.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&reaction(&present), &owner).await;
     assert_eq!(reaction_kinds_counter(general, mid).await, Some(50));
     assert_eq!(
         api.put(&reaction(&absent), other.token(), json!({}))
@@ -828,21 +721,10 @@ async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
     );
 
     // The last user leaving frees the slot, once.
-    assert_eq!(
-        api.delete(&reaction(&present), other.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        api.delete(&reaction(&present), other.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&reaction(&present), &other).await;
+    api.must_delete(&reaction(&present), &other).await;
     assert_eq!(reaction_kinds_counter(general, mid).await, Some(49));
-    assert_eq!(
-        api.put(&reaction(&absent), other.token(), json!({}))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_put(&reaction(&absent), &other, json!({})).await;
     assert_eq!(reaction_kinds_counter(general, mid).await, Some(50));
     assert_eq!(
         api.put(&reaction(&present), owner.token(), json!({}))
@@ -871,10 +753,7 @@ async fn a_message_takes_at_most_fifty_emoji_kinds_under_concurrency() {
     );
     let kinds = reaction_counts(&api, &owner, &path).await;
     assert!(kinds.len() <= 50, "{}", kinds.len());
-    let added = added
-        .iter()
-        .filter(|r| r.status == StatusCode::NO_CONTENT)
-        .count();
+    let added = count_status(&added, StatusCode::NO_CONTENT);
     assert_eq!(kinds.len(), 30 + added);
     assert_eq!(
         reaction_kinds_counter(general, mid).await,

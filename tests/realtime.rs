@@ -14,9 +14,10 @@ use huddle_shared::realtime::{CONNECTION_SUBSCRIPTIONS_MAX, broadcast_changes};
 use huddle_shared::realtime::{PostOutcome, Poster};
 use huddle_shared::stream::{Change, ChangeKind};
 use huddle_tests::ws::{
-    Socket, WAIT, connect, next_frame, next_of, send, subscribe, ticket, ws_url,
+    Socket, WAIT, connect, connect_subscribed, next_frame, next_of, send, subscribe,
+    subscribe_answer, ticket, ws_url,
 };
-use huddle_tests::{Api, People, Team, TestUser, app_state, base_url};
+use huddle_tests::{Api, Team, TestUser, app_state, base_url};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -48,22 +49,6 @@ async fn frames_until(socket: &mut Socket, done: impl Fn(&Value) -> bool) -> Vec
 
 fn is_type(kind: &'static str) -> impl Fn(&Value) -> bool {
     move |frame| frame["type"] == kind
-}
-
-async fn post_message(api: &Api, user: &TestUser, channel: &str, content: &str) -> Value {
-    let reply = api
-        .post(
-            &format!("/v1/channels/{channel}/messages"),
-            user.token(),
-            json!({"content": content}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body
-}
-
-async fn team(api: &Api) -> Team {
-    api.team(&People::register(api).await).await
 }
 
 #[tokio::test]
@@ -100,7 +85,7 @@ async fn tickets_open_one_socket_each() {
 #[tokio::test]
 async fn a_message_reaches_subscribers_only() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let mut member = connect(&api, &team.member).await;
     let mut admin = connect(&api, &team.admin).await;
     let mut outsider = connect(&api, &team.outsider).await;
@@ -120,7 +105,9 @@ async fn a_message_reaches_subscribers_only() {
     let mixed = subscribe(&mut admin, &[&team.general_id, &team.private_id]).await;
     assert_eq!(mixed["type"], "error");
 
-    let message = post_message(&api, &team.owner, &team.general_id, "hello, subscribers").await;
+    let message = api
+        .post_text(&team.owner, &team.general_id, "hello, subscribers")
+        .await;
     let created = frames_until(&mut member, |f| f["data"]["id"] == message["id"])
         .await
         .pop()
@@ -132,7 +119,9 @@ async fn a_message_reaches_subscribers_only() {
 
     // The admin hears the public channel's message and nothing of general's (records are
     // delivered in order, so general's message would have come first).
-    let public = post_message(&api, &team.owner, &team.public_id, "public news").await;
+    let public = api
+        .post_text(&team.owner, &team.public_id, "public news")
+        .await;
     let public_id = public["id"].clone();
     let admin_frames = frames_until(&mut admin, |f| f["data"]["id"] == public_id).await;
     assert!(
@@ -164,9 +153,11 @@ async fn a_message_reaches_subscribers_only() {
         unsubscribed.last().unwrap()["data"]["channel_ids"],
         json!([])
     );
-    let quiet = post_message(&api, &team.owner, &team.general_id, "nobody listens").await;
+    let quiet = api
+        .post_text(&team.owner, &team.general_id, "nobody listens")
+        .await;
     subscribe(&mut member, &[&team.public_id]).await;
-    let marker = post_message(&api, &team.owner, &team.public_id, "marker").await;
+    let marker = api.post_text(&team.owner, &team.public_id, "marker").await;
     let marker_id = marker["id"].clone();
     let member_frames = frames_until(&mut member, |f| f["data"]["id"] == marker_id).await;
     assert!(
@@ -178,10 +169,10 @@ async fn a_message_reaches_subscribers_only() {
 #[tokio::test]
 async fn edits_reactions_pins_and_deletes_are_broadcast() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let mut member = connect(&api, &team.member).await;
     subscribe(&mut member, &[&team.general_id]).await;
-    let message = post_message(&api, &team.owner, &team.general_id, "v1").await;
+    let message = api.post_text(&team.owner, &team.general_id, "v1").await;
     let id = message["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/channels/{}/messages/{id}", team.general_id);
     let about = |kind: &'static str| {
@@ -233,21 +224,9 @@ async fn edits_reactions_pins_and_deletes_are_broadcast() {
     api.delete(&path, team.owner.token()).await;
     frames_until(&mut member, about("message.deleted")).await;
 
-    let joined = api
-        .post(
-            &format!("/v1/channels/{}/join", team.public_id),
-            team.member.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(joined.status, StatusCode::OK);
+    api.join(&team.member, &team.public_id).await;
     subscribe(&mut member, &[&team.public_id]).await;
-    api.post(
-        &format!("/v1/channels/{}/join", team.public_id),
-        team.admin.token(),
-        json!({}),
-    )
-    .await;
+    api.join(&team.admin, &team.public_id).await;
     let admin_id = team.admin.id.clone();
     frames_until(&mut member, |f| {
         f["type"] == "member.joined" && f["data"]["user_id"] == admin_id.as_str()
@@ -258,7 +237,7 @@ async fn edits_reactions_pins_and_deletes_are_broadcast() {
 #[tokio::test]
 async fn typing_and_presence_are_relayed_to_others_and_signals_to_one_user() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let mut member = connect(&api, &team.member).await;
     let mut admin = connect(&api, &team.admin).await;
     subscribe(&mut member, &[&team.general_id]).await;
@@ -293,12 +272,7 @@ async fn typing_and_presence_are_relayed_to_others_and_signals_to_one_user() {
         )
         .await;
     let voice_id = voice["id"].as_str().unwrap();
-    api.post(
-        &format!("/v1/channels/{voice_id}/join"),
-        team.member.token(),
-        json!({}),
-    )
-    .await;
+    api.join(&team.member, voice_id).await;
     let mut owner = connect(&api, &team.owner).await;
     let offer = json!({"sdp": "v=0 ..."});
     send(
@@ -360,7 +334,7 @@ async fn typing_and_presence_are_relayed_to_others_and_signals_to_one_user() {
 #[tokio::test]
 async fn presence_lists_connected_members() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let path = format!("/v1/workspaces/{}/presence", team.workspace_id);
     let online = |reply: &huddle_tests::Reply| -> Vec<(String, String)> {
         reply.body["items"]
@@ -462,7 +436,7 @@ async fn the_management_api_posts_gets_and_closes_by_connection_id() {
 #[tokio::test]
 async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let state = app_state().await;
     let ghost = format!("ghost{}=", ulid::Ulid::new());
     let owner: UserId = team.owner.id.parse().unwrap();
@@ -484,7 +458,8 @@ async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
             .unwrap()
     );
 
-    post_message(&api, &team.member, &team.general_id, "anyone there?").await;
+    api.post_text(&team.member, &team.general_id, "anyone there?")
+        .await;
     for _ in 0..100 {
         if state.store.get_connection(&ghost).await.unwrap().is_none() {
             break;
@@ -508,7 +483,7 @@ async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
 #[tokio::test]
 async fn a_poison_record_does_not_block_the_broadcast_batch() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let state = app_state().await;
     let mut socket = connect(&api, &team.owner).await;
     subscribe(&mut socket, &[&team.general_id]).await;
@@ -644,7 +619,7 @@ struct Secret {
 }
 
 async fn secret_team(api: &Api) -> Secret {
-    let team = team(api).await;
+    let team = api.fresh_team().await;
     let secret = api
         .create_channel(
             &team.owner,
@@ -654,17 +629,14 @@ async fn secret_team(api: &Api) -> Secret {
         .await;
     let secret_id = secret["id"].as_str().unwrap().to_owned();
     for user in [&team.admin, &team.member] {
-        let added = api
-            .post(
-                &format!("/v1/channels/{secret_id}/members"),
-                team.owner.token(),
-                json!({"user_id": user.id}),
-            )
-            .await;
-        assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+        api.add_channel_member(&team.owner, &secret_id, user).await;
     }
-    let secret_message = post_message(api, &team.owner, &secret_id, "earlier secret").await;
-    let general_message = post_message(api, &team.owner, &team.general_id, "earlier news").await;
+    let secret_message = api
+        .post_text(&team.owner, &secret_id, "earlier secret")
+        .await;
+    let general_message = api
+        .post_text(&team.owner, &team.general_id, "earlier news")
+        .await;
     Secret {
         secret_message: secret_message["id"].as_str().unwrap().to_owned(),
         general_message: general_message["id"].as_str().unwrap().to_owned(),
@@ -698,7 +670,7 @@ async fn events_heard(
     let typed = frames_until(&mut typist, is_type("pong")).await;
     assert!(!typed.iter().any(|f| f["type"] == "error"), "{typed:?}");
 
-    let posted = post_message(api, author, channel, "after the end").await;
+    let posted = api.post_text(author, channel, "after the end").await;
     let path = format!("/v1/channels/{channel}/messages/{earlier}");
     let edited = api
         .patch(
@@ -708,19 +680,9 @@ async fn events_heard(
         )
         .await;
     assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
-    let reacted = api
-        .put(&format!("{path}/reactions/eyes"), author.token(), json!({}))
-        .await;
-    assert_eq!(reacted.status, StatusCode::NO_CONTENT);
-    let pinned = api
-        .put(
-            &format!("/v1/channels/{channel}/pins/{earlier}"),
-            author.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(pinned.status, StatusCode::NO_CONTENT);
-    let marker = post_message(api, author, channel, "marker").await;
+    api.react(author, channel, earlier, "eyes").await;
+    api.pin(author, channel, earlier).await;
+    let marker = api.post_text(author, channel, "marker").await;
     let marker_id = marker["id"].clone();
 
     let heard = frames_until(witness, |f| {
@@ -769,23 +731,6 @@ async fn events_heard(
     result
 }
 
-/// The answer to a subscribe frame (`subscribed` or `error`), skipping events that arrive
-/// meanwhile.
-async fn subscribe_answer(socket: &mut Socket, channels: &[&str]) -> Value {
-    send(
-        socket,
-        json!({"action": "subscribe", "channel_ids": channels}),
-    )
-    .await;
-    for _ in 0..1000 {
-        let frame = next_frame(socket).await;
-        if frame["type"] == "subscribed" || frame["type"] == "error" {
-            return frame;
-        }
-    }
-    panic!("no answer to subscribe");
-}
-
 fn assert_heard_nothing(heard: Vec<Vec<Value>>, what: &str) {
     for frames in heard {
         assert!(frames.is_empty(), "{what}: {frames:?}");
@@ -801,21 +746,11 @@ async fn leaving_a_private_channel_ends_its_events_and_rejoining_restores_them()
         secret_message,
         ..
     } = secret_team(&api).await;
-    let mut bob = connect(&api, &team.member).await;
-    let mut bob_again = connect(&api, &team.member).await;
-    let mut witness = connect(&api, &team.admin).await;
-    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
-    subscribe_answer(&mut bob_again, &[&secret_id]).await;
-    subscribe_answer(&mut witness, &[&secret_id]).await;
+    let mut bob = connect_subscribed(&api, &team.member, &[&secret_id, &team.general_id]).await;
+    let mut bob_again = connect_subscribed(&api, &team.member, &[&secret_id]).await;
+    let mut witness = connect_subscribed(&api, &team.admin, &[&secret_id]).await;
 
-    let left = api
-        .post(
-            &format!("/v1/channels/{secret_id}/leave"),
-            team.member.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(left.status, StatusCode::NO_CONTENT);
+    api.leave(&team.member, &secret_id).await;
     // Ended on every connection before the leave answered; other channels stay.
     assert_eq!(subscriptions_of(&mut bob).await, [team.general_id.as_str()]);
     assert!(subscriptions_of(&mut bob_again).await.is_empty());
@@ -836,19 +771,13 @@ async fn leaving_a_private_channel_ends_its_events_and_rejoining_restores_them()
     );
 
     // Added back, they may subscribe again and hear the channel.
-    let added = api
-        .post(
-            &format!("/v1/channels/{secret_id}/members"),
-            team.owner.token(),
-            json!({"user_id": team.member.id}),
-        )
+    api.add_channel_member(&team.owner, &secret_id, &team.member)
         .await;
-    assert_eq!(added.status, StatusCode::CREATED);
     assert_eq!(
         subscribe_answer(&mut bob, &[&secret_id]).await["type"],
         "subscribed"
     );
-    let back = post_message(&api, &team.owner, &secret_id, "welcome back").await;
+    let back = api.post_text(&team.owner, &secret_id, "welcome back").await;
     let back_id = back["id"].clone();
     frames_until(&mut bob, |f| f["data"]["id"] == back_id).await;
 }
@@ -862,18 +791,11 @@ async fn removal_from_a_private_channel_ends_its_events() {
         secret_message,
         ..
     } = secret_team(&api).await;
-    let mut bob = connect(&api, &team.member).await;
-    let mut witness = connect(&api, &team.admin).await;
-    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
-    subscribe_answer(&mut witness, &[&secret_id]).await;
+    let mut bob = connect_subscribed(&api, &team.member, &[&secret_id, &team.general_id]).await;
+    let mut witness = connect_subscribed(&api, &team.admin, &[&secret_id]).await;
 
-    let removed = api
-        .delete(
-            &format!("/v1/channels/{secret_id}/members/{}", team.member.id),
-            team.admin.token(),
-        )
+    api.remove_channel_member(&team.admin, &secret_id, &team.member)
         .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert_eq!(subscriptions_of(&mut bob).await, [team.general_id.as_str()]);
     let heard = events_heard(
         &api,
@@ -927,16 +849,8 @@ async fn check_workspace_exit(removed_by_admin: bool) {
     } else {
         &team.member
     };
-    let gone = api
-        .delete(
-            &format!(
-                "/v1/workspaces/{}/members/{}",
-                team.workspace_id, team.member.id
-            ),
-            by.token(),
-        )
+    api.remove_from_workspace(by, &team.workspace_id, &team.member)
         .await;
-    assert_eq!(gone.status, StatusCode::NO_CONTENT);
     assert!(subscriptions_of(&mut bob).await.is_empty());
     assert!(subscriptions_of(&mut bob_again).await.is_empty());
     for (channel, earlier) in [
@@ -954,7 +868,9 @@ async fn check_workspace_exit(removed_by_admin: bool) {
         .await;
         assert_heard_nothing(heard, channel);
     }
-    let public = post_message(&api, &team.owner, &team.public_id, "public news").await;
+    let public = api
+        .post_text(&team.owner, &team.public_id, "public news")
+        .await;
     let public_id = public["id"].clone();
     frames_until(&mut witness, |f| f["data"]["id"] == public_id).await;
     for socket in [&mut bob, &mut bob_again] {
@@ -977,7 +893,9 @@ async fn check_workspace_exit(removed_by_admin: bool) {
         subscribe_answer(&mut bob, &[&team.general_id]).await["type"],
         "subscribed"
     );
-    let back = post_message(&api, &team.owner, &team.general_id, "welcome back").await;
+    let back = api
+        .post_text(&team.owner, &team.general_id, "welcome back")
+        .await;
     let back_id = back["id"].clone();
     frames_until(&mut bob, |f| f["data"]["id"] == back_id).await;
 }
@@ -1001,15 +919,10 @@ async fn a_deleted_channel_tells_its_subscribers_and_then_says_nothing() {
         secret_message,
         ..
     } = secret_team(&api).await;
-    let state = app_state().await;
-    let mut bob = connect(&api, &team.member).await;
-    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
+    let mut bob = connect_subscribed(&api, &team.member, &[&secret_id, &team.general_id]).await;
     let bob_connection = connection_id_of(&team.member).await;
 
-    let deleted = api
-        .delete(&format!("/v1/channels/{secret_id}"), team.owner.token())
-        .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    api.delete_channel(&team.owner, &secret_id).await;
     let told = next_of(&mut bob, "channel.deleted").await;
     assert_eq!(told["channel_id"], secret_id.as_str());
     // Then the subscription ends.
@@ -1019,35 +932,7 @@ async fn a_deleted_channel_tells_its_subscribers_and_then_says_nothing() {
 
     // A record of the channel still in the stream (written before the delete) reaches
     // nobody, not even a subscription left behind: the broadcaster finds no channel.
-    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
-    let connection = state
-        .store
-        .get_connection(&bob_connection)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        state
-            .store
-            .subscribe(&connection, &[(workspace, secret)], 100)
-            .await
-            .unwrap()
-    );
-    let recorder = Recorder::default();
-    let late = message_change(
-        "late",
-        secret,
-        secret_message.parse().unwrap(),
-        team.workspace_id.parse().unwrap(),
-        team.owner.id.parse().unwrap(),
-        json!("too late"),
-    );
-    assert!(
-        broadcast_changes(&state, &recorder, &[late])
-            .await
-            .is_empty()
-    );
-    assert!(recorder.frames().is_empty(), "{:?}", recorder.frames());
+    late_record_reaches_nobody(&team, &bob_connection, &secret_id, &secret_message).await;
     send(
         &mut bob,
         json!({"action": "typing", "channel_id": secret_id}),
@@ -1068,17 +953,9 @@ async fn a_deleted_workspace_tells_its_subscribers_and_then_says_nothing() {
         general_message,
         ..
     } = secret_team(&api).await;
-    let state = app_state().await;
-    let mut bob = connect(&api, &team.member).await;
-    subscribe_answer(&mut bob, &[&secret_id, &team.general_id]).await;
+    let mut bob = connect_subscribed(&api, &team.member, &[&secret_id, &team.general_id]).await;
 
-    let deleted = api
-        .delete(
-            &format!("/v1/workspaces/{}", team.workspace_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    api.delete_workspace(&team.owner, &team.workspace_id).await;
     let mut told: Vec<String> = Vec::new();
     while told.len() < 2 {
         let frame = next_of(&mut bob, "channel.deleted").await;
@@ -1095,30 +972,35 @@ async fn a_deleted_workspace_tells_its_subscribers_and_then_says_nothing() {
     for channel in [&secret_id, &team.general_id] {
         wait_until_unsubscribed(&bob_connection, channel.parse().unwrap()).await;
     }
+    late_record_reaches_nobody(&team, &bob_connection, &team.general_id, &general_message).await;
+}
+
+/// After `channel` (of `team`) was deleted: subscribes `connection` to it again, as a
+/// subscription left behind would be, and checks that a stream record of `message` in it
+/// (written before the delete) reaches nobody.
+async fn late_record_reaches_nobody(team: &Team, connection: &str, channel: &str, message: &str) {
+    let state = app_state().await;
     let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let channel: ChannelId = channel.parse().unwrap();
     let connection = state
         .store
-        .get_connection(&bob_connection)
+        .get_connection(connection)
         .await
         .unwrap()
         .unwrap();
     assert!(
         state
             .store
-            .subscribe(
-                &connection,
-                &[(workspace, team.general_id.parse().unwrap())],
-                100
-            )
+            .subscribe(&connection, &[(workspace, channel)], 100)
             .await
             .unwrap()
     );
     let recorder = Recorder::default();
     let late = message_change(
         "late",
-        team.general_id.parse().unwrap(),
-        general_message.parse().unwrap(),
-        team.workspace_id.parse().unwrap(),
+        channel,
+        message.parse().unwrap(),
+        workspace,
         team.owner.id.parse().unwrap(),
         json!("too late"),
     );
@@ -1136,7 +1018,7 @@ async fn the_broadcaster_posts_only_to_subscribers_who_may_still_read() {
     // leave them) are checked at delivery: a private channel's events go to its members,
     // a public channel's to workspace members, and the others' subscriptions end.
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let state = app_state().await;
     let mut sockets = Vec::new();
     let mut ids = Vec::new();
@@ -1283,7 +1165,7 @@ async fn many_channels(
 #[tokio::test]
 async fn a_connection_subscribes_to_at_most_the_cap_over_all_its_frames() {
     let api = Api::new();
-    let team = team(&api).await;
+    let team = api.fresh_team().await;
     let channels = many_channels(&api, &team.owner, &team.workspace_id, 130).await;
     let refs: Vec<&str> = channels.iter().map(String::as_str).collect();
     let mut socket = connect(&api, &team.member).await;
@@ -1368,11 +1250,9 @@ async fn a_connection_subscribes_to_at_most_the_cap_over_all_its_frames() {
 #[tokio::test]
 async fn typing_and_presence_are_throttled_per_connection() {
     let api = Api::new();
-    let team = team(&api).await;
-    let mut member = connect(&api, &team.member).await;
-    let mut admin = connect(&api, &team.admin).await;
-    subscribe_answer(&mut member, &[&team.general_id]).await;
-    subscribe_answer(&mut admin, &[&team.general_id]).await;
+    let team = api.fresh_team().await;
+    let mut member = connect_subscribed(&api, &team.member, &[&team.general_id]).await;
+    let mut admin = connect_subscribed(&api, &team.admin, &[&team.general_id]).await;
 
     let typing = json!({"action": "typing", "channel_id": team.general_id});
     send(&mut member, typing.clone()).await;

@@ -13,15 +13,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn send(api: &Api, user: &TestUser, channel: &str, content: &str) -> String {
-    let reply = api
-        .post(
-            &format!("/v1/channels/{channel}/messages"),
-            user.token(),
-            json!({"content": content}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["id"].as_str().unwrap().to_owned()
+    api.post_text(user, channel, content).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn search_path(team: &Team, query: &str) -> String {
@@ -173,10 +168,7 @@ async fn edits_and_deletes_update_the_index() {
     search_until(&api, &team.member, &search_path(&team, "q=walrus"), &[]).await;
     search_until(&api, &team.member, &search_path(&team, "q=tusk"), &[&id]).await;
 
-    assert_eq!(
-        api.delete(&path, team.member.token()).await.status,
-        StatusCode::NO_CONTENT
-    );
+    api.must_delete(&path, &team.member).await;
     search_until(&api, &team.member, &search_path(&team, "q=tusk"), &[]).await;
 }
 

@@ -3,7 +3,7 @@
 
 use huddle_shared::ids::{UserId, WorkspaceId};
 use huddle_shared::invites::Invite;
-use huddle_tests::{Api, People, app_state, eventually};
+use huddle_tests::{Api, app_state, count_status, eventually};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -120,8 +120,7 @@ async fn my_workspaces_paginate_without_repeats() {
 #[tokio::test]
 async fn members_are_added_by_id_or_email_and_listed_with_profiles() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
     let newcomer = api.register_user().await;
 
@@ -171,18 +170,11 @@ async fn members_are_added_by_id_or_email_and_listed_with_profiles() {
     }
 
     // The newcomer is in the workspace and in general.
-    let workspace = api
-        .get(&format!("/v1/workspaces/{wid}"), newcomer.token())
-        .await;
-    assert_eq!(workspace.body["my_role"], "member");
-    let general = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            newcomer.token(),
-        )
-        .await;
-    assert_eq!(general.body["joined"], true);
-    assert_eq!(general.body["member_count"], 4);
+    let workspace = api.get_workspace(&newcomer, wid).await;
+    assert_eq!(workspace["my_role"], "member");
+    let general = api.get_channel(&newcomer, &team.general_id).await;
+    assert_eq!(general["joined"], true);
+    assert_eq!(general["member_count"], 4);
 
     let members = api
         .walk(
@@ -213,8 +205,7 @@ async fn members_are_added_by_id_or_email_and_listed_with_profiles() {
 #[tokio::test]
 async fn ownership_moves_by_transfer_and_the_owner_never_leaves() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
 
     let transfer = api
@@ -227,15 +218,11 @@ async fn ownership_moves_by_transfer_and_the_owner_never_leaves() {
     assert_eq!(transfer.status, StatusCode::OK, "{:?}", transfer.body);
     assert_eq!(transfer.body["role"], "owner");
 
-    let old_owner = api
-        .get(&format!("/v1/workspaces/{wid}"), team.owner.token())
-        .await;
-    assert_eq!(old_owner.body["my_role"], "admin");
-    let new_owner = api
-        .get(&format!("/v1/workspaces/{wid}"), team.admin.token())
-        .await;
-    assert_eq!(new_owner.body["my_role"], "owner");
-    assert_eq!(new_owner.body["owner_id"], team.admin.id.as_str());
+    let old_owner = api.get_workspace(&team.owner, wid).await;
+    assert_eq!(old_owner["my_role"], "admin");
+    let new_owner = api.get_workspace(&team.admin, wid).await;
+    assert_eq!(new_owner["my_role"], "owner");
+    assert_eq!(new_owner["owner_id"], team.admin.id.as_str());
 
     // The old owner is an admin now: no delete, no demoting the new owner.
     assert_eq!(
@@ -276,24 +263,16 @@ async fn ownership_moves_by_transfer_and_the_owner_never_leaves() {
         )
         .await;
     assert_eq!(outsider.status, StatusCode::NOT_FOUND);
-    let still = api
-        .get(&format!("/v1/workspaces/{wid}"), team.admin.token())
-        .await;
-    assert_eq!(still.body["my_role"], "owner");
+    let still = api.get_workspace(&team.admin, wid).await;
+    assert_eq!(still["my_role"], "owner");
 
-    assert_eq!(
-        api.delete(&format!("/v1/workspaces/{wid}"), team.admin.token())
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.delete_workspace(&team.admin, wid).await;
 }
 
 #[tokio::test]
 async fn a_removed_member_loses_the_workspace_and_its_channels() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
     // The member is in general and in their private channel.
     let join = api
@@ -305,13 +284,8 @@ async fn a_removed_member_loses_the_workspace_and_its_channels() {
         .await;
     assert_eq!(join.body["member_count"], 2);
 
-    let removed = api
-        .delete(
-            &format!("/v1/workspaces/{wid}/members/{}", team.member.id),
-            team.admin.token(),
-        )
+    api.remove_from_workspace(&team.admin, wid, &team.member)
         .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert_eq!(
         api.get(&format!("/v1/workspaces/{wid}"), team.member.token())
             .await
@@ -324,20 +298,10 @@ async fn a_removed_member_loses_the_workspace_and_its_channels() {
             .await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{channel}");
     }
-    let public = api
-        .get(
-            &format!("/v1/channels/{}", team.public_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(public.body["member_count"], 1);
-    let general = api
-        .get(
-            &format!("/v1/channels/{}", team.general_id),
-            team.owner.token(),
-        )
-        .await;
-    assert_eq!(general.body["member_count"], 2);
+    let public = api.get_channel(&team.owner, &team.public_id).await;
+    assert_eq!(public["member_count"], 1);
+    let general = api.get_channel(&team.owner, &team.general_id).await;
+    assert_eq!(general["member_count"], 2);
     let mine = api.get("/v1/workspaces", team.member.token()).await;
     assert!(
         !mine.body["items"]
@@ -358,15 +322,9 @@ async fn a_removed_member_loses_the_workspace_and_its_channels() {
 #[tokio::test]
 async fn a_deleted_workspace_is_unreachable_at_once() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
-    assert_eq!(
-        api.delete(&format!("/v1/workspaces/{wid}"), team.owner.token())
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    api.delete_workspace(&team.owner, wid).await;
     for user in [&team.owner, &team.admin, &team.member] {
         assert_eq!(
             api.get(&format!("/v1/workspaces/{wid}"), user.token())
@@ -406,25 +364,16 @@ async fn a_deleted_workspace_is_unreachable_at_once() {
 #[tokio::test]
 async fn invites_admit_new_members_once_each_and_idempotently() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let wid = &team.workspace_id;
     let created = api
-        .post(
-            &format!("/v1/workspaces/{wid}/invites"),
-            team.admin.token(),
-            json!({"max_uses": 5}),
-        )
+        .create_invite(&team.admin, wid, json!({"max_uses": 5}))
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
-    assert_eq!(created.body["uses"], 0);
-    assert_eq!(created.body["max_uses"], 5);
-    let code = created.body["code"].as_str().unwrap().to_owned();
-    let expires: chrono::DateTime<chrono::Utc> = created.body["expires_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    assert_eq!(created["uses"], 0);
+    assert_eq!(created["max_uses"], 5);
+    let code = created["code"].as_str().unwrap().to_owned();
+    let expires: chrono::DateTime<chrono::Utc> =
+        created["expires_at"].as_str().unwrap().parse().unwrap();
     let hours = (expires - chrono::Utc::now()).num_minutes() as f64 / 60.0;
     assert!((167.0..=168.0).contains(&hours), "{hours}");
 
@@ -433,31 +382,15 @@ async fn invites_admit_new_members_once_each_and_idempotently() {
     assert_eq!(preview.body["workspace"]["id"], wid.as_str());
 
     let joiner = api.register_user().await;
-    let accepted = api
-        .post(
-            &format!("/v1/invites/{code}/accept"),
-            joiner.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(accepted.status, StatusCode::OK, "{:?}", accepted.body);
-    assert_eq!(accepted.body["role"], "member");
-    assert_eq!(accepted.body["workspace"]["id"], wid.as_str());
-    assert_eq!(accepted.body["workspace"]["my_role"], "member");
-    let general = api
-        .get(&format!("/v1/channels/{}", team.general_id), joiner.token())
-        .await;
-    assert_eq!(general.body["joined"], true);
+    let accepted = api.accept_invite(&joiner, &code).await;
+    assert_eq!(accepted["role"], "member");
+    assert_eq!(accepted["workspace"]["id"], wid.as_str());
+    assert_eq!(accepted["workspace"]["my_role"], "member");
+    let general = api.get_channel(&joiner, &team.general_id).await;
+    assert_eq!(general["joined"], true);
 
     // Accepting again, or as an existing member, uses nothing up.
-    let again = api
-        .post(
-            &format!("/v1/invites/{code}/accept"),
-            joiner.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::OK);
+    api.accept_invite(&joiner, &code).await;
     let admin_accepts = api
         .post(
             &format!("/v1/invites/{code}/accept"),
@@ -592,14 +525,8 @@ async fn ten_concurrent_accepts_of_a_three_use_invite_admit_three() {
             .map(|joiner| api.post(&accept_path, joiner.token(), json!({}))),
     )
     .await;
-    let admitted = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::OK)
-        .count();
-    let refused = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::NOT_FOUND)
-        .count();
+    let admitted = count_status(&replies, StatusCode::OK);
+    let refused = count_status(&replies, StatusCode::NOT_FOUND);
     assert_eq!(
         (admitted, refused),
         (3, 7),
@@ -630,8 +557,7 @@ async fn ten_concurrent_accepts_of_a_three_use_invite_admit_three() {
 #[tokio::test]
 async fn a_deleted_workspace_is_cleaned_up_behind_the_scenes() {
     let api = Api::new();
-    let people = People::register(&api).await;
-    let team = api.team(&people).await;
+    let team = api.fresh_team().await;
     let state = app_state().await;
     let wid: WorkspaceId = team.workspace_id.parse().unwrap();
     let member: UserId = team.member.id.parse().unwrap();
@@ -658,15 +584,7 @@ async fn a_deleted_workspace_is_cleaned_up_behind_the_scenes() {
         StatusCode::OK
     );
 
-    assert_eq!(
-        api.delete(
-            &format!("/v1/workspaces/{}", team.workspace_id),
-            team.owner.token()
-        )
-        .await
-        .status,
-        StatusCode::NO_CONTENT
-    );
+    api.delete_workspace(&team.owner, &team.workspace_id).await;
     let general = team.general_id.parse().unwrap();
     eventually(
         "the workspace's memberships, messages and invites are removed",

@@ -39,6 +39,11 @@ pub struct Reply {
     pub body: Value,
 }
 
+/// How many of `replies` answered `status`.
+pub fn count_status(replies: &[Reply], status: StatusCode) -> usize {
+    replies.iter().filter(|r| r.status == status).count()
+}
+
 impl Reply {
     /// The `error.code` of an error body.
     pub fn error_code(&self) -> &str {
@@ -310,16 +315,9 @@ impl People {
 impl Api {
     /// Creates a workspace owned by `owner`; returns its JSON.
     pub async fn create_workspace(&self, owner: &TestUser, name: &str) -> Value {
-        let reply = self
-            .post("/v1/workspaces", owner.token(), json!({"name": name}))
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create workspace: {:?}",
-            reply.body
-        );
-        reply.body
+        let body = json!({"name": name});
+        self.must_post("/v1/workspaces", owner, body, StatusCode::CREATED)
+            .await
     }
 
     /// Adds `user` to a workspace with `role`, as `by`.
@@ -330,37 +328,20 @@ impl Api {
         user: &TestUser,
         role: &str,
     ) {
-        let reply = self
-            .post(
-                &format!("/v1/workspaces/{workspace_id}/members"),
-                by.token(),
-                json!({"user_id": user.id, "role": role}),
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "add member: {:?}",
-            reply.body
-        );
+        let path = format!("/v1/workspaces/{workspace_id}/members");
+        let body = json!({"user_id": user.id, "role": role});
+        self.must_post(&path, by, body, StatusCode::CREATED).await;
     }
 
     /// Creates a channel as `by`; returns its JSON.
     pub async fn create_channel(&self, by: &TestUser, workspace_id: &str, body: Value) -> Value {
-        let reply = self
-            .post(
-                &format!("/v1/workspaces/{workspace_id}/channels"),
-                by.token(),
-                body,
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CREATED,
-            "create channel: {:?}",
-            reply.body
-        );
-        reply.body
+        let path = format!("/v1/workspaces/{workspace_id}/channels");
+        self.must_post(&path, by, body, StatusCode::CREATED).await
+    }
+
+    /// A [`Team`] of freshly registered people.
+    pub async fn fresh_team(&self) -> Team {
+        self.team(&People::register(self).await).await
     }
 
     /// A fresh [`Team`] made of `people`.
@@ -416,15 +397,8 @@ impl Api {
 
     /// Sends a message as `user` (the body as given); returns the message.
     pub async fn send_message(&self, user: &TestUser, channel_id: &str, body: Value) -> Value {
-        let reply = self
-            .post(
-                &format!("/v1/channels/{channel_id}/messages"),
-                user.token(),
-                body,
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "send: {:?}", reply.body);
-        reply.body
+        let path = format!("/v1/channels/{channel_id}/messages");
+        self.must_post(&path, user, body, StatusCode::CREATED).await
     }
 
     /// One page of a list route: `limit`, and `cursor` when given (URL-encoded).
@@ -468,6 +442,169 @@ impl Api {
     }
 }
 
+/// Typed helpers, one per route, for setup steps that must succeed: each asserts the
+/// route's success status (the body in the message) and returns the JSON (`Null` for a
+/// 204). Denials keep the raw request and their own assertion.
+impl Api {
+    /// A call as `user` that must answer `expected`; returns the body.
+    pub async fn must(
+        &self,
+        method: Method,
+        path: &str,
+        user: &TestUser,
+        body: Option<Value>,
+        expected: StatusCode,
+    ) -> Value {
+        let reply = self.call(method.clone(), path, user.token(), body).await;
+        assert_eq!(reply.status, expected, "{method} {path}: {:?}", reply.body);
+        reply.body
+    }
+
+    /// A POST as `user` that must answer `expected`; returns the body.
+    pub async fn must_post(
+        &self,
+        path: &str,
+        user: &TestUser,
+        body: Value,
+        expected: StatusCode,
+    ) -> Value {
+        self.must(Method::POST, path, user, Some(body), expected)
+            .await
+    }
+
+    /// A PUT of `body` as `user` that must answer 204.
+    pub async fn must_put(&self, path: &str, user: &TestUser, body: Value) {
+        self.must(Method::PUT, path, user, Some(body), StatusCode::NO_CONTENT)
+            .await;
+    }
+
+    /// A DELETE as `user` that must answer 204.
+    pub async fn must_delete(&self, path: &str, user: &TestUser) {
+        self.must(Method::DELETE, path, user, None, StatusCode::NO_CONTENT)
+            .await;
+    }
+
+    /// Joins a public channel as `user`; returns the channel.
+    pub async fn join(&self, user: &TestUser, channel_id: &str) -> Value {
+        let path = format!("/v1/channels/{channel_id}/join");
+        self.must_post(&path, user, json!({}), StatusCode::OK).await
+    }
+
+    /// Leaves a channel as `user`.
+    pub async fn leave(&self, user: &TestUser, channel_id: &str) {
+        let path = format!("/v1/channels/{channel_id}/leave");
+        self.must_post(&path, user, json!({}), StatusCode::NO_CONTENT)
+            .await;
+    }
+
+    /// Adds `user` to a channel, as `by`; returns the membership.
+    pub async fn add_channel_member(
+        &self,
+        by: &TestUser,
+        channel_id: &str,
+        user: &TestUser,
+    ) -> Value {
+        let path = format!("/v1/channels/{channel_id}/members");
+        let body = json!({"user_id": user.id});
+        self.must_post(&path, by, body, StatusCode::CREATED).await
+    }
+
+    /// Removes `user` from a channel, as `by` (themselves to leave).
+    pub async fn remove_channel_member(&self, by: &TestUser, channel_id: &str, user: &TestUser) {
+        let path = format!("/v1/channels/{channel_id}/members/{}", user.id);
+        self.must_delete(&path, by).await;
+    }
+
+    /// Opens a new DM of `by` with `others` (201); returns it.
+    pub async fn open_dm(&self, by: &TestUser, workspace_id: &str, others: &[&TestUser]) -> Value {
+        let ids: Vec<&str> = others.iter().map(|user| user.id.as_str()).collect();
+        let path = format!("/v1/workspaces/{workspace_id}/dms");
+        let body = json!({"user_ids": ids});
+        self.must_post(&path, by, body, StatusCode::CREATED).await
+    }
+
+    /// Reacts to a message with `emoji` as `user`.
+    pub async fn react(&self, user: &TestUser, channel_id: &str, message_id: &str, emoji: &str) {
+        let emoji = percent_encode(emoji);
+        let path = format!("/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}");
+        self.must_put(&path, user, json!({})).await;
+    }
+
+    /// Pins a message as `user`.
+    pub async fn pin(&self, user: &TestUser, channel_id: &str, message_id: &str) {
+        let path = format!("/v1/channels/{channel_id}/pins/{message_id}");
+        self.must_put(&path, user, json!({})).await;
+    }
+
+    /// Moves `user`'s read marker in a channel to `message_id`.
+    pub async fn mark_read(&self, user: &TestUser, channel_id: &str, message_id: &str) {
+        let path = format!("/v1/channels/{channel_id}/read");
+        self.must_put(&path, user, json!({"message_id": message_id}))
+            .await;
+    }
+
+    /// Creates an invite as `by` (the body as given); returns it (`code`, ...).
+    pub async fn create_invite(&self, by: &TestUser, workspace_id: &str, body: Value) -> Value {
+        let path = format!("/v1/workspaces/{workspace_id}/invites");
+        self.must_post(&path, by, body, StatusCode::CREATED).await
+    }
+
+    /// Accepts an invite as `user`; returns `{workspace, role}`.
+    pub async fn accept_invite(&self, user: &TestUser, code: &str) -> Value {
+        let path = format!("/v1/invites/{code}/accept");
+        self.must_post(&path, user, json!({}), StatusCode::OK).await
+    }
+
+    /// Removes `user` from a workspace, as `by` (themselves to leave).
+    pub async fn remove_from_workspace(&self, by: &TestUser, workspace_id: &str, user: &TestUser) {
+        let path = format!("/v1/workspaces/{workspace_id}/members/{}", user.id);
+        self.must_delete(&path, by).await;
+    }
+
+    /// Deletes a workspace as `by` (its owner).
+    pub async fn delete_workspace(&self, by: &TestUser, workspace_id: &str) {
+        let path = format!("/v1/workspaces/{workspace_id}");
+        self.must_delete(&path, by).await;
+    }
+
+    /// Deletes a channel as `by`.
+    pub async fn delete_channel(&self, by: &TestUser, channel_id: &str) {
+        let path = format!("/v1/channels/{channel_id}");
+        self.must_delete(&path, by).await;
+    }
+
+    /// Reads a channel as `user` (200); returns it.
+    pub async fn get_channel(&self, user: &TestUser, channel_id: &str) -> Value {
+        let path = format!("/v1/channels/{channel_id}");
+        self.must(Method::GET, &path, user, None, StatusCode::OK)
+            .await
+    }
+
+    /// Reads a workspace as `user` (200); returns it.
+    pub async fn get_workspace(&self, user: &TestUser, workspace_id: &str) -> Value {
+        let path = format!("/v1/workspaces/{workspace_id}");
+        self.must(Method::GET, &path, user, None, StatusCode::OK)
+            .await
+    }
+
+    /// Sends a text message as `user`; returns the message.
+    pub async fn post_text(&self, user: &TestUser, channel_id: &str, content: &str) -> Value {
+        self.send_message(user, channel_id, json!({"content": content}))
+            .await
+    }
+
+    /// A workspace owned by `owner` with `members` added as members; returns its JSON.
+    pub async fn workspace_with(&self, owner: &TestUser, members: &[&TestUser]) -> Value {
+        let workspace = self.create_workspace(owner, "Team").await;
+        let workspace_id = workspace["id"].as_str().unwrap();
+        for member in members {
+            self.add_to_workspace(owner, workspace_id, member, "member")
+                .await;
+        }
+        workspace
+    }
+}
+
 /// A stream image of a top-level message, keyed as the store keys it, with `content`
 /// as given (a JSON string for a well-formed message; anything else makes a poison record).
 pub fn message_image(
@@ -502,19 +639,6 @@ pub fn ticket_image() -> serde_dynamo::Item {
         image.insert(keys::TYPE.to_owned(), json!(keys::entity::WS_TICKET));
     }
     serde_dynamo::to_item(image).unwrap()
-}
-
-/// Sends a message as `user`; the body is the route's JSON (content, parent_id, ...).
-pub async fn send_message(api: &Api, user: &TestUser, channel: &str, body: Value) -> Value {
-    let reply = api
-        .post(
-            &format!("/v1/channels/{channel}/messages"),
-            user.token(),
-            body,
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "send: {:?}", reply.body);
-    reply.body
 }
 
 /// The table as stored, below the store's types: items come back in DynamoDB JSON

@@ -46,6 +46,29 @@ pub async fn request_upload(
     .await
 }
 
+/// Asks for avatar upload instructions (201); returns them (`file_id`, `upload`, ...).
+pub async fn request_avatar(api: &Api, user: &TestUser, content_type: &str, size: usize) -> Value {
+    let body = json!({"content_type": content_type, "size": size});
+    api.must_post("/v1/users/me/avatar", user, body, StatusCode::CREATED)
+        .await
+}
+
+/// Asks for a PNG avatar upload and PUTs `png`; returns the file id, not yet completed.
+pub async fn stage_avatar(api: &Api, user: &TestUser, png: &[u8]) -> String {
+    let ticket = request_avatar(api, user, "image/png", png.len()).await;
+    assert_eq!(
+        put_upload(&ticket["upload"], png.to_vec(), None).await,
+        StatusCode::OK
+    );
+    ticket["file_id"].as_str().unwrap().to_owned()
+}
+
+/// Completes an upload as `user` (200); returns the file.
+pub async fn complete_upload(api: &Api, user: &TestUser, file_id: &str) -> Value {
+    let path = format!("/v1/files/{file_id}/complete");
+    api.must_post(&path, user, json!({}), StatusCode::OK).await
+}
+
 /// Uploads and completes a file; returns its view.
 pub async fn upload_file(
     api: &Api,
@@ -60,14 +83,5 @@ pub async fn upload_file(
         put_upload(&ticket.body["upload"], body.to_vec(), None).await,
         StatusCode::OK
     );
-    let file_id = ticket.body["file_id"].as_str().unwrap();
-    let completed = api
-        .post(
-            &format!("/v1/files/{file_id}/complete"),
-            user.token(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
-    completed.body
+    complete_upload(api, user, ticket.body["file_id"].as_str().unwrap()).await
 }

@@ -84,3 +84,28 @@ pub async fn subscribe(socket: &mut Socket, channels: &[&str]) -> Value {
     .await;
     next_frame(socket).await
 }
+
+/// Subscribes to `channels` and returns the answer (`subscribed` or `error`), skipping any
+/// events that arrive first.
+pub async fn subscribe_answer(socket: &mut Socket, channels: &[&str]) -> Value {
+    send(
+        socket,
+        json!({"action": "subscribe", "channel_ids": channels}),
+    )
+    .await;
+    for _ in 0..1000 {
+        let frame = next_frame(socket).await;
+        if frame["type"] == "subscribed" || frame["type"] == "error" {
+            return frame;
+        }
+    }
+    panic!("no answer to subscribe");
+}
+
+/// A socket opened as `user` and subscribed to `channels` (the answer must be `subscribed`).
+pub async fn connect_subscribed(api: &Api, user: &TestUser, channels: &[&str]) -> Socket {
+    let mut socket = connect(api, user).await;
+    let answer = subscribe_answer(&mut socket, channels).await;
+    assert_eq!(answer["type"], "subscribed", "{answer}");
+    socket
+}
