@@ -476,12 +476,13 @@ async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
         channels: Vec::new(),
     };
     state.store.put_connection(&connection).await.unwrap();
-    assert!(
+    assert_eq!(
         state
             .store
             .subscribe(&connection, &[(workspace, general)], 10)
             .await
-            .unwrap()
+            .unwrap(),
+        huddle_shared::realtime::SubscribeOutcome::Subscribed
     );
 
     post_message(&api, &team.member, &team.general_id, "anyone there?").await;
@@ -1026,12 +1027,13 @@ async fn a_deleted_channel_tells_its_subscribers_and_then_says_nothing() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
+    assert_eq!(
         state
             .store
             .subscribe(&connection, &[(workspace, secret)], 100)
             .await
-            .unwrap()
+            .unwrap(),
+        huddle_shared::realtime::SubscribeOutcome::Subscribed
     );
     let recorder = Recorder::default();
     let late = message_change(
@@ -1102,7 +1104,7 @@ async fn a_deleted_workspace_tells_its_subscribers_and_then_says_nothing() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
+    assert_eq!(
         state
             .store
             .subscribe(
@@ -1111,7 +1113,8 @@ async fn a_deleted_workspace_tells_its_subscribers_and_then_says_nothing() {
                 100
             )
             .await
-            .unwrap()
+            .unwrap(),
+        huddle_shared::realtime::SubscribeOutcome::Subscribed
     );
     let recorder = Recorder::default();
     let late = message_change(
@@ -1156,7 +1159,7 @@ async fn the_broadcaster_posts_only_to_subscribers_who_may_still_read() {
     let private: ChannelId = team.private_id.parse().unwrap();
     let general: ChannelId = team.general_id.parse().unwrap();
     for connection in &ids {
-        assert!(
+        assert_eq!(
             state
                 .store
                 .subscribe(
@@ -1165,7 +1168,8 @@ async fn the_broadcaster_posts_only_to_subscribers_who_may_still_read() {
                     10
                 )
                 .await
-                .unwrap()
+                .unwrap(),
+            huddle_shared::realtime::SubscribeOutcome::Subscribed
         );
     }
     let (member, admin, outsider) = (&ids[0], &ids[1], &ids[2]);
@@ -1303,7 +1307,7 @@ async fn a_connection_subscribes_to_at_most_the_cap_over_all_its_frames() {
     let mixed = subscribe_answer(&mut socket, &[refs[0], refs[1], refs[120]]).await;
     assert_eq!(mixed["type"], "error");
     assert_eq!(subscriptions_of(&mut socket).await.len(), 100);
-    // Subscribing again to channels it has is no growth; unsubscribing makes room.
+    // SubscribeOutcome again to channels it has is no growth; unsubscribing makes room.
     assert_eq!(
         subscribe_answer(&mut socket, &refs[0..50]).await["type"],
         "subscribed"
