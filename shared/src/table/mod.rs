@@ -339,7 +339,7 @@ impl ConditionFailure for PutItemError {
 }
 
 /// Whether a single-item write failed its condition expression.
-pub(crate) fn is_condition_failed<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
+fn is_condition_failed<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
     error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
 }
 
