@@ -600,12 +600,13 @@ async fn a_completion_interrupted_after_any_step_completes_on_retry() {
         url: &url,
         at: huddle_shared::clock::now(),
     };
-    assert!(
+    assert_eq!(
         state
             .store
             .mark_file_ready(&file, Some(change))
             .await
-            .unwrap()
+            .unwrap(),
+        huddle_shared::files::FileCompletion::Ready
     );
     let replies = complete_concurrently(&api, &user, &second, 4).await;
     assert!(

@@ -450,12 +450,13 @@ async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
         channels: Vec::new(),
     };
     state.store.put_connection(&connection).await.unwrap();
-    assert!(
+    assert_eq!(
         state
             .store
             .subscribe(&connection, &[(workspace, general)], 10)
             .await
-            .unwrap()
+            .unwrap(),
+        huddle_shared::realtime::SubscribeOutcome::Subscribed
     );
 
     api.post_text(&team.member, &team.general_id, "anyone there?")
@@ -988,12 +989,13 @@ async fn late_record_reaches_nobody(team: &Team, connection: &str, channel: &str
         .await
         .unwrap()
         .unwrap();
-    assert!(
+    assert_eq!(
         state
             .store
             .subscribe(&connection, &[(workspace, channel)], 100)
             .await
-            .unwrap()
+            .unwrap(),
+        huddle_shared::realtime::SubscribeOutcome::Subscribed
     );
     let recorder = Recorder::default();
     let late = message_change(
@@ -1038,7 +1040,7 @@ async fn the_broadcaster_posts_only_to_subscribers_who_may_still_read() {
     let private: ChannelId = team.private_id.parse().unwrap();
     let general: ChannelId = team.general_id.parse().unwrap();
     for connection in &ids {
-        assert!(
+        assert_eq!(
             state
                 .store
                 .subscribe(
@@ -1047,7 +1049,8 @@ async fn the_broadcaster_posts_only_to_subscribers_who_may_still_read() {
                     10
                 )
                 .await
-                .unwrap()
+                .unwrap(),
+            huddle_shared::realtime::SubscribeOutcome::Subscribed
         );
     }
     let (member, admin, outsider) = (&ids[0], &ids[1], &ids[2]);
@@ -1185,7 +1188,7 @@ async fn a_connection_subscribes_to_at_most_the_cap_over_all_its_frames() {
     let mixed = subscribe_answer(&mut socket, &[refs[0], refs[1], refs[120]]).await;
     assert_eq!(mixed["type"], "error");
     assert_eq!(subscriptions_of(&mut socket).await.len(), 100);
-    // Subscribing again to channels it has is no growth; unsubscribing makes room.
+    // SubscribeOutcome again to channels it has is no growth; unsubscribing makes room.
     assert_eq!(
         subscribe_answer(&mut socket, &refs[0..50]).await["type"],
         "subscribed"

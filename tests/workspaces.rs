@@ -411,6 +411,15 @@ async fn invites_admit_new_members_once_each_and_idempotently() {
         )
         .await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    // Revoked once: a second revocation finds nothing.
+    let again = api
+        .delete(
+            &format!("/v1/workspaces/{wid}/invites/{code}"),
+            team.owner.token(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.error_code(), "not_found");
     let late = api.register_user().await;
     let after_revoke = api
         .post(

@@ -11,8 +11,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::FamilyId;
 use crate::ids::UserId;
 use crate::state::AppState;
-use crate::users::NewAccount;
 use crate::users::User;
+use crate::users::{AccountCreation, NewAccount};
 use crate::validate::{Validator, normalize_email};
 
 pub const PASSWORD_MIN: usize = 8;
@@ -138,7 +138,7 @@ pub async fn register(state: &AppState, request: RegisterRequest) -> ApiResult<S
         updated_at: now,
     };
     let (refresh_secret, refresh) = mint_refresh_token(state, user.id, FamilyId::generate(), now)?;
-    let created = state
+    let creation = state
         .store
         .create_account(NewAccount {
             user: user.clone(),
@@ -147,7 +147,7 @@ pub async fn register(state: &AppState, request: RegisterRequest) -> ApiResult<S
             refresh,
         })
         .await?;
-    if !created {
+    if creation == AccountCreation::EmailTaken {
         return Err(ApiError::conflict(
             "an account with this email already exists",
         ));

@@ -10,8 +10,8 @@ use crate::ids::FamilyId;
 use crate::ids::UserId;
 use crate::keys::{self, Key};
 use crate::table::{
-    Store, TransactOutcome, dynamo_error, from_attributes, is_condition_failed, item_exists,
-    put_new, to_attribute, to_attributes,
+    Store, TransactOutcome, conditional, from_attributes, item_exists, put_new, to_attribute,
+    to_attributes,
 };
 
 /// A refresh token as stored: only the digest of its secret is kept.
@@ -187,12 +187,8 @@ impl Store {
             .expression_attribute_values(":true", to_attribute(&true)?)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // A family that expired and was removed is as revoked as it gets.
-            Err(error) if is_condition_failed(&error) => Ok(()),
-            Err(error) => Err(dynamo_error("UpdateItem", error)),
-        }
+        // A family that expired and was removed is as revoked as it gets.
+        conditional("UpdateItem", result).map(|_| ())
     }
 
     pub async fn put_ws_ticket(
@@ -227,15 +223,11 @@ impl Store {
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        match result {
-            Ok(output) => match output.attributes {
-                Some(item) => Ok(TicketRedemption::Redeemed(
-                    from_attributes::<TicketItem>(item)?.user_id,
-                )),
-                None => Ok(TicketRedemption::Refused),
-            },
-            Err(error) if is_condition_failed(&error) => Ok(TicketRedemption::Refused),
-            Err(error) => Err(dynamo_error("DeleteItem", error)),
+        match conditional("DeleteItem", result)?.and_then(|output| output.attributes) {
+            Some(item) => Ok(TicketRedemption::Redeemed(
+                from_attributes::<TicketItem>(item)?.user_id,
+            )),
+            None => Ok(TicketRedemption::Refused),
         }
     }
 }

@@ -19,4 +19,7 @@ pub mod store;
 
 pub use model::*;
 pub use rules::*;
-pub use store::{ChannelChanges, ChannelWrite, DmOutcome, Membership, MembershipChange};
+pub use store::{
+    ChannelChanges, ChannelDeletion, ChannelWrite, DmOutcome, Membership, MembershipChange,
+    ReadMarkerMove,
+};

@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 
 use crate::access::{self, ChannelAccess};
 use crate::channels::{Channel, ChannelKind, ChannelMember, ChannelView};
-use crate::channels::{ChannelChanges, ChannelWrite, DmOutcome, MembershipChange};
+use crate::channels::{
+    ChannelChanges, ChannelDeletion, ChannelWrite, DmOutcome, MembershipChange, ReadMarkerMove,
+};
 use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
@@ -266,7 +268,7 @@ pub async fn delete(state: &AppState, caller: UserId, channel_id: ChannelId) -> 
     if access.channel.general {
         return Err(ApiError::conflict("the general channel cannot be deleted"));
     }
-    if !state.store.delete_channel(&access.channel).await? {
+    if state.store.delete_channel(&access.channel).await? == ChannelDeletion::Gone {
         return Err(ApiError::not_found("channel"));
     }
     Ok(())
@@ -521,11 +523,14 @@ pub async fn mark_read(
     } else {
         member.read_count
     };
-    state
+    // A marker already at or past the position stays: reading is idempotent.
+    match state
         .store
         .mark_read(member, position, read_count, caught_up)
-        .await?;
-    Ok(())
+        .await?
+    {
+        ReadMarkerMove::Moved | ReadMarkerMove::AlreadyPast => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,7 @@ use crate::keys::{self, Gsi1Key, Key};
 use crate::patch::Patch;
 use crate::table::{
     Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, check_absent, check_exists,
-    delete_existing, dynamo_error, is_condition_failed, item_exists, put_new, take_item,
-    to_attribute, to_attributes,
+    conditional, delete_existing, item_exists, put_new, take_item, to_attribute, to_attributes,
 };
 
 #[derive(Serialize, Deserialize)]
@@ -130,6 +129,22 @@ pub enum MembershipChange {
     NotInWorkspace,
     /// Whoever adds them is no longer a member of the channel or of the workspace.
     AdderNotMember,
+}
+
+/// How deleting a channel ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelDeletion {
+    Deleted,
+    /// The channel (or its workspace) was already gone.
+    Gone,
+}
+
+/// How moving a member's read marker ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMarkerMove {
+    Moved,
+    /// The marker was already at or past the position.
+    AlreadyPast,
 }
 
 /// How a DM lookup-or-create ended.
@@ -325,6 +340,8 @@ impl Store {
         changes: &ChannelChanges,
         now: DateTime<Utc>,
     ) -> ApiResult<ChannelWrite> {
+        const CHANNEL: usize = 0;
+        const NEW_NAME_MARKER: usize = 1;
         let table = self.table();
         let mut updated = channel.clone();
         updated.updated_at = now;
@@ -376,8 +393,8 @@ impl Store {
         let outcome = self.transact(items).await?;
         Ok(match outcome {
             TransactOutcome::Committed => ChannelWrite::Done(Box::new(updated)),
-            _ if outcome.failed_at(0) => ChannelWrite::Gone,
-            _ if outcome.failed_at(1) => ChannelWrite::NameTaken,
+            _ if outcome.failed_at(CHANNEL) => ChannelWrite::Gone,
+            _ if outcome.failed_at(NEW_NAME_MARKER) => ChannelWrite::NameTaken,
             TransactOutcome::ConditionFailed(codes) => {
                 return Err(ApiError::internal(anyhow::anyhow!(
                     "channel update cancelled: {codes:?}"
@@ -388,9 +405,8 @@ impl Store {
 
     /// Deletes a channel and its name marker, and gives its slot back to the workspace's
     /// channel count (DMs are not counted); the channel is unreachable from then on.
-    /// Memberships are left for later clean-up. `false` if it (or its workspace) was
-    /// already gone.
-    pub async fn delete_channel(&self, channel: &Channel) -> ApiResult<bool> {
+    /// Memberships are left for later clean-up.
+    pub async fn delete_channel(&self, channel: &Channel) -> ApiResult<ChannelDeletion> {
         let table = self.table();
         let mut items = vec![delete_existing(table, &keys::channel(channel.id))?];
         if channel.dm_members.is_empty() {
@@ -411,7 +427,10 @@ impl Store {
                 -1,
             )?);
         }
-        Ok(self.transact(items).await? == TransactOutcome::Committed)
+        Ok(match self.transact(items).await? {
+            TransactOutcome::Committed => ChannelDeletion::Deleted,
+            TransactOutcome::ConditionFailed(_) => ChannelDeletion::Gone,
+        })
     }
 
     /// Adds a member and counts them, atomically, provided the member still belongs to
@@ -611,14 +630,14 @@ impl Store {
     /// is conditioned on what was read: the member's `mention_count` still as in `member`
     /// and the channel's count still `read_count`. A mention or message that lands in
     /// between makes it fall back to moving the marker alone, so no mention of an unread
-    /// message is ever lost. `false` if the marker was already at or past `position`.
+    /// message is ever lost.
     pub async fn mark_read(
         &self,
         member: &ChannelMember,
         position: MessageId,
         read_count: u64,
         caught_up: bool,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<ReadMarkerMove> {
         let table = self.table();
         let key = keys::channel_member(member.channel_id, member.user_id);
         let forward = format!(
@@ -654,7 +673,7 @@ impl Store {
                 ])
                 .await?;
             if outcome == TransactOutcome::Committed {
-                return Ok(true);
+                return Ok(ReadMarkerMove::Moved);
             }
         }
         let request = self
@@ -666,10 +685,9 @@ impl Store {
             .condition_expression(forward)
             .expression_attribute_values(":position", to_attribute(&position)?)
             .expression_attribute_values(":read_count", to_attribute(&read_count)?);
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(dynamo_error("UpdateItem", error)),
-        }
+        Ok(match conditional("UpdateItem", request.send().await)? {
+            Some(_) => ReadMarkerMove::Moved,
+            None => ReadMarkerMove::AlreadyPast,
+        })
     }
 }

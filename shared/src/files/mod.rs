@@ -14,4 +14,4 @@ pub mod store;
 
 pub use model::*;
 pub use rules::*;
-pub use store::AvatarChange;
+pub use store::{AvatarChange, FileCompletion};

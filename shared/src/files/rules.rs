@@ -7,11 +7,11 @@ use crate::access;
 use crate::clock;
 use crate::config::AVATAR_CONTENT_TYPES;
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::files::AvatarChange;
 use crate::files::storage::{
     UploadInstructions, attachment_object_key, avatar_object_key, content_disposition,
     pending_object_key,
 };
+use crate::files::{AvatarChange, FileCompletion};
 use crate::files::{FilePurpose, FileStatus, FileView, StoredFile};
 use crate::ids::{ChannelId, FileId, UserId};
 use crate::state::AppState;
@@ -250,7 +250,7 @@ pub async fn complete(state: &AppState, caller: UserId, file_id: FileId) -> ApiR
         url: &avatar_url,
         at: clock::now(),
     });
-    if !state.store.mark_file_ready(&file, avatar).await? {
+    if state.store.mark_file_ready(&file, avatar).await? == FileCompletion::NotPending {
         let answer = settled(state, file_id, "the upload expired; request a new one").await;
         if matches!(answer, Err(ApiError::NotFound(_))) {
             // The record is gone (deleted or expired): so is the reason for the copy.

@@ -33,6 +33,14 @@ pub struct AvatarChange<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// How marking a file ready ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileCompletion {
+    Ready,
+    /// The file was not pending any more (or its owner is gone).
+    NotPending,
+}
+
 impl Store {
     pub async fn create_pending_file(&self, file: &StoredFile, expires_at: i64) -> ApiResult<()> {
         let item = FileItem {
@@ -58,12 +66,11 @@ impl Store {
 
     /// Pending -> ready (and no longer expiring) and, for an avatar, the owner's profile
     /// pointing at it, in one transaction (so a crash never leaves one without the other).
-    /// `false` if the file was not pending any more (or its owner is gone).
     pub async fn mark_file_ready(
         &self,
         file: &StoredFile,
         avatar: Option<AvatarChange<'_>>,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<FileCompletion> {
         let table = self.table();
         let ready = Update::builder()
             .table_name(table)
@@ -86,7 +93,10 @@ impl Store {
                 avatar.at,
             )?);
         }
-        Ok(self.transact(items).await? == TransactOutcome::Committed)
+        Ok(match self.transact(items).await? {
+            TransactOutcome::Committed => FileCompletion::Ready,
+            TransactOutcome::ConditionFailed(_) => FileCompletion::NotPending,
+        })
     }
 
     pub async fn delete_file(&self, file_id: FileId) -> ApiResult<()> {

@@ -12,4 +12,4 @@ pub mod store;
 
 pub use model::*;
 pub use rules::*;
-pub use store::InviteAcceptance;
+pub use store::{InviteAcceptance, InviteRevocation};

@@ -10,7 +10,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{UserId, WorkspaceId};
 use crate::invites::Invite;
-use crate::invites::InviteAcceptance;
+use crate::invites::{InviteAcceptance, InviteRevocation};
 use crate::state::AppState;
 use crate::table::{Page, PageRequest};
 use crate::validate::Validator;
@@ -125,10 +125,13 @@ pub async fn revoke(
 ) -> ApiResult<()> {
     let access = access::workspace(state, workspace_id, caller).await?;
     access.require_admin()?;
-    if !looks_like_a_code(code) || !state.store.delete_invite(workspace_id, code).await? {
+    if !looks_like_a_code(code) {
         return Err(ApiError::not_found("invite"));
     }
-    Ok(())
+    match state.store.delete_invite(workspace_id, code).await? {
+        InviteRevocation::Revoked => Ok(()),
+        InviteRevocation::NotFound => Err(ApiError::not_found("invite")),
+    }
 }
 
 /// `GET /v1/invites/{code}`: no sign-in needed; 404 unless the invite can be accepted.

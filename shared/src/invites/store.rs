@@ -41,6 +41,18 @@ pub enum InviteAcceptance {
     Unusable,
 }
 
+/// How revoking an invite ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteRevocation {
+    Revoked,
+    /// No such invite in this workspace.
+    NotFound,
+}
+
+/// Positions in the acceptance transaction.
+const USE_ONCE: usize = 0;
+const NEW_MEMBER: usize = 1;
+
 impl Store {
     pub async fn create_invite(&self, invite: &Invite) -> ApiResult<()> {
         let code = invite.code.as_str();
@@ -71,8 +83,12 @@ impl Store {
         Ok(page.map(|item| item.invite))
     }
 
-    /// Revokes (deletes) an invite of this workspace; `false` if there is none.
-    pub async fn delete_invite(&self, workspace_id: WorkspaceId, code: &str) -> ApiResult<bool> {
+    /// Revokes (deletes) an invite of this workspace.
+    pub async fn delete_invite(
+        &self,
+        workspace_id: WorkspaceId,
+        code: &str,
+    ) -> ApiResult<InviteRevocation> {
         let result = self
             .client()
             .delete_item()
@@ -82,7 +98,10 @@ impl Store {
             .expression_attribute_values(":wid", to_attribute(&workspace_id)?)
             .send()
             .await;
-        Ok(conditional("DeleteItem", result)?.is_some())
+        Ok(match conditional("DeleteItem", result)? {
+            Some(_) => InviteRevocation::Revoked,
+            None => InviteRevocation::NotFound,
+        })
     }
 
     /// Uses the invite once and adds the member (and joins them to general), atomically:
@@ -108,6 +127,7 @@ impl Store {
             .expression_attribute_values(":now", to_attribute(&member.joined_at.timestamp())?)
             .build()
             .map_err(ApiError::internal)?;
+        // In the order of USE_ONCE and NEW_MEMBER.
         let mut items = vec![
             TransactWriteItem::builder().update(use_once).build(),
             put_new(table, &WorkspaceMemberItem::new(member))?,
@@ -121,8 +141,8 @@ impl Store {
         let outcome = self.transact(items).await?;
         Ok(match outcome {
             TransactOutcome::Committed => InviteAcceptance::Joined,
-            _ if outcome.failed_at(1) => InviteAcceptance::AlreadyMember,
-            _ if outcome.failed_at(0) => InviteAcceptance::Unusable,
+            _ if outcome.failed_at(NEW_MEMBER) => InviteAcceptance::AlreadyMember,
+            _ if outcome.failed_at(USE_ONCE) => InviteAcceptance::Unusable,
             TransactOutcome::ConditionFailed(codes) => {
                 return Err(ApiError::internal(anyhow::anyhow!(
                     "invite acceptance cancelled: {codes:?}"

@@ -16,5 +16,6 @@ pub mod store;
 pub use model::*;
 pub use rules::*;
 pub use store::{
-    NewMessage, ReactionOutcome, Reactions, SendOutcome, StoredMessage, message_from_image,
+    EditOutcome, NewMessage, PinChange, ReactionOutcome, Reactions, SendOutcome, StoredMessage,
+    message_from_image,
 };

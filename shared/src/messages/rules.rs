@@ -10,7 +10,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::files;
 use crate::ids::{ChannelId, FileId, MessageId, UserId};
-use crate::messages::ReactionOutcome;
+use crate::messages::{EditOutcome, PinChange, ReactionOutcome};
 use crate::messages::{Message, MessageVersion, MessageView};
 use crate::messages::{NewMessage, SendOutcome, StoredMessage};
 use crate::state::AppState;
@@ -333,7 +333,7 @@ pub async fn edit(
     let (mentions, _) = resolve_mentions(state, &access, &request.content).await?;
     let now = clock::now();
     let version_id = ulid::Ulid::new().to_string();
-    if !state
+    if state
         .store
         .edit_message(
             &stored.message,
@@ -343,6 +343,7 @@ pub async fn edit(
             &version_id,
         )
         .await?
+        == EditOutcome::Stale
     {
         return Err(ApiError::conflict(
             "the message changed meanwhile; read it and retry",
@@ -474,10 +475,11 @@ pub async fn pin(
         return Err(ApiError::conflict("the message was deleted"));
     }
     let pin_id = ulid::Ulid::new().to_string();
-    if !state
+    if state
         .store
         .set_pinned(&stored.message, pinned, &pin_id)
         .await?
+        == PinChange::MessageUnavailable
     {
         return Err(ApiError::conflict("the message was deleted"));
     }

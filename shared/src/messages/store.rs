@@ -15,8 +15,8 @@ use crate::ids::{ChannelId, MessageId, UserId};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key, Partition};
 use crate::messages::{Message, MessageVersion};
 use crate::table::{
-    Page, PageRequest, Store, TransactOutcome, check_exists, conditional_update, dynamo_error,
-    is_condition_failed, item_exists, put_new, to_attribute, to_attributes,
+    Page, PageRequest, Store, TransactOutcome, check_exists, conditional, conditional_or_old,
+    item_exists, put_new, to_attribute, to_attributes,
 };
 
 /// Reactions are stored as one string-set attribute per emoji: `reaction:<emoji>`.
@@ -125,6 +125,22 @@ pub enum SendOutcome {
     NotAllowed,
     /// The sender is no longer a member of the workspace.
     NotInWorkspace,
+}
+
+/// How an edit ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditOutcome {
+    Edited,
+    /// Somebody edited or deleted the message since it was read.
+    Stale,
+}
+
+/// How a pin or unpin ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinChange {
+    Done,
+    /// The message is gone or deleted.
+    MessageUnavailable,
 }
 
 /// How a reaction change ended.
@@ -460,7 +476,7 @@ impl Store {
     }
 
     /// Replaces the content (keeping the old version), if nobody edited or deleted the
-    /// message since `current` was read. `false` if they did.
+    /// message since `current` was read.
     pub async fn edit_message(
         &self,
         current: &Message,
@@ -468,7 +484,7 @@ impl Store {
         mentions: &[UserId],
         now: DateTime<Utc>,
         version_id: &str,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<EditOutcome> {
         let table = self.table();
         let edit = update(table, &keys::message(current.channel_id, current.id))?
             .update_expression(
@@ -497,7 +513,10 @@ impl Store {
         let outcome = self
             .transact(vec![built(edit)?, put_new(table, &version)?])
             .await?;
-        Ok(outcome == TransactOutcome::Committed)
+        Ok(match outcome {
+            TransactOutcome::Committed => EditOutcome::Edited,
+            TransactOutcome::ConditionFailed(_) => EditOutcome::Stale,
+        })
     }
 
     /// A page of a message's earlier versions, oldest first.
@@ -537,10 +556,8 @@ impl Store {
             .expression_attribute_values(":one", to_attribute(&1u64)?)
             .send()
             .await;
-        match result {
-            Ok(_) => {}
-            Err(error) if is_condition_failed(&error) => return Ok(()),
-            Err(error) => return Err(dynamo_error("UpdateItem", error)),
+        if conditional("UpdateItem", result)?.is_none() {
+            return Ok(());
         }
         let versions: Vec<VersionItem> = self
             .query_all(
@@ -580,7 +597,7 @@ impl Store {
                     write.request(self, &key, emoji, user_id, max_kinds)?
                 }
             };
-            let old = match conditional_update(request.send().await)? {
+            let old = match conditional_or_old("UpdateItem", request.send().await)? {
                 Ok(_) => return Ok(ReactionOutcome::Applied),
                 Err(old) => old,
             };
@@ -605,14 +622,13 @@ impl Store {
         ))
     }
 
-    /// Pins (indexing the message under the channel's pins) or unpins. Idempotent; `false`
-    /// if the message is gone or deleted.
+    /// Pins (indexing the message under the channel's pins) or unpins. Idempotent.
     pub async fn set_pinned(
         &self,
         message: &Message,
         pinned: bool,
         pin_id: &str,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<PinChange> {
         let mut request = self
             .client()
             .update_item()
@@ -640,11 +656,10 @@ impl Store {
         request = request
             .expression_attribute_names("#gsi2pk", keys::GSI2PK)
             .expression_attribute_names("#gsi2sk", keys::GSI2SK);
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failed(&error) => Ok(false),
-            Err(error) => Err(dynamo_error("UpdateItem", error)),
-        }
+        Ok(match conditional("UpdateItem", request.send().await)? {
+            Some(_) => PinChange::Done,
+            None => PinChange::MessageUnavailable,
+        })
     }
 }
 

@@ -16,4 +16,6 @@ pub mod store;
 
 pub use poster::*;
 pub use rules::*;
-pub use store::{AudienceCheck, Connection, Presence, Subscription, Throttle};
+pub use store::{
+    AudienceCheck, Connection, Presence, SubscribeOutcome, Subscription, Throttle, ThrottleVerdict,
+};

@@ -19,7 +19,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ChannelId, UserId, WorkspaceId};
 use crate::realtime::events::{Audience, Outgoing, ServerEvent, events_for};
-use crate::realtime::{Connection, Subscription, Throttle};
+use crate::realtime::{Connection, SubscribeOutcome, Subscription, Throttle, ThrottleVerdict};
 use crate::realtime::{PostOutcome, Poster};
 use crate::state::AppState;
 use crate::stream::{Change, ChangeKind};
@@ -439,7 +439,7 @@ pub async fn handle_frame<P: Poster>(
                     )
                 )?;
                 channel.require_member()?;
-                if !allowed {
+                if allowed == ThrottleVerdict::Throttled {
                     return Err(throttled("typing", TYPING_INTERVAL_MS));
                 }
                 let event = ServerEvent::new(
@@ -460,7 +460,7 @@ pub async fn handle_frame<P: Poster>(
                         PRESENCE_INTERVAL_MS,
                     )
                     .await?;
-                if !allowed {
+                if allowed == ThrottleVerdict::Throttled {
                     return Err(throttled("presence", PRESENCE_INTERVAL_MS));
                 }
                 state
@@ -596,6 +596,7 @@ async fn subscribe<P: Poster>(
             .store
             .subscribe(&current, &channels, CONNECTION_SUBSCRIPTIONS_MAX)
             .await?
+            == SubscribeOutcome::Subscribed
         {
             return send_subscriptions(state, poster, &connection.connection_id).await;
         }

@@ -121,6 +121,26 @@ impl Throttle {
     }
 }
 
+/// Whether a throttled frame may go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleVerdict {
+    Allowed,
+    /// An earlier frame went through within the interval (or the connection is gone).
+    Throttled,
+}
+
+/// How a subscribe ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscribeOutcome {
+    Subscribed,
+    /// The connection is gone, would pass the cap, or its set changed meanwhile: re-read
+    /// the connection and decide.
+    Refused,
+}
+
+/// The connection's channel set comes first in the (un)subscribe transactions.
+const CONNECTION_SET: usize = 0;
+
 /// Who among some subscribers of a channel may still receive its events.
 #[derive(Debug, Clone, Default)]
 pub struct AudienceCheck {
@@ -288,16 +308,14 @@ impl Store {
     /// in one transaction whose condition keeps the set at most `max` long. The channels
     /// not in `connection.channels` (the set as the caller read it) count as new, and those
     /// that were in it must still be there, so the cap holds under any concurrency.
-    /// `false` if the condition failed (the connection is gone, would pass `max`, or its
-    /// set changed meanwhile): re-read the connection and decide.
     pub async fn subscribe(
         &self,
         connection: &Connection,
         channels: &[(WorkspaceId, ChannelId)],
         max: usize,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<SubscribeOutcome> {
         if channels.is_empty() {
-            return Ok(true);
+            return Ok(SubscribeOutcome::Subscribed);
         }
         let known: HashSet<ChannelId> = connection.channels.iter().copied().collect();
         let requested: Vec<ChannelId> = channels.iter().map(|(_, cid)| *cid).collect();
@@ -308,7 +326,7 @@ impl Store {
             .collect();
         let fresh = requested.len() - already.len();
         let Some(room) = max.checked_sub(fresh) else {
-            return Ok(false);
+            return Ok(SubscribeOutcome::Refused);
         };
         let mut condition = format!(
             "{} AND (attribute_not_exists(#channels) OR size(#channels) <= :room)",
@@ -342,8 +360,8 @@ impl Store {
             items.push(TransactWriteItem::builder().put(put).build());
         }
         match self.transact(items).await? {
-            TransactOutcome::Committed => Ok(true),
-            outcome if outcome.failed_at(0) => Ok(false),
+            TransactOutcome::Committed => Ok(SubscribeOutcome::Subscribed),
+            outcome if outcome.failed_at(CONNECTION_SET) => Ok(SubscribeOutcome::Refused),
             TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
                 "subscribe cancelled: {codes:?}"
             ))),
@@ -390,7 +408,7 @@ impl Store {
         }
         match self.transact(items).await? {
             TransactOutcome::Committed => Ok(()),
-            outcome if outcome.failed_at(0) => Ok(()),
+            outcome if outcome.failed_at(CONNECTION_SET) => Ok(()),
             TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
                 "unsubscribe cancelled: {codes:?}"
             ))),
@@ -463,14 +481,13 @@ impl Store {
 
     /// Lets one frame of a kind through per `interval_ms` on a connection: stamps the
     /// connection with `now_ms` unless an earlier frame was stamped within the interval.
-    /// `false` when throttled (or when the connection is gone).
     pub async fn throttle_connection(
         &self,
         connection_id: &str,
         throttle: Throttle,
         now_ms: i64,
         interval_ms: i64,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<ThrottleVerdict> {
         let result = self
             .client()
             .update_item()
@@ -486,7 +503,10 @@ impl Store {
             .expression_attribute_values(":cutoff", to_attribute(&(now_ms - interval_ms))?)
             .send()
             .await;
-        Ok(conditional("UpdateItem", result)?.is_some())
+        Ok(match conditional("UpdateItem", result)? {
+            Some(_) => ThrottleVerdict::Allowed,
+            None => ThrottleVerdict::Throttled,
+        })
     }
 
     /// A channel's record, for the broadcaster (strongly consistent).

@@ -15,8 +15,10 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -48,7 +50,8 @@ pub(crate) enum TransactOutcome {
 }
 
 impl TransactOutcome {
-    /// Whether the item at `index` failed its condition.
+    /// Whether the item at `index` failed its condition. Callers name each position (a
+    /// constant per item the outcome depends on), never a bare number.
     pub(crate) fn failed_at(&self, index: usize) -> bool {
         match self {
             Self::Committed => false,
@@ -270,39 +273,73 @@ pub(crate) fn add_to_counter(
 }
 
 /// The output of a conditional write, or `None` when its condition failed; other
-/// failures are errors.
+/// failures are errors. A thin form of [`conditional_or_old`].
 pub(crate) fn conditional<O, E>(
     operation: &'static str,
     result: Result<O, SdkError<E>>,
 ) -> ApiResult<Option<O>>
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ConditionFailure + ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    Ok(conditional_or_old(operation, result)?.ok())
+}
+
+/// The output of a conditional write, or (`Err`) the item as it was when its condition
+/// failed: sent with `ReturnValuesOnConditionCheckFailure::AllOld` that is the old item,
+/// `None` if there was none or it was not asked for. Other failures are errors. Every
+/// conditional single-item write reads its result through this (or [`conditional`]).
+pub(crate) fn conditional_or_old<O, E>(
+    operation: &'static str,
+    result: Result<O, SdkError<E>>,
+) -> ApiResult<Result<O, Option<Item>>>
+where
+    E: ConditionFailure + ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match result {
-        Ok(output) => Ok(Some(output)),
-        Err(error) if is_condition_failed(&error) => Ok(None),
+        Ok(output) => Ok(Ok(output)),
+        Err(error) if is_condition_failed(&error) => Ok(Err(error
+            .as_service_error()
+            .and_then(ConditionFailure::old_item))),
         Err(error) => Err(dynamo_error(operation, error)),
     }
 }
 
-/// [`conditional`] for an UpdateItem sent with `ReturnValuesOnConditionCheckFailure::AllOld`:
-/// the output, or (`Err`) the item as it was when the condition failed (`None` if there was
-/// no item); other failures are errors.
-pub(crate) fn conditional_update(
-    result: Result<UpdateItemOutput, SdkError<UpdateItemError>>,
-) -> ApiResult<Result<UpdateItemOutput, Option<Item>>> {
-    match result {
-        Ok(output) => Ok(Ok(output)),
-        Err(error) if is_condition_failed(&error) => match error.into_service_error() {
-            UpdateItemError::ConditionalCheckFailedException(failed) => Ok(Err(failed.item)),
-            _ => Ok(Err(None)),
-        },
-        Err(error) => Err(dynamo_error("UpdateItem", error)),
+/// A single-item write's error that can carry the item as it was when the write's
+/// condition failed.
+pub(crate) trait ConditionFailure {
+    /// The old item, if the condition failed and it was asked for.
+    fn old_item(&self) -> Option<Item>;
+}
+
+impl ConditionFailure for UpdateItemError {
+    fn old_item(&self) -> Option<Item> {
+        match self {
+            Self::ConditionalCheckFailedException(failed) => failed.item.clone(),
+            _ => None,
+        }
+    }
+}
+
+impl ConditionFailure for DeleteItemError {
+    fn old_item(&self) -> Option<Item> {
+        match self {
+            Self::ConditionalCheckFailedException(failed) => failed.item.clone(),
+            _ => None,
+        }
+    }
+}
+
+impl ConditionFailure for PutItemError {
+    fn old_item(&self) -> Option<Item> {
+        match self {
+            Self::ConditionalCheckFailedException(failed) => failed.item.clone(),
+            _ => None,
+        }
     }
 }
 
 /// Whether a single-item write failed its condition expression.
-pub(crate) fn is_condition_failed<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
+fn is_condition_failed<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
     error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
 }
 

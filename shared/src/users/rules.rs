@@ -9,7 +9,7 @@ use crate::ids::UserId;
 use crate::patch::Patch;
 use crate::state::AppState;
 use crate::table::Page;
-use crate::users::ProfileChanges;
+use crate::users::{ProfileChanges, ProfileUpdate};
 use crate::users::{PublicProfile, User};
 use crate::validate::Validator;
 use std::collections::HashMap;
@@ -66,11 +66,14 @@ pub async fn update_me(
             other => other,
         },
     };
-    state
+    match state
         .store
         .update_profile(caller, changes, clock::now())
         .await?
-        .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))
+    {
+        ProfileUpdate::Updated(user) => Ok(user),
+        ProfileUpdate::NoUser => Err(ApiError::unauthorized("the account no longer exists")),
+    }
 }
 
 /// `GET /v1/users/{user_id}`: oneself, or someone who shares a workspace with the caller

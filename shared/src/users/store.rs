@@ -11,8 +11,8 @@ use crate::ids::UserId;
 use crate::keys::{self, Key};
 use crate::patch::Patch;
 use crate::table::{
-    Store, TransactOutcome, conditional, dynamo_error, from_attributes, is_condition_failed,
-    item_exists, put_new, to_attribute, to_attributes,
+    Store, TransactOutcome, conditional, from_attributes, item_exists, put_new, to_attribute,
+    to_attributes,
 };
 use crate::users::User;
 
@@ -66,10 +66,26 @@ pub struct ProfileChanges {
     pub bio: Patch<String>,
 }
 
+/// How creating an account ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountCreation {
+    Created,
+    /// The email is already registered; nothing was written.
+    EmailTaken,
+}
+
+/// How a profile update ended.
+#[derive(Debug, Clone)]
+pub enum ProfileUpdate {
+    Updated(User),
+    /// There is no such user.
+    NoUser,
+}
+
 impl Store {
-    /// Creates the user, the email marker and the first session atomically. Returns
-    /// `false` when the email is already registered (nothing is written then).
-    pub async fn create_account(&self, account: NewAccount) -> ApiResult<bool> {
+    /// Creates the user, the email marker and the first session atomically (nothing is
+    /// written when the email is already registered).
+    pub async fn create_account(&self, account: NewAccount) -> ApiResult<AccountCreation> {
         let NewAccount {
             user,
             normalized_email,
@@ -99,8 +115,8 @@ impl Store {
             ])
             .await?;
         match outcome {
-            TransactOutcome::Committed => Ok(true),
-            _ if outcome.failed_at(CREDENTIAL_INDEX) => Ok(false),
+            TransactOutcome::Committed => Ok(AccountCreation::Created),
+            _ if outcome.failed_at(CREDENTIAL_INDEX) => Ok(AccountCreation::EmailTaken),
             TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
                 "account creation cancelled: {codes:?}"
             ))),
@@ -120,13 +136,13 @@ impl Store {
         Ok(item.map(|item| item.user))
     }
 
-    /// Applies a profile update and returns the updated user (`None` if there is none).
+    /// Applies a profile update and returns the updated user.
     pub async fn update_profile(
         &self,
         user_id: UserId,
         changes: ProfileChanges,
         now: DateTime<Utc>,
-    ) -> ApiResult<Option<User>> {
+    ) -> ApiResult<ProfileUpdate> {
         let mut request = self
             .client()
             .update_item()
@@ -154,13 +170,12 @@ impl Store {
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
-        match request.update_expression(expression).send().await {
-            Ok(output) => match output.attributes {
-                Some(item) => Ok(Some(from_attributes::<UserItem>(item)?.user)),
-                None => Ok(None),
-            },
-            Err(error) if is_condition_failed(&error) => Ok(None),
-            Err(error) => Err(dynamo_error("UpdateItem", error)),
+        let result = request.update_expression(expression).send().await;
+        match conditional("UpdateItem", result)?.and_then(|output| output.attributes) {
+            Some(item) => Ok(ProfileUpdate::Updated(
+                from_attributes::<UserItem>(item)?.user,
+            )),
+            None => Ok(ProfileUpdate::NoUser),
         }
     }
 }

@@ -14,4 +14,7 @@ pub mod store;
 
 pub use model::*;
 pub use rules::*;
-pub use store::{MemberRemoval, WorkspaceChanges};
+pub use store::{
+    MemberAddition, MemberRemoval, OwnershipTransfer, RoleChange, WorkspaceChanges,
+    WorkspaceDeletion, WorkspaceUpdate,
+};

@@ -16,7 +16,10 @@ use crate::state::AppState;
 use crate::table::{Page, PageRequest};
 use crate::users::{PublicProfile, with_profiles};
 use crate::validate::{Validator, normalize_email};
-use crate::workspaces::{MemberRemoval, WorkspaceChanges};
+use crate::workspaces::{
+    MemberAddition, MemberRemoval, OwnershipTransfer, RoleChange, WorkspaceChanges,
+    WorkspaceDeletion, WorkspaceUpdate,
+};
 use crate::workspaces::{MemberView, Role, Workspace, WorkspaceMember, WorkspaceView};
 
 pub const NAME_MAX: usize = 80;
@@ -210,11 +213,14 @@ pub async fn update(
             other => other,
         },
     };
-    let updated = state
+    let updated = match state
         .store
         .update_workspace(workspace_id, &changes, clock::now())
         .await?
-        .ok_or_else(|| ApiError::not_found("workspace"))?;
+    {
+        WorkspaceUpdate::Updated(workspace) => workspace,
+        WorkspaceUpdate::Gone => return Err(ApiError::not_found("workspace")),
+    };
     Ok(view(updated, access.member.role))
 }
 
@@ -222,7 +228,7 @@ pub async fn update(
 pub async fn delete(state: &AppState, caller: UserId, workspace_id: WorkspaceId) -> ApiResult<()> {
     let access = access::workspace(state, workspace_id, caller).await?;
     access.require_owner()?;
-    if !state.store.delete_workspace(workspace_id, caller).await? {
+    if state.store.delete_workspace(workspace_id, caller).await? == WorkspaceDeletion::Refused {
         return Err(ApiError::not_found("workspace"));
     }
     tracing::info!(workspace_id = %workspace_id, "workspace deleted");
@@ -320,10 +326,11 @@ pub async fn add_member(
         role: request.role.unwrap_or(Role::Member),
         joined_at: clock::now(),
     };
-    if !state
+    if state
         .store
         .add_workspace_member(&member, access.workspace.general_channel_id)
         .await?
+        == MemberAddition::AlreadyMember
     {
         return Err(ApiError::conflict(
             "the user is already a member of this workspace",
@@ -349,10 +356,11 @@ pub async fn update_member(
         ));
     }
     if request.role == Role::Owner {
-        if !state
+        if state
             .store
             .transfer_ownership(workspace_id, caller, user_id)
             .await?
+            == OwnershipTransfer::Refused
         {
             return Err(ApiError::not_found("member"));
         }
@@ -364,14 +372,16 @@ pub async fn update_member(
         let member = member.ok_or_else(|| ApiError::not_found("member"))?;
         return Ok(member_view((user, member)));
     }
-    let (member, user) = tokio::try_join!(
+    let (change, user) = tokio::try_join!(
         state
             .store
             .set_member_role(workspace_id, user_id, request.role),
         profile_of(state, user_id)
     )?;
-    let member = member.ok_or_else(|| ApiError::not_found("member"))?;
-    Ok(member_view((user, member)))
+    match change {
+        RoleChange::Changed(member) => Ok(member_view((user, member))),
+        RoleChange::NotMemberOrOwner => Err(ApiError::not_found("member")),
+    }
 }
 
 const OWNER_CANNOT_LEAVE: &str =

@@ -11,9 +11,8 @@ use crate::ids::{UserId, WorkspaceId};
 use crate::keys::{self, Gsi1Key, Key};
 use crate::patch::Patch;
 use crate::table::{
-    Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, conditional, dynamo_error,
-    from_attributes, is_condition_failed, item_exists, put_new, take_item, to_attribute,
-    to_attributes,
+    Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, conditional, from_attributes,
+    item_exists, put_new, take_item, to_attribute, to_attributes,
 };
 use crate::workspaces::{Role, Workspace, WorkspaceMember};
 
@@ -74,6 +73,45 @@ pub enum MemberRemoval {
     NotMember,
     /// The member is the owner (perhaps since a transfer that committed first).
     Owner,
+}
+
+/// How updating a workspace ended.
+#[derive(Debug, Clone)]
+pub enum WorkspaceUpdate {
+    Updated(Workspace),
+    /// The workspace is gone.
+    Gone,
+}
+
+/// How deleting a workspace ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkspaceDeletion {
+    Deleted,
+    /// The workspace is gone, or no longer owned by the caller.
+    Refused,
+}
+
+/// How adding a member to a workspace ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberAddition {
+    Added,
+    AlreadyMember,
+}
+
+/// How setting a member's role ended.
+#[derive(Debug, Clone)]
+pub enum RoleChange {
+    Changed(WorkspaceMember),
+    /// The user is not a member, or is the owner (whose role changes only by a transfer).
+    NotMemberOrOwner,
+}
+
+/// How a transfer of ownership ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnershipTransfer {
+    Transferred,
+    /// The giver is no longer the owner, or the receiver is not a member.
+    Refused,
 }
 
 pub(crate) fn general_membership_writes(
@@ -227,13 +265,13 @@ impl Store {
         Ok(items.into_iter().map(|item| item.workspace).collect())
     }
 
-    /// Updates name and/or description; `None` if the workspace is gone.
+    /// Updates name and/or description.
     pub async fn update_workspace(
         &self,
         workspace_id: WorkspaceId,
         changes: &WorkspaceChanges,
         now: DateTime<Utc>,
-    ) -> ApiResult<Option<Workspace>> {
+    ) -> ApiResult<WorkspaceUpdate> {
         let mut request = self
             .client()
             .update_item()
@@ -267,13 +305,12 @@ impl Store {
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
-        match request.update_expression(expression).send().await {
-            Ok(output) => output
-                .attributes
-                .map(|item| from_attributes::<WorkspaceItem>(item).map(|w| w.workspace))
-                .transpose(),
-            Err(error) if is_condition_failed(&error) => Ok(None),
-            Err(error) => Err(dynamo_error("UpdateItem", error)),
+        let result = request.update_expression(expression).send().await;
+        match conditional("UpdateItem", result)?.and_then(|output| output.attributes) {
+            Some(item) => Ok(WorkspaceUpdate::Updated(
+                from_attributes::<WorkspaceItem>(item)?.workspace,
+            )),
+            None => Ok(WorkspaceUpdate::Gone),
         }
     }
 
@@ -284,7 +321,7 @@ impl Store {
         &self,
         workspace_id: WorkspaceId,
         owner_id: UserId,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<WorkspaceDeletion> {
         let result = self
             .client()
             .delete_item()
@@ -294,10 +331,8 @@ impl Store {
             .expression_attribute_values(":owner", to_attribute(&owner_id)?)
             .send()
             .await;
-        match result {
-            Ok(_) => {}
-            Err(error) if is_condition_failed(&error) => return Ok(false),
-            Err(error) => return Err(dynamo_error("DeleteItem", error)),
+        if conditional("DeleteItem", result)?.is_none() {
+            return Ok(WorkspaceDeletion::Refused);
         }
         let channels: Vec<ChannelItem> = self
             .query_all(&keys::workspace_channels(workspace_id), usize::MAX)
@@ -310,7 +345,7 @@ impl Store {
             }
         }
         self.delete_keys(&deletes).await?;
-        Ok(true)
+        Ok(WorkspaceDeletion::Deleted)
     }
 
     /// A page of a workspace's members, in user-id order.
@@ -348,12 +383,13 @@ impl Store {
         .await
     }
 
-    /// Adds a member and joins them to the general channel. `false` if already a member.
+    /// Adds a member and joins them to the general channel.
     pub async fn add_workspace_member(
         &self,
         member: &WorkspaceMember,
         general_channel_id: crate::ids::ChannelId,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<MemberAddition> {
+        const NEW_MEMBER: usize = 0;
         let table = self.table();
         let mut items = vec![put_new(table, &WorkspaceMemberItem::new(member))?];
         items.extend(general_membership_writes(
@@ -363,21 +399,21 @@ impl Store {
             member.joined_at,
         )?);
         match self.transact(items).await? {
-            TransactOutcome::Committed => Ok(true),
-            outcome if outcome.failed_at(0) => Ok(false),
+            TransactOutcome::Committed => Ok(MemberAddition::Added),
+            outcome if outcome.failed_at(NEW_MEMBER) => Ok(MemberAddition::AlreadyMember),
             TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
                 "adding member cancelled: {codes:?}"
             ))),
         }
     }
 
-    /// Sets a (non-owner) member's role; `None` if they are not a member.
+    /// Sets a (non-owner) member's role.
     pub async fn set_member_role(
         &self,
         workspace_id: WorkspaceId,
         user_id: UserId,
         role: Role,
-    ) -> ApiResult<Option<WorkspaceMember>> {
+    ) -> ApiResult<RoleChange> {
         let key = keys::workspace_member(workspace_id, user_id);
         let result = self
             .client()
@@ -392,17 +428,15 @@ impl Store {
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match result {
-            Ok(output) => output
-                .attributes
-                .map(|item| from_attributes::<WorkspaceMemberItem>(item).map(|m| m.member))
-                .transpose(),
-            Err(error) if is_condition_failed(&error) => Ok(None),
-            Err(error) => Err(dynamo_error("UpdateItem", error)),
+        match conditional("UpdateItem", result)?.and_then(|output| output.attributes) {
+            Some(item) => Ok(RoleChange::Changed(
+                from_attributes::<WorkspaceMemberItem>(item)?.member,
+            )),
+            None => Ok(RoleChange::NotMemberOrOwner),
         }
     }
 
-    /// Makes `to` the owner and `from` (the current owner) an admin, atomically. `false` if
+    /// Makes `to` the owner and `from` (the current owner) an admin, atomically. Refused if
     /// `from` is no longer the owner or `to` is not a member: each role update is
     /// conditioned on its membership existing, so a removal of `to` that commits first
     /// fails the transfer (and a transfer that commits first fails the removal, which is
@@ -412,7 +446,7 @@ impl Store {
         workspace_id: WorkspaceId,
         from: UserId,
         to: UserId,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<OwnershipTransfer> {
         let set_role = |user: UserId, role: Role| -> ApiResult<TransactWriteItem> {
             let update = Update::builder()
                 .table_name(self.table())
@@ -444,7 +478,10 @@ impl Store {
                 set_role(from, Role::Admin)?,
             ])
             .await?;
-        Ok(outcome == TransactOutcome::Committed)
+        Ok(match outcome {
+            TransactOutcome::Committed => OwnershipTransfer::Transferred,
+            TransactOutcome::ConditionFailed(_) => OwnershipTransfer::Refused,
+        })
     }
 
     /// Removes a member from the workspace, then from each of its channels (keeping the
