@@ -697,8 +697,9 @@ mod tests {
     use super::*;
     use crate::ids::WorkspaceId;
 
-    fn stored(deleted: bool, reactions: &[(&str, &[UserId])]) -> StoredMessage {
-        let message = Message {
+    /// A top-level message of its own channel and workspace.
+    fn message(pinned: bool, deleted: bool) -> Message {
+        Message {
             id: MessageId::generate(),
             channel_id: ChannelId::generate(),
             workspace_id: WorkspaceId::generate(),
@@ -708,15 +709,18 @@ mod tests {
             reply_count: 0,
             last_reply_at: None,
             mentions: Vec::new(),
-            pinned: false,
+            pinned,
             edited_at: None,
             deleted,
             created_at: crate::clock::now(),
             version: 0,
             attachments: Vec::new(),
-        };
+        }
+    }
+
+    fn stored(deleted: bool, reactions: &[(&str, &[UserId])]) -> StoredMessage {
         StoredMessage {
-            message,
+            message: message(false, deleted),
             reactions: reactions
                 .iter()
                 .map(|(emoji, users)| ((*emoji).to_owned(), users.to_vec()))
@@ -779,23 +783,7 @@ mod tests {
 
     #[test]
     fn a_pinned_message_item_reads_back_with_its_own_id() {
-        let message = Message {
-            id: MessageId::generate(),
-            channel_id: ChannelId::generate(),
-            workspace_id: WorkspaceId::generate(),
-            author_id: UserId::generate(),
-            content: "hi".into(),
-            parent_id: None,
-            reply_count: 0,
-            last_reply_at: None,
-            mentions: Vec::new(),
-            pinned: true,
-            edited_at: None,
-            deleted: false,
-            created_at: crate::clock::now(),
-            version: 0,
-            attachments: Vec::new(),
-        };
+        let message = message(true, false);
         let mut item = MessageItem::new(&message);
         item.pin = Some(keys::pinned_message(message.channel_id, "PINID"));
         let mut attributes = to_attributes(&item).unwrap();
