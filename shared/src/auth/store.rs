@@ -114,9 +114,9 @@ impl Store {
             .await?;
         match outcome {
             TransactOutcome::Committed => Ok(()),
-            TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
-                "session creation cancelled: {codes:?}"
-            ))),
+            TransactOutcome::ConditionFailed(codes) => {
+                Err(TransactOutcome::cancelled("session creation", &codes))
+            }
         }
     }
 
@@ -168,9 +168,7 @@ impl Store {
             _ if outcome.failed_at(MARK_USED) => RefreshRotation::AlreadyUsed,
             _ if outcome.failed_at(FAMILY) => RefreshRotation::FamilyRevoked,
             TransactOutcome::ConditionFailed(codes) => {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "refresh rotation cancelled: {codes:?}"
-                )));
+                return Err(TransactOutcome::cancelled("refresh rotation", &codes));
             }
         })
     }

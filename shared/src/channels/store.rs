@@ -236,9 +236,9 @@ impl Store {
                     ChannelWrite::LimitReached
                 })
             }
-            TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
-                "channel creation cancelled: {codes:?}"
-            ))),
+            TransactOutcome::ConditionFailed(codes) => {
+                Err(TransactOutcome::cancelled("channel creation", &codes))
+            }
         }
     }
 
@@ -396,9 +396,7 @@ impl Store {
             _ if outcome.failed_at(CHANNEL) => ChannelWrite::Gone,
             _ if outcome.failed_at(NEW_NAME_MARKER) => ChannelWrite::NameTaken,
             TransactOutcome::ConditionFailed(codes) => {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "channel update cancelled: {codes:?}"
-                )));
+                return Err(TransactOutcome::cancelled("channel update", &codes));
             }
         })
     }
@@ -478,9 +476,7 @@ impl Store {
                 MembershipChange::AdderNotMember
             }
             TransactOutcome::ConditionFailed(codes) => {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "channel join cancelled: {codes:?}"
-                )));
+                return Err(TransactOutcome::cancelled("channel join", &codes));
             }
         })
     }

@@ -144,9 +144,7 @@ impl Store {
             _ if outcome.failed_at(NEW_MEMBER) => InviteAcceptance::AlreadyMember,
             _ if outcome.failed_at(USE_ONCE) => InviteAcceptance::Unusable,
             TransactOutcome::ConditionFailed(codes) => {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "invite acceptance cancelled: {codes:?}"
-                )));
+                return Err(TransactOutcome::cancelled("invite acceptance", &codes));
             }
         })
     }

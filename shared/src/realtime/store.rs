@@ -362,9 +362,9 @@ impl Store {
         match self.transact(items).await? {
             TransactOutcome::Committed => Ok(SubscribeOutcome::Subscribed),
             outcome if outcome.failed_at(CONNECTION_SET) => Ok(SubscribeOutcome::Refused),
-            TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
-                "subscribe cancelled: {codes:?}"
-            ))),
+            TransactOutcome::ConditionFailed(codes) => {
+                Err(TransactOutcome::cancelled("subscribe", &codes))
+            }
         }
     }
 
@@ -409,9 +409,9 @@ impl Store {
         match self.transact(items).await? {
             TransactOutcome::Committed => Ok(()),
             outcome if outcome.failed_at(CONNECTION_SET) => Ok(()),
-            TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
-                "unsubscribe cancelled: {codes:?}"
-            ))),
+            TransactOutcome::ConditionFailed(codes) => {
+                Err(TransactOutcome::cancelled("unsubscribe", &codes))
+            }
         }
     }
 

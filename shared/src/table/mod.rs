@@ -50,6 +50,12 @@ pub(crate) enum TransactOutcome {
 }
 
 impl TransactOutcome {
+    /// The error for a transaction cancelled by a condition its caller did not expect to
+    /// fail (`what` names the transaction; the codes go to the log, not the client).
+    pub(crate) fn cancelled(what: &str, codes: &[String]) -> ApiError {
+        ApiError::internal(anyhow::anyhow!("{what} cancelled: {codes:?}"))
+    }
+
     /// Whether the item at `index` failed its condition. Callers name each position (a
     /// constant per item the outcome depends on), never a bare number.
     pub(crate) fn failed_at(&self, index: usize) -> bool {

@@ -117,9 +117,9 @@ impl Store {
         match outcome {
             TransactOutcome::Committed => Ok(AccountCreation::Created),
             _ if outcome.failed_at(CREDENTIAL_INDEX) => Ok(AccountCreation::EmailTaken),
-            TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
-                "account creation cancelled: {codes:?}"
-            ))),
+            TransactOutcome::ConditionFailed(codes) => {
+                Err(TransactOutcome::cancelled("account creation", &codes))
+            }
         }
     }
 

@@ -178,9 +178,9 @@ impl Store {
             .await?;
         match outcome {
             TransactOutcome::Committed => Ok(()),
-            TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
-                "workspace creation cancelled: {codes:?}"
-            ))),
+            TransactOutcome::ConditionFailed(codes) => {
+                Err(TransactOutcome::cancelled("workspace creation", &codes))
+            }
         }
     }
 
@@ -401,9 +401,9 @@ impl Store {
         match self.transact(items).await? {
             TransactOutcome::Committed => Ok(MemberAddition::Added),
             outcome if outcome.failed_at(NEW_MEMBER) => Ok(MemberAddition::AlreadyMember),
-            TransactOutcome::ConditionFailed(codes) => Err(ApiError::internal(anyhow::anyhow!(
-                "adding member cancelled: {codes:?}"
-            ))),
+            TransactOutcome::ConditionFailed(codes) => {
+                Err(TransactOutcome::cancelled("adding member", &codes))
+            }
         }
     }
 
