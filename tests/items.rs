@@ -43,6 +43,7 @@ enum At<'a> {
     Subscription(&'a str, &'a str),
     Presence(&'a str),
     File(&'a str),
+    ThreadParticipant(&'a str, &'a str, &'a str),
     Task(&'a str, &'a str),
     Column(&'a str, &'a str),
     Card(&'a str, &'a str),
@@ -83,6 +84,9 @@ fn key(at: At<'_>) -> Key {
         At::Subscription(channel, connection) => keys::subscription(typed(channel), connection),
         At::Presence(user) => keys::presence(typed(user)),
         At::File(file) => keys::file(typed(file)),
+        At::ThreadParticipant(channel, parent, user) => {
+            keys::thread_participant(typed(channel), typed(parent), typed(user))
+        }
         At::Task(channel, task) => keys::task(typed(channel), typed(task)),
         At::Column(channel, column) => keys::column(typed(channel), typed(column)),
         At::Card(channel, card) => keys::card(typed(channel), typed(card)),
@@ -869,11 +873,17 @@ async fn message_reply_pin_history_marker_and_posting_items_are_exact() {
     let mut expected_parent = message(&content, &[xid]);
     expected_parent["reply_count"] = n(1);
     expected_parent["last_reply_at"] = s(TIME);
-    // The repliers, as a set: whom the next reply notifies.
-    expected_parent["thread_participants"] = string_set(&[rid]);
     let parent = stored(&raw, At::Message(gid, msg)).await;
     assert_item(&parent, expected_parent.clone());
     assert_eq!(parent["last_reply_at"], reply_item["created_at"]);
+    // The replier's part in the thread (whom later replies notify), with its first reply.
+    assert_item(
+        &stored(&raw, At::ThreadParticipant(gid, msg, rid)).await,
+        json!({
+            "PK": s(&k(&["CH", gid])), "SK": s(&k(&["THREADP", msg, rid])),
+            "type": s("thread_participant"), "user_id": s(rid), "first_reply": s(reply_id),
+        }),
+    );
 
     // A reaction is a string set of user ids under `reaction:<emoji>`; a pin adds GSI2 keys.
     let message_path = format!("/v1/channels/{gid}/messages/{msg}");
@@ -1287,7 +1297,7 @@ async fn task_column_card_counter_and_due_marker_items_are_exact() {
     };
     assert_item(
         &stored(&raw, At::Task(tcid, tid)).await,
-        task("open", "open", "O", 1, false),
+        task("open", "open", "0", 1, false),
     );
     // Counters are `ADD`s: an attribute appears with the first change that moves it.
     let totals = |open: u64, done: Option<u64>, high: u64| {
@@ -1345,7 +1355,7 @@ async fn task_column_card_counter_and_due_marker_items_are_exact() {
     .await;
     assert_item(
         &stored(&raw, At::Task(tcid, tid)).await,
-        task("done", "done", "D", 2, true),
+        task("done", "done", "1", 2, true),
     );
     assert_item(
         &stored(&raw, At::WorkTotals(tcid)).await,

@@ -59,11 +59,18 @@ async fn failed_logins_lock_an_email_even_for_the_right_password() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     }
     let locked = api
-        .send(api.request(reqwest::Method::POST, "/v1/auth/login").json(
-            &json!({"email": user.email.to_uppercase(), "password": user.password.clone()}),
-        ))
+        .send(
+            api.request(reqwest::Method::POST, "/v1/auth/login").json(
+                &json!({"email": user.email.to_uppercase(), "password": user.password.clone()}),
+            ),
+        )
         .await;
-    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", locked.body);
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{:?}",
+        locked.body
+    );
     assert_eq!(locked.error_code(), "rate_limited");
     let seconds: u64 = locked.headers["retry-after"]
         .to_str()
@@ -194,7 +201,9 @@ async fn an_eleventh_websocket_is_refused_until_one_closes() {
     drop(closed);
     huddle_tests::eventually("a slot frees up", || async {
         let ticket = ws::ticket(&api, &user).await;
-        tokio_tungstenite::connect_async(ws_url(&ticket)).await.is_ok()
+        tokio_tungstenite::connect_async(ws_url(&ticket))
+            .await
+            .is_ok()
     })
     .await;
     drop(sockets);

@@ -24,9 +24,9 @@
 //! | channel subscription | `CH#cid` | `SUB#connid` (TTL) | `CONN#connid` / `CH#cid`; GSI2 `SUBS#uid` / `wid#cid#connid` |
 //! | presence | `USER#uid` | `PRESENCE` | |
 //! | file | `FILE#fid` | `META` (TTL while pending) | |
-//! | task | `CH#cid` | `TASK#tid` | `TASKS#cid#open\|done` / `position#tid`; GSI2 `WORK#wid#uid` / `O\|D#due#tid` while assigned |
+//! | task | `CH#cid` | `TASK#tid` | `TASKS#cid#open\|done` / `position#tid`; GSI2 `WORK#wid#uid` / `0\|1#due#tid` (open/done) while assigned |
 //! | kanban column | `CH#cid` | `BOARD#COLUMN#colid` | |
-//! | kanban card | `CH#cid` | `CARD#cardid` | `COL#colid` / `position#cardid`; GSI2 `WORK#wid#uid` / `O#due#cardid` while assigned |
+//! | kanban card | `CH#cid` | `CARD#cardid` | `COL#colid` / `position#cardid`; GSI2 `WORK#wid#uid` / `0#due#cardid` while assigned |
 //! | channel work totals | `CH#cid` | `BOARD#TOTALS` | |
 //! | channel work per assignee | `CH#cid` | `BOARD#ASSIGNEE#uid` | |
 //! | workspace workload per user | `WS#wid` | `LOAD#uid` | |
@@ -706,8 +706,8 @@ pub fn workspace_overdue(workspace_id: WorkspaceId, today: &str) -> Partition {
 /// Sorts after every date, so undated work comes last.
 const UNDATED: &str = "~";
 
-/// Indexes a task or card under its assignee ("my work"): open items (`O#`) before done
-/// ones (`D#`), each soonest due first, undated last, then by id.
+/// Indexes a task or card under its assignee ("my work"): open items (`0#`) before done
+/// ones (`1#`), each soonest due first, undated last, then by id.
 pub fn assigned_work(
     workspace_id: WorkspaceId,
     user_id: UserId,
@@ -715,7 +715,7 @@ pub fn assigned_work(
     due: Option<&str>,
     item_id: &str,
 ) -> Gsi2Key {
-    let status = if done { "D" } else { "O" };
+    let status = if done { "1" } else { "0" };
     Gsi2Key {
         gsi2pk: format!("WORK#{workspace_id}#{user_id}"),
         gsi2sk: format!("{status}#{}#{item_id}", due.unwrap_or(UNDATED)),
@@ -727,7 +727,7 @@ pub fn assigned_work(
 pub fn my_work(workspace_id: WorkspaceId, user_id: UserId, done: Option<bool>) -> Partition {
     let pk = format!("WORK#{workspace_id}#{user_id}");
     match done {
-        Some(done) => Partition::gsi2(pk, if done { "D#" } else { "O#" }.to_owned()),
+        Some(done) => Partition::gsi2(pk, if done { "1#" } else { "0#" }.to_owned()),
         None => Partition::index_all(GSI2, GSI2PK, GSI2SK, pk),
     }
 }
@@ -1026,6 +1026,8 @@ mod tests {
         let undated = assigned_work(w, u, false, None, "x").gsi2sk;
         let done = assigned_work(w, u, true, Some("2025-01-01"), "x").gsi2sk;
         assert!(soon < later && later < undated);
+        // With both (status=all), open work comes first.
+        assert!(undated < done);
         assert!(my_work(w, u, Some(false)).range.contains(&undated));
         assert!(!my_work(w, u, Some(false)).range.contains(&done));
         assert!(my_work(w, u, Some(true)).range.contains(&done));

@@ -6,7 +6,7 @@
 //! `POST .../cards/{card}/move`.
 //! Entities: column (`CH#cid` / `BOARD#COLUMN#colid`, with `card_count` and `wip_limit`),
 //! card (`CH#cid` / `CARD#cardid`; GSI1 `COL#colid` / `position#cardid`; GSI2
-//! `WORK#wid#uid` / `O#due#cardid` while assigned).
+//! `WORK#wid#uid` / `0#due#cardid` while assigned).
 //! Access patterns: a board = one Query for the columns + one GSI1 page per column (8 at
 //! once); a card entering a column = the work transaction with an `ADD card_count`
 //! conditioned on the WIP limit; a column delete is conditioned on `card_count = 0`.

@@ -2,7 +2,7 @@
 //! per user) and the per-user WebSocket cap.
 //!
 //! Entities: rate-limit bucket (`RL#scope#subject` / `window start`, TTL), WebSocket slots
-//! (`USER#uid` / `SOCKETS`: connection id -> expiry).
+//! (`USER#uid` / `SOCKETS`: a string set of `expiry#connection id`).
 //! Access patterns: a take is one conditional UpdateItem (`hits < max`); a login checks
 //! its email's failure bucket with one GetItem beside the credential read and counts a
 //! failure with one UpdateItem; a socket claim reads the slots and writes them back

@@ -16,8 +16,9 @@ use crate::validate::normalize_email;
 
 /// How long a bucket outlives its window (TTL removal is not instant anyway).
 const BUCKET_SLACK_SECONDS: i64 = 60;
-/// Claims of a socket slot that keep meeting concurrent ones before giving up.
-const SLOT_ATTEMPTS: usize = 5;
+/// Claims of a socket slot that keep meeting concurrent ones before giving up (with
+/// backoff between them).
+const SLOT_ATTEMPTS: u32 = 12;
 
 /// The fixed window `now` falls in: its start, its end (epoch seconds).
 fn window(now: i64, length: Duration) -> (i64, i64) {
@@ -145,7 +146,7 @@ pub async fn claim_socket(
     expires_at: i64,
 ) -> ApiResult<()> {
     let max = state.config.limits.sockets_per_user;
-    for _ in 0..SLOT_ATTEMPTS {
+    for attempt in 1..=SLOT_ATTEMPTS {
         let now = clock::now().timestamp();
         match state
             .store
@@ -159,7 +160,7 @@ pub async fn claim_socket(
                     1,
                 ));
             }
-            SlotClaim::Raced => continue,
+            SlotClaim::Raced => tokio::time::sleep(crate::table::backoff(attempt)).await,
         }
     }
     Err(ApiError::Unavailable(

@@ -1,9 +1,8 @@
 //! Rate-limit buckets (one conditional `ADD` per call, in a fixed window, removed by TTL)
-//! and a user's WebSocket slots (a map of connection id to expiry, pruned on each claim).
+//! and a user's WebSocket slots (a string set of `expiry#connection id`, pruned on each
+//! claim).
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde::Deserialize;
 
 use crate::error::ApiResult;
@@ -38,7 +37,7 @@ struct BucketItem {
 #[derive(Debug, Default, Deserialize)]
 struct SlotsItem {
     #[serde(default)]
-    sockets: HashMap<String, i64>,
+    sockets: Vec<String>,
     #[serde(default)]
     version: u64,
 }
@@ -118,9 +117,11 @@ impl Store {
         Ok(bucket.unwrap_or_default().hits)
     }
 
-    /// Claims a WebSocket slot for `connection` (live until `expires_at`): prunes the
-    /// slots whose sockets expired, and adds this one if fewer than `max` remain, in one
-    /// UpdateItem conditioned on the version read (so concurrent claims never pass `max`).
+    /// Claims a WebSocket slot for `connection` (live until `expires_at`): drops the
+    /// slots whose sockets expired and adds this one if fewer than `max` remain, writing
+    /// the whole set back in one UpdateItem conditioned on the version read (so concurrent
+    /// claims never pass `max`). A slot is `<expiry>#<connection id>` in a string set (an
+    /// empty set is no attribute at all, never an empty map).
     pub async fn claim_socket_slot(
         &self,
         user: UserId,
@@ -131,76 +132,76 @@ impl Store {
     ) -> ApiResult<SlotClaim> {
         let key = keys::socket_slots(user);
         let slots: SlotsItem = self.get(key.clone()).await?.unwrap_or_default();
-        let expired: Vec<&String> = slots
+        let mut live: Vec<String> = slots
             .sockets
-            .iter()
-            .filter(|(_, until)| **until <= now)
-            .map(|(id, _)| id)
+            .into_iter()
+            .filter(|slot| slot_expiry(slot).is_some_and(|until| until > now))
             .collect();
-        let live = slots.sockets.len() - expired.len();
-        if u64::try_from(live).unwrap_or(u64::MAX) >= max {
+        if u64::try_from(live.len()).unwrap_or(u64::MAX) >= max {
             return Ok(SlotClaim::Full);
         }
-        let mut update = self
+        live.push(slot(expires_at, connection));
+        let update = self
             .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(to_attributes(&key)?))
+            .update_expression("SET #type = :type, sockets = :sockets ADD version :one")
             .expression_attribute_names("#type", keys::TYPE)
             .expression_attribute_values(":type", to_attribute(&keys::entity::SOCKET_SLOTS)?)
+            .expression_attribute_values(":sockets", AttributeValue::Ss(live))
             .expression_attribute_values(":one", to_attribute(&1u64)?);
-        // A new item starts its map; an existing one gains an entry.
-        let mut expression = if slots.version == 0 {
-            update = update.expression_attribute_values(
-                ":sockets",
-                to_attribute(&HashMap::from([(connection.to_owned(), expires_at)]))?,
-            );
-            "SET #type = :type, sockets = :sockets ADD version :one".to_owned()
+        let update = if slots.version == 0 {
+            update.condition_expression("attribute_not_exists(version)")
         } else {
-            update = update
-                .expression_attribute_names("#new", connection)
-                .expression_attribute_values(":until", to_attribute(&expires_at)?)
-                .expression_attribute_values(":version", to_attribute(&slots.version)?);
-            "SET #type = :type, sockets.#new = :until ADD version :one".to_owned()
+            update
+                .condition_expression("version = :version")
+                .expression_attribute_values(":version", to_attribute(&slots.version)?)
         };
-        if !expired.is_empty() {
-            let names: Vec<String> = (0..expired.len()).map(|i| format!("#old{i}")).collect();
-            for (name, id) in names.iter().zip(&expired) {
-                update = update.expression_attribute_names(name, id.as_str());
-            }
-            let paths: Vec<String> = names.iter().map(|name| format!("sockets.{name}")).collect();
-            expression.push_str(&format!(" REMOVE {}", paths.join(", ")));
-        }
-        let condition = if slots.version == 0 {
-            "attribute_not_exists(version)"
-        } else {
-            "version = :version"
-        };
-        let result = update
-            .update_expression(expression)
-            .condition_expression(condition)
-            .send()
-            .await;
-        Ok(match conditional("UpdateItem", result)? {
+        Ok(match conditional("UpdateItem", update.send().await)? {
             Some(_) => SlotClaim::Claimed,
             None => SlotClaim::Raced,
         })
     }
 
-    /// Gives a socket's slot back (on disconnect). Idempotent.
+    /// Gives a socket's slot back (on disconnect, or when the socket is found gone).
+    /// Idempotent; bumps the version so a claim in flight reads again.
     pub async fn release_socket_slot(&self, user: UserId, connection: &str) -> ApiResult<()> {
-        let result = self
-            .client()
+        let key = keys::socket_slots(user);
+        let Some(slots) = self.get::<SlotsItem>(key.clone()).await? else {
+            return Ok(());
+        };
+        let mine: Vec<String> = slots
+            .sockets
+            .into_iter()
+            .filter(|slot| slot_connection(slot) == Some(connection))
+            .collect();
+        if mine.is_empty() {
+            return Ok(());
+        }
+        self.client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::socket_slots(user))?))
-            .update_expression("REMOVE sockets.#id ADD version :one")
-            .condition_expression("attribute_exists(sockets)")
-            .expression_attribute_names("#id", connection)
+            .set_key(Some(to_attributes(&key)?))
+            .update_expression("DELETE sockets :mine ADD version :one")
+            .expression_attribute_values(":mine", AttributeValue::Ss(mine))
             .expression_attribute_values(":one", to_attribute(&1u64)?)
             .send()
-            .await;
-        conditional("UpdateItem", result)?;
+            .await
+            .map_err(|e| crate::table::dynamo_error("UpdateItem", e))?;
         Ok(())
     }
+}
+
+/// A slot: `<expiry epoch seconds>#<connection id>`.
+fn slot(expires_at: i64, connection: &str) -> String {
+    format!("{expires_at}#{connection}")
+}
+
+fn slot_expiry(slot: &str) -> Option<i64> {
+    slot.split_once('#')?.0.parse().ok()
+}
+
+fn slot_connection(slot: &str) -> Option<&str> {
+    Some(slot.split_once('#')?.1)
 }

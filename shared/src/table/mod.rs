@@ -171,7 +171,7 @@ fn is_transaction_in_progress(error: &SdkError<TransactWriteItemsError>) -> bool
 
 /// Exponential backoff with jitter: 10 ms, 20 ms, 40 ms ... (capped at 320 ms) plus up to
 /// 50% more.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = 10u64 << attempt.min(5);
     let mut random = [0u8; 1];
     let jitter = match getrandom::fill(&mut random) {

@@ -3,7 +3,7 @@
 //! Routes: `GET|POST /v1/channels/{cid}/tasks`, `GET|PATCH|DELETE .../tasks/{tid}`,
 //! `POST .../tasks/{tid}/complete`, `.../reopen`, `.../move`.
 //! Entities: task (`CH#cid` / `TASK#tid`; GSI1 `TASKS#cid#open|done` / `position#tid` for
-//! board order; GSI2 `WORK#wid#uid` / `O|D#due#tid` while assigned).
+//! board order; GSI2 `WORK#wid#uid` / `0|1#due#tid` while assigned: open, done).
 //! Access patterns: create = one Query for the last position + the work transaction;
 //! lists = GSI1 pages; a move = one batch read (task and anchor), one Query for the
 //! anchor's neighbour, one transaction writing the task alone; every change goes through
