@@ -3,6 +3,8 @@
 //! a workspace or a private channel exists; a visible thing the caller may not change is a
 //! 403.
 
+use std::collections::HashMap;
+
 use crate::channels::{Channel, ChannelKind, ChannelMember};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ChannelId, UserId, WorkspaceId};
@@ -135,4 +137,32 @@ pub async fn channel(
         workspace_member,
         caller,
     })
+}
+
+/// Which of `channel_ids` the caller may read: channels of this workspace that exist and
+/// are public, or that the caller belongs to (the caller's workspace membership is checked
+/// separately). One batch read.
+pub async fn readable_channels(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    caller: UserId,
+    channel_ids: &[ChannelId],
+) -> ApiResult<HashMap<ChannelId, bool>> {
+    let found = state
+        .store
+        .get_channels_with_member(channel_ids, caller)
+        .await?;
+    Ok(channel_ids
+        .iter()
+        .map(|id| {
+            let readable = found.get(id).is_some_and(|found| {
+                found.channel.as_ref().is_some_and(|channel| {
+                    channel.workspace_id == workspace_id
+                        && (found.member.is_some()
+                            || (!channel.private && channel.kind != ChannelKind::Dm))
+                })
+            });
+            (*id, readable)
+        })
+        .collect())
 }

@@ -39,6 +39,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A 409 for a column at its WIP limit (`wip_limit_reached`).
+    #[error("{0}")]
+    WipLimitReached(String),
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
@@ -97,7 +100,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::WipLimitReached(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -113,6 +116,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::WipLimitReached(_) => "wip_limit_reached",
             Self::TooLarge(_) => "too_large",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::RateLimited(_) => "rate_limited",
@@ -152,6 +156,7 @@ impl IntoResponse for ApiError {
             | Self::Forbidden(message)
             | Self::NotFound(message)
             | Self::Conflict(message)
+            | Self::WipLimitReached(message)
             | Self::TooLarge(message)
             | Self::MethodNotAllowed(message)
             | Self::RateLimited(message) => message.as_str(),

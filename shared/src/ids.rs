@@ -59,6 +59,18 @@ ulid_id!(
     /// A refresh-token family (one login and its rotations).
     FamilyId
 );
+ulid_id!(
+    /// A task of a todo channel.
+    TaskId
+);
+ulid_id!(
+    /// A column of a kanban board.
+    ColumnId
+);
+ulid_id!(
+    /// A card of a kanban board.
+    CardId
+);
 
 #[cfg(test)]
 mod tests {

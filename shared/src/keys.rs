@@ -23,10 +23,19 @@
 //! | channel subscription | `CH#cid` | `SUB#connid` (TTL) | `CONN#connid` / `CH#cid`; GSI2 `SUBS#uid` / `wid#cid#connid` |
 //! | presence | `USER#uid` | `PRESENCE` | |
 //! | file | `FILE#fid` | `META` (TTL while pending) | |
+//! | task | `CH#cid` | `TASK#tid` | `TASKS#cid#open\|done` / `position#tid`; GSI2 `WORK#wid#uid` / `O\|D#due#tid` while assigned |
+//! | kanban column | `CH#cid` | `BOARD#COLUMN#colid` | |
+//! | kanban card | `CH#cid` | `CARD#cardid` | `COL#colid` / `position#cardid`; GSI2 `WORK#wid#uid` / `O#due#cardid` while assigned |
+//! | channel work totals | `CH#cid` | `BOARD#TOTALS` | |
+//! | channel work per assignee | `CH#cid` | `BOARD#ASSIGNEE#uid` | |
+//! | workspace workload per user | `WS#wid` | `LOAD#uid` | |
+//! | due marker (open, dated task or card) | `CH#cid` | `DUE#yyyy-mm-dd#id` | `DUE#wid` / `yyyy-mm-dd#id` |
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, FamilyId, FileId, MessageId, UserId, WorkspaceId};
+use crate::ids::{
+    CardId, ChannelId, ColumnId, FamilyId, FileId, MessageId, TaskId, UserId, WorkspaceId,
+};
 
 /// Partition key attribute.
 pub const PK: &str = "PK";
@@ -67,6 +76,13 @@ pub mod entity {
     pub const SUBSCRIPTION: &str = "subscription";
     pub const PRESENCE: &str = "presence";
     pub const FILE: &str = "file";
+    pub const TASK: &str = "task";
+    pub const COLUMN: &str = "column";
+    pub const CARD: &str = "card";
+    pub const WORK_TOTALS: &str = "work_totals";
+    pub const WORK_ASSIGNEE: &str = "work_assignee";
+    pub const WORKLOAD: &str = "workload";
+    pub const DUE_MARKER: &str = "due_marker";
 }
 
 /// The primary key of an item; entity items embed it with `#[serde(flatten)]`.
@@ -107,6 +123,8 @@ pub enum SortRange {
     Below(String),
     /// Sort keys strictly above this one.
     Above(String),
+    /// Sort keys from the first to the second, both included.
+    Between(String, String),
 }
 
 impl SortRange {
@@ -116,6 +134,7 @@ impl SortRange {
             Self::Prefix(prefix) => sort_key.starts_with(prefix.as_str()),
             Self::Below(bound) => sort_key < bound.as_str(),
             Self::Above(bound) => sort_key > bound.as_str(),
+            Self::Between(low, high) => low.as_str() <= sort_key && sort_key <= high.as_str(),
         }
     }
 }
@@ -532,6 +551,156 @@ pub fn file(file_id: FileId) -> Key {
     Key::new(format!("FILE#{file_id}"), "META")
 }
 
+/// A task of a todo channel.
+pub fn task(channel_id: ChannelId, task_id: TaskId) -> Key {
+    Key::new(format!("CH#{channel_id}"), &format!("TASK#{task_id}"))
+}
+
+/// Places a task in its channel's open or done list, in board order (position, then id).
+pub fn task_order(channel_id: ChannelId, done: bool, position: &str, task_id: TaskId) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("TASKS#{channel_id}#{}", status_part(done)),
+        gsi1sk: format!("{position}#{task_id}"),
+    }
+}
+
+/// A todo channel's open (or done) tasks, in board order.
+pub fn channel_tasks(channel_id: ChannelId, done: bool) -> Partition {
+    Partition::index_all(
+        GSI1,
+        GSI1PK,
+        GSI1SK,
+        format!("TASKS#{channel_id}#{}", status_part(done)),
+    )
+}
+
+fn status_part(done: bool) -> &'static str {
+    if done { "done" } else { "open" }
+}
+
+const COLUMN_PREFIX: &str = "BOARD#COLUMN#";
+
+/// A column of a kanban channel, with its card count and WIP limit.
+pub fn column(channel_id: ChannelId, column_id: ColumnId) -> Key {
+    Key::new(
+        format!("CH#{channel_id}"),
+        &format!("{COLUMN_PREFIX}{column_id}"),
+    )
+}
+
+/// A kanban channel's columns (few; ordered by position after reading).
+pub fn board_columns(channel_id: ChannelId) -> Partition {
+    Partition::table(format!("CH#{channel_id}"), COLUMN_PREFIX)
+}
+
+/// A card of a kanban channel.
+pub fn card(channel_id: ChannelId, card_id: CardId) -> Key {
+    Key::new(format!("CH#{channel_id}"), &format!("CARD#{card_id}"))
+}
+
+/// Places a card in its column, in board order (position, then id).
+pub fn card_order(column_id: ColumnId, position: &str, card_id: CardId) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("COL#{column_id}"),
+        gsi1sk: format!("{position}#{card_id}"),
+    }
+}
+
+/// A column's cards, in board order.
+pub fn column_cards(column_id: ColumnId) -> Partition {
+    Partition::index_all(GSI1, GSI1PK, GSI1SK, format!("COL#{column_id}"))
+}
+
+const BOARD_PREFIX: &str = "BOARD#";
+
+/// A todo or kanban channel's totals (total, open, done, open per priority).
+pub fn work_totals(channel_id: ChannelId) -> Key {
+    Key::new(format!("CH#{channel_id}"), &format!("{BOARD_PREFIX}TOTALS"))
+}
+
+/// One assignee's open and done counts in a channel.
+pub fn work_assignee(channel_id: ChannelId, user_id: UserId) -> Key {
+    Key::new(
+        format!("CH#{channel_id}"),
+        &format!("{BOARD_PREFIX}ASSIGNEE#{user_id}"),
+    )
+}
+
+/// Everything a channel's stats read: the totals, the per-assignee counts and (kanban)
+/// the columns with their card counts. One Query.
+pub fn channel_counters(channel_id: ChannelId) -> Partition {
+    Partition::table(format!("CH#{channel_id}"), BOARD_PREFIX)
+}
+
+/// One user's open and done counts across a workspace.
+pub fn workload(workspace_id: WorkspaceId, user_id: UserId) -> Key {
+    Key::new(format!("WS#{workspace_id}"), &format!("LOAD#{user_id}"))
+}
+
+/// A workspace's per-user workload counters.
+pub fn workspace_workload(workspace_id: WorkspaceId) -> Partition {
+    Partition::table(format!("WS#{workspace_id}"), "LOAD#")
+}
+
+/// The marker of an open task or card with a due date (`date` is `YYYY-MM-DD`; `item_id`
+/// the task's or card's id): what overdue counts read.
+pub fn due_marker(channel_id: ChannelId, date: &str, item_id: &str) -> Key {
+    Key::new(format!("CH#{channel_id}"), &format!("DUE#{date}#{item_id}"))
+}
+
+/// Indexes a due marker under its workspace, by date.
+pub fn due_marker_by_workspace(workspace_id: WorkspaceId, date: &str, item_id: &str) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("DUE#{workspace_id}"),
+        gsi1sk: format!("{date}#{item_id}"),
+    }
+}
+
+/// A channel's due markers dated before `today`: its overdue items.
+pub fn channel_overdue(channel_id: ChannelId, today: &str) -> Partition {
+    Partition {
+        index: None,
+        pk_attribute: PK,
+        sk_attribute: SK,
+        pk: format!("CH#{channel_id}"),
+        range: SortRange::Between("DUE#".to_owned(), format!("DUE#{today}")),
+    }
+}
+
+/// A workspace's due markers dated before `today`: its overdue items.
+pub fn workspace_overdue(workspace_id: WorkspaceId, today: &str) -> Partition {
+    Partition::index_all(GSI1, GSI1PK, GSI1SK, format!("DUE#{workspace_id}")).before(today)
+}
+
+/// Sorts after every date, so undated work comes last.
+const UNDATED: &str = "~";
+
+/// Indexes a task or card under its assignee ("my work"): open items (`O#`) before done
+/// ones (`D#`), each soonest due first, undated last, then by id.
+pub fn assigned_work(
+    workspace_id: WorkspaceId,
+    user_id: UserId,
+    done: bool,
+    due: Option<&str>,
+    item_id: &str,
+) -> Gsi2Key {
+    let status = if done { "D" } else { "O" };
+    Gsi2Key {
+        gsi2pk: format!("WORK#{workspace_id}#{user_id}"),
+        gsi2sk: format!("{status}#{}#{item_id}", due.unwrap_or(UNDATED)),
+    }
+}
+
+/// The work assigned to a user in a workspace: open (`Some(false)`), done (`Some(true)`)
+/// or both, open first (`None`).
+pub fn my_work(workspace_id: WorkspaceId, user_id: UserId, done: Option<bool>) -> Partition {
+    let pk = format!("WORK#{workspace_id}#{user_id}");
+    match done {
+        Some(done) => Partition::gsi2(pk, if done { "D#" } else { "O#" }.to_owned()),
+        None => Partition::index_all(GSI2, GSI2PK, GSI2SK, pk),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -640,5 +809,87 @@ mod tests {
         ];
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
+    }
+
+    #[test]
+    fn work_keys_stay_in_their_lists() {
+        let (w, u, c) = (
+            WorkspaceId::generate(),
+            UserId::generate(),
+            ChannelId::generate(),
+        );
+        let (t, col, card_id) = (TaskId::generate(), ColumnId::generate(), CardId::generate());
+        // Everything of a channel's board shares its partition without sharing a prefix.
+        let sort_keys = [
+            task(c, t).sk,
+            column(c, col).sk,
+            card(c, card_id).sk,
+            work_totals(c).sk,
+            work_assignee(c, u).sk,
+            due_marker(c, "2026-01-01", &t.to_string()).sk,
+            message(c, MessageId::generate()).sk,
+            channel_member(c, u).sk,
+            channel(c).sk,
+        ];
+        let unique: std::collections::HashSet<_> = sort_keys.iter().collect();
+        assert_eq!(unique.len(), sort_keys.len());
+        assert_eq!(task(c, t).pk, channel_partition(c).pk);
+        // The stats Query reads the columns and counters, and nothing else.
+        let counters = channel_counters(c);
+        for (sk, counted) in [
+            (column(c, col).sk, true),
+            (work_totals(c).sk, true),
+            (work_assignee(c, u).sk, true),
+            (task(c, t).sk, false),
+            (card(c, card_id).sk, false),
+            (due_marker(c, "2026-01-01", "x").sk, false),
+            (channel_member(c, u).sk, false),
+        ] {
+            assert_eq!(counters.range.contains(&sk), counted, "{sk}");
+        }
+        assert!(board_columns(c).range.contains(&column(c, col).sk));
+        assert!(!board_columns(c).range.contains(&work_totals(c).sk));
+        // Open and done tasks are separate lists; positions order before ids.
+        let open = task_order(c, false, "a0", t);
+        assert_eq!(open.gsi1pk, channel_tasks(c, false).pk);
+        assert_ne!(open.gsi1pk, channel_tasks(c, true).pk);
+        assert!(
+            task_order(c, false, "a0", TaskId::generate()).gsi1sk
+                < task_order(c, false, "a0V", t).gsi1sk
+        );
+        assert_eq!(card_order(col, "a0", card_id).gsi1pk, column_cards(col).pk);
+        // Overdue: before today only.
+        let overdue = channel_overdue(c, "2026-03-10");
+        assert!(overdue.range.contains(&due_marker(c, "2026-03-09", "x").sk));
+        assert!(!overdue.range.contains(&due_marker(c, "2026-03-10", "x").sk));
+        assert!(!overdue.range.contains(&due_marker(c, "2026-03-11", "x").sk));
+        assert!(!overdue.range.contains(&task(c, t).sk));
+        let by_workspace = workspace_overdue(w, "2026-03-10");
+        assert!(
+            by_workspace
+                .range
+                .contains(&due_marker_by_workspace(w, "2026-03-09", "x").gsi1sk)
+        );
+        assert!(
+            !by_workspace
+                .range
+                .contains(&due_marker_by_workspace(w, "2026-03-10", "x").gsi1sk)
+        );
+        // My work: open before done, soonest due first, undated last.
+        let soon = assigned_work(w, u, false, Some("2026-01-01"), "x").gsi2sk;
+        let later = assigned_work(w, u, false, Some("2026-02-01"), "x").gsi2sk;
+        let undated = assigned_work(w, u, false, None, "x").gsi2sk;
+        let done = assigned_work(w, u, true, Some("2025-01-01"), "x").gsi2sk;
+        assert!(soon < later && later < undated);
+        assert!(my_work(w, u, Some(false)).range.contains(&undated));
+        assert!(!my_work(w, u, Some(false)).range.contains(&done));
+        assert!(my_work(w, u, Some(true)).range.contains(&done));
+        assert!(my_work(w, u, None).range.contains(&done));
+        assert_ne!(
+            my_work(w, u, None).pk,
+            my_work(w, UserId::generate(), None).pk
+        );
+        assert!(workspace_workload(w).range.contains(&workload(w, u).sk));
+        assert!(!workspace_members(w).range.contains(&workload(w, u).sk));
     }
 }

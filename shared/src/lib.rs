@@ -6,7 +6,8 @@
 //! record decoding ([`stream`]).
 //!
 //! Areas: [`users`], [`workspaces`], [`invites`], [`channels`], [`messages`], [`search`],
-//! [`files`], [`realtime`]. Each has `model.rs` (entities and views), `store.rs` (its
+//! [`files`], [`realtime`], [`work`] (what tasks and boards share: counters, due dates,
+//! stats, my-work, workload), [`tasks`], [`boards`]. Each has `model.rs` (entities and views), `store.rs` (its
 //! access patterns, as methods on [`table::Store`]) and `rules.rs` (what its routes do);
 //! its `mod.rs` names its routes, entities and access patterns.
 
@@ -20,19 +21,23 @@ pub mod ids;
 pub mod keys;
 pub mod pagination;
 pub mod patch;
+pub mod positions;
 pub mod state;
 pub mod stream;
 pub mod table;
 pub mod telemetry;
 pub mod validate;
 
+pub mod boards;
 pub mod channels;
 pub mod files;
 pub mod invites;
 pub mod messages;
 pub mod realtime;
 pub mod search;
+pub mod tasks;
 pub mod users;
+pub mod work;
 pub mod workspaces;
 
 pub use error::{ApiError, ApiResult};

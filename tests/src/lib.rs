@@ -974,15 +974,20 @@ impl RawTable {
             .expression_attribute_values(":pk", AttributeValue::S(partition.pk.clone()));
         let bound = match &partition.range {
             SortRange::All => None,
-            SortRange::Prefix(prefix) => Some(("begins_with(#sk, :sk)", prefix)),
-            SortRange::Below(below) => Some(("#sk < :sk", below)),
-            SortRange::Above(above) => Some(("#sk > :sk", above)),
+            SortRange::Prefix(prefix) => Some(("begins_with(#sk, :sk)", prefix, None)),
+            SortRange::Below(below) => Some(("#sk < :sk", below, None)),
+            SortRange::Above(above) => Some(("#sk > :sk", above, None)),
+            SortRange::Between(low, high) => Some(("#sk BETWEEN :sk AND :high", low, Some(high))),
         };
-        if let Some((expression, value)) = bound {
+        if let Some((expression, value, high)) = bound {
             condition = format!("{condition} AND {expression}");
             request = request
                 .expression_attribute_names("#sk", partition.sk_attribute)
                 .expression_attribute_values(":sk", AttributeValue::S(value.clone()));
+            if let Some(high) = high {
+                request =
+                    request.expression_attribute_values(":high", AttributeValue::S(high.clone()));
+            }
         }
         let mut items = Vec::new();
         let mut start = None;

@@ -1,11 +1,12 @@
 //! Clean-up after channel deletes and workspace removals, driven by the table's stream.
 //! Deleting a channel record makes it unreachable at once (the routes check the record);
-//! this removes what it leaves behind (deleting its messages in turn removes their search
+//! this removes what it leaves behind (a todo or kanban channel's counts leave the
+//! workspace workload first; deleting its messages in turn removes their search
 //! postings; its subscriptions are ended by the broadcaster once it has delivered
 //! `channel.deleted`). A removed workspace membership takes the channel memberships its
 //! removal's own sweep missed.
 
-use crate::channels::Channel;
+use crate::channels::{Channel, ChannelKind};
 use crate::error::ApiResult;
 use crate::keys;
 use crate::state::AppState;
@@ -21,6 +22,10 @@ async fn clean_up(state: &AppState, change: &Change) -> ApiResult<()> {
             let Some(channel) = change.old_as::<Channel>()? else {
                 return Ok(());
             };
+            // Its tasks and cards leave the workspace's workload before they go.
+            if matches!(channel.kind, ChannelKind::Todo | ChannelKind::Kanban) {
+                state.store.release_channel_work(&channel).await?;
+            }
             let doomed = state.store.channel_leftover_keys(channel.id).await?;
             state.store.delete_keys(&doomed).await
         }

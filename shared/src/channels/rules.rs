@@ -155,7 +155,18 @@ pub async fn create(
     };
     let creator = new_member(&channel, caller, now);
     let max = state.config.channels_per_workspace_max;
-    match state.store.create_channel(&channel, &creator, max).await? {
+    // A kanban board starts with its first columns, in the same transaction.
+    let first_writes = match channel.kind {
+        ChannelKind::Kanban => state
+            .store
+            .first_columns_writes(&crate::boards::first_columns(&channel))?,
+        _ => Vec::new(),
+    };
+    match state
+        .store
+        .create_channel(&channel, &creator, max, first_writes)
+        .await?
+    {
         ChannelWrite::Done(channel) => Ok(ChannelView::new(*channel, Some(&creator))),
         ChannelWrite::NameTaken => Err(ApiError::conflict(
             "a channel with this name already exists",

@@ -1,6 +1,6 @@
 //! Channels, their name and DM markers, memberships, read markers and member counts.
 
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +12,7 @@ use crate::patch::Patch;
 use crate::table::{
     Item, Page, PageRequest, Store, TransactOutcome, add_to_counter, check_absent, check_exists,
     conditional, delete_existing, item_exists, put_new, take_item, to_attribute, to_attributes,
+    update_of,
 };
 
 #[derive(Serialize, Deserialize)]
@@ -163,15 +164,6 @@ pub struct Membership {
     pub member: Option<ChannelMember>,
 }
 
-fn set_update(
-    table: &str,
-    key: &Key,
-) -> ApiResult<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
-    Ok(Update::builder()
-        .table_name(table)
-        .set_key(Some(to_attributes(key)?)))
-}
-
 impl Store {
     /// What a deleted channel leaves behind: everything in its partition (members,
     /// messages, history, idempotency markers) but its subscriptions, which the
@@ -187,18 +179,19 @@ impl Store {
     /// channel on its workspace, in one transaction. The count's condition keeps the
     /// workspace at `max_channels` at most whatever the concurrency (never check, then
     /// write), and a check on the creator's workspace membership keeps out a creator
-    /// removed meanwhile.
+    /// removed meanwhile. `first_writes` (a kanban board's first columns, say) go last.
     pub async fn create_channel(
         &self,
         channel: &Channel,
         creator: &ChannelMember,
         max_channels: u64,
+        first_writes: Vec<TransactWriteItem>,
     ) -> ApiResult<ChannelWrite> {
         const NAME_MARKER: usize = 1;
         const WORKSPACE_COUNT: usize = 3;
         const CREATOR_IN_WORKSPACE: usize = 4;
         let table = self.table();
-        let count = set_update(table, &keys::workspace(channel.workspace_id))?
+        let count = update_of(table, &keys::workspace(channel.workspace_id))?
             .update_expression("ADD channel_count :one")
             .condition_expression(format!(
                 "{} AND (attribute_not_exists(channel_count) OR channel_count < :max)",
@@ -208,18 +201,18 @@ impl Store {
             .expression_attribute_values(":max", to_attribute(&max_channels)?)
             .build()
             .map_err(ApiError::internal)?;
-        let outcome = self
-            .transact(vec![
-                put_new(table, &ChannelItem::new(channel))?,
-                put_new(table, &ChannelNameItem::new(channel))?,
-                put_new(table, &ChannelMemberItem::new(creator))?,
-                TransactWriteItem::builder().update(count).build(),
-                check_exists(
-                    table,
-                    &keys::workspace_member(channel.workspace_id, creator.user_id),
-                )?,
-            ])
-            .await?;
+        let mut items = vec![
+            put_new(table, &ChannelItem::new(channel))?,
+            put_new(table, &ChannelNameItem::new(channel))?,
+            put_new(table, &ChannelMemberItem::new(creator))?,
+            TransactWriteItem::builder().update(count).build(),
+            check_exists(
+                table,
+                &keys::workspace_member(channel.workspace_id, creator.user_id),
+            )?,
+        ];
+        items.extend(first_writes);
+        let outcome = self.transact(items).await?;
         match outcome {
             TransactOutcome::Committed => Ok(ChannelWrite::Done(Box::new(channel.clone()))),
             _ if outcome.failed_at(NAME_MARKER) => Ok(ChannelWrite::NameTaken),
@@ -345,7 +338,7 @@ impl Store {
         let table = self.table();
         let mut updated = channel.clone();
         updated.updated_at = now;
-        let mut update = set_update(table, &keys::channel(channel.id))?
+        let mut update = update_of(table, &keys::channel(channel.id))?
             .condition_expression(item_exists())
             .expression_attribute_values(":updated_at", to_attribute(&now)?);
         let mut set = vec!["updated_at = :updated_at"];
@@ -641,7 +634,7 @@ impl Store {
             item_exists()
         );
         if caught_up {
-            let reset = set_update(table, &key)?
+            let reset = update_of(table, &key)?
                 .update_expression(
                     "SET last_read_message_id = :position, read_count = :read_count, \
                      mention_count = :zero",

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::boards::{Card, CardView, Column, ColumnView};
 use crate::channels::{Channel, ChannelKind, ChannelMember};
 use crate::clock;
 use crate::error::ApiResult;
@@ -13,6 +14,7 @@ use crate::keys;
 use crate::messages::MessageView;
 use crate::messages::{StoredMessage, message_from_image};
 use crate::stream::{Change, ChangeKind};
+use crate::tasks::{Task, TaskView};
 
 /// A server frame: `{"type", "channel_id"?, "data", "at"}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -210,6 +212,67 @@ fn member_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
     })
 }
 
+/// `<entity>.created|updated|deleted` for a task, column or card, to its channel:
+/// created and updated carry the view, deleted the ids.
+fn work_events<T, V>(change: &Change, entity: &str) -> ApiResult<Vec<Outgoing>>
+where
+    T: serde::de::DeserializeOwned + Clone + PartialEq + Into<V>,
+    V: Serialize,
+    T: WorkEntity,
+{
+    let old: Option<T> = change.old_as()?;
+    let new: Option<T> = change.new_as()?;
+    let (kind, item, data) = match (&old, &new) {
+        (None, Some(new)) => ("created", new, None),
+        (Some(old), Some(new)) if old != new => ("updated", new, None),
+        (Some(old), None) => ("deleted", old, Some(old.deleted_data())),
+        _ => return Ok(Vec::new()),
+    };
+    let channel = item.channel_id();
+    let data = match data {
+        Some(data) => data,
+        None => serde_json::to_value(item.clone().into()).unwrap_or(Value::Null),
+    };
+    Ok(vec![Outgoing {
+        audience: Audience::Channel(channel),
+        event: ServerEvent::new(&format!("{entity}.{kind}"), Some(channel), data),
+    }])
+}
+
+/// What realtime needs of a task, column or card.
+trait WorkEntity {
+    fn channel_id(&self) -> ChannelId;
+    /// The data of its `.deleted` event.
+    fn deleted_data(&self) -> Value;
+}
+
+impl WorkEntity for Task {
+    fn channel_id(&self) -> ChannelId {
+        self.channel_id
+    }
+    fn deleted_data(&self) -> Value {
+        json!({"id": self.id, "channel_id": self.channel_id})
+    }
+}
+
+impl WorkEntity for Column {
+    fn channel_id(&self) -> ChannelId {
+        self.channel_id
+    }
+    fn deleted_data(&self) -> Value {
+        json!({"id": self.id, "channel_id": self.channel_id})
+    }
+}
+
+impl WorkEntity for Card {
+    fn channel_id(&self) -> ChannelId {
+        self.channel_id
+    }
+    fn deleted_data(&self) -> Value {
+        json!({"id": self.id, "channel_id": self.channel_id, "column_id": self.column_id})
+    }
+}
+
 /// The events one table change produces. TTL expiries produce none.
 pub fn events_for(change: &Change) -> ApiResult<Vec<Outgoing>> {
     if change.by_ttl {
@@ -219,6 +282,9 @@ pub fn events_for(change: &Change) -> ApiResult<Vec<Outgoing>> {
         Some(keys::entity::MESSAGE) => message_events(change),
         Some(keys::entity::CHANNEL) => channel_events(change),
         Some(keys::entity::CHANNEL_MEMBER) => member_events(change),
+        Some(keys::entity::TASK) => work_events::<Task, TaskView>(change, "task"),
+        Some(keys::entity::COLUMN) => work_events::<Column, ColumnView>(change, "column"),
+        Some(keys::entity::CARD) => work_events::<Card, CardView>(change, "card"),
         _ => Ok(Vec::new()),
     }
 }

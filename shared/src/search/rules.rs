@@ -10,7 +10,6 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Deserialize;
 
 use crate::access;
-use crate::channels::ChannelKind;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
 use crate::keys;
@@ -118,34 +117,6 @@ pub struct SearchQuery {
     pub cursor: Option<String>,
 }
 
-/// Which of `channel_ids` the caller may read: channels of this workspace that exist and
-/// are public, or that the caller belongs to (the caller's workspace membership is checked
-/// separately). One batch read.
-async fn check_channels(
-    state: &AppState,
-    workspace_id: WorkspaceId,
-    caller: UserId,
-    channel_ids: &[ChannelId],
-) -> ApiResult<HashMap<ChannelId, bool>> {
-    let found = state
-        .store
-        .get_channels_with_member(channel_ids, caller)
-        .await?;
-    Ok(channel_ids
-        .iter()
-        .map(|id| {
-            let readable = found.get(id).is_some_and(|found| {
-                found.channel.as_ref().is_some_and(|channel| {
-                    channel.workspace_id == workspace_id
-                        && (found.member.is_some()
-                            || (!channel.private && channel.kind != ChannelKind::Dm))
-                })
-            });
-            (*id, readable)
-        })
-        .collect())
-}
-
 /// The list a search cursor belongs to: its workspace, terms and channel filter.
 fn cursor_scope(
     workspace_id: WorkspaceId,
@@ -205,7 +176,7 @@ pub async fn search(
     let filter_ids: Vec<ChannelId> = channel_filter.into_iter().collect();
     let (_, mut readable) = tokio::try_join!(
         access::workspace(state, workspace_id, caller),
-        check_channels(state, workspace_id, caller, &filter_ids)
+        access::readable_channels(state, workspace_id, caller, &filter_ids)
     )?;
     if let Some(channel) = channel_filter
         && readable.get(&channel) != Some(&true)
@@ -279,7 +250,8 @@ pub async fn search(
             unchecked.push(channel);
         }
         if !unchecked.is_empty() {
-            readable.extend(check_channels(state, workspace_id, caller, &unchecked).await?);
+            readable
+                .extend(access::readable_channels(state, workspace_id, caller, &unchecked).await?);
         }
         let cut = decided < candidates.len();
         candidates.truncate(decided);

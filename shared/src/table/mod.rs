@@ -259,6 +259,16 @@ fn condition_check(table: &str, key: &Key, condition: String) -> ApiResult<Trans
     Ok(TransactWriteItem::builder().condition_check(check).build())
 }
 
+/// An Update of the item with `key` for a transaction, to be given its expressions.
+pub(crate) fn update_of(
+    table: &str,
+    key: &Key,
+) -> ApiResult<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
+    Ok(aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(to_attributes(key)?)))
+}
+
 /// `ADD <counter> :delta` on an item that must exist, for a transaction.
 pub(crate) fn add_to_counter(
     table: &str,

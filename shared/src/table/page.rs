@@ -56,7 +56,7 @@ const SELECT_READ: i32 = 100;
 fn scope(partition: &Partition) -> ApiResult<Vec<u8>> {
     let prefix = match &partition.range {
         SortRange::Prefix(prefix) => prefix.as_str(),
-        SortRange::All | SortRange::Below(_) | SortRange::Above(_) => "",
+        SortRange::All | SortRange::Below(_) | SortRange::Above(_) | SortRange::Between(..) => "",
     };
     serde_json::to_vec(&[
         "list",
@@ -151,26 +151,8 @@ impl Store {
         limit: i32,
         forward: bool,
     ) -> ApiResult<RawPage> {
-        let mut query = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .set_index_name(partition.index.map(str::to_owned))
-            .expression_attribute_names("#pk", partition.pk_attribute)
-            .expression_attribute_values(":pk", to_attribute(&partition.pk)?);
-        let (condition, bound) = match &partition.range {
-            SortRange::All => ("#pk = :pk", None),
-            SortRange::Prefix(prefix) => ("#pk = :pk AND begins_with(#sk, :sk)", Some(prefix)),
-            SortRange::Below(bound) => ("#pk = :pk AND #sk < :sk", Some(bound)),
-            SortRange::Above(bound) => ("#pk = :pk AND #sk > :sk", Some(bound)),
-        };
-        if let Some(bound) = bound {
-            query = query
-                .expression_attribute_names("#sk", partition.sk_attribute)
-                .expression_attribute_values(":sk", to_attribute(bound)?);
-        }
-        let output = query
-            .key_condition_expression(condition)
+        let output = self
+            .query_request(partition)?
             .scan_index_forward(forward)
             .limit(limit)
             .set_exclusive_start_key(start)
@@ -181,6 +163,36 @@ impl Store {
             items: output.items.unwrap_or_default(),
             last: output.last_evaluated_key.filter(|key| !key.is_empty()),
         })
+    }
+
+    /// A Query of the partition's range, to be finished by the caller.
+    fn query_request(
+        &self,
+        partition: &Partition,
+    ) -> ApiResult<aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder> {
+        let mut query = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .set_index_name(partition.index.map(str::to_owned))
+            .expression_attribute_names("#pk", partition.pk_attribute)
+            .expression_attribute_values(":pk", to_attribute(&partition.pk)?);
+        let (condition, bounds): (_, &[&String]) = match &partition.range {
+            SortRange::All => ("#pk = :pk", &[]),
+            SortRange::Prefix(prefix) => ("#pk = :pk AND begins_with(#sk, :sk0)", &[prefix]),
+            SortRange::Below(bound) => ("#pk = :pk AND #sk < :sk0", &[bound]),
+            SortRange::Above(bound) => ("#pk = :pk AND #sk > :sk0", &[bound]),
+            SortRange::Between(low, high) => {
+                ("#pk = :pk AND #sk BETWEEN :sk0 AND :sk1", &[low, high])
+            }
+        };
+        if !bounds.is_empty() {
+            query = query.expression_attribute_names("#sk", partition.sk_attribute);
+        }
+        for (index, bound) in bounds.iter().enumerate() {
+            query = query.expression_attribute_values(format!(":sk{index}"), to_attribute(bound)?);
+        }
+        Ok(query.key_condition_expression(condition))
     }
 
     /// Opens a page request's cursor for `partition` (a 400 unless it is one of its own).
@@ -304,6 +316,34 @@ impl Store {
             match raw.last {
                 Some(last) if all.len() < max_items => start = Some(last),
                 _ => return Ok(all),
+            }
+        }
+    }
+
+    /// How many items the partition holds, counting at most `max` (DynamoDB counts; no
+    /// item is returned): `(count, capped)`.
+    pub(crate) async fn count_in(
+        &self,
+        partition: &Partition,
+        max: usize,
+    ) -> ApiResult<(usize, bool)> {
+        let mut counted = 0usize;
+        let mut start = None;
+        loop {
+            let remaining = i32::try_from(max - counted).unwrap_or(i32::MAX);
+            let output = self
+                .query_request(partition)?
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .limit(remaining)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| dynamo_error("Query", e))?;
+            counted += usize::try_from(output.count).unwrap_or(0);
+            match output.last_evaluated_key.filter(|key| !key.is_empty()) {
+                Some(_) if counted >= max => return Ok((max, true)),
+                Some(last) => start = Some(last),
+                None => return Ok((counted, false)),
             }
         }
     }

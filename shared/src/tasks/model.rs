@@ -1,0 +1,104 @@
+//! Tasks of todo channels, as stored and as the API shows them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, TaskId, UserId, WorkspaceId};
+use crate::work::{Footprint, Priority};
+
+/// Open or done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    #[default]
+    Open,
+    Done,
+}
+
+/// A task as stored. `revision` goes up with every write, which is conditioned on the
+/// revision read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: TaskId,
+    pub channel_id: ChannelId,
+    pub workspace_id: WorkspaceId,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    #[serde(default)]
+    pub assignee_id: Option<UserId>,
+    #[serde(default)]
+    pub due_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub labels: Vec<String>,
+    pub position: String,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub completed_by: Option<UserId>,
+    pub revision: u64,
+}
+
+impl Task {
+    pub fn is_done(&self) -> bool {
+        self.status == TaskStatus::Done
+    }
+
+    /// What the task contributes to counters, due markers and its assignee's list.
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            item_id: self.id.to_string(),
+            done: self.is_done(),
+            priority: Some(self.priority),
+            assignee: self.assignee_id,
+            due: self.due_date,
+        }
+    }
+}
+
+/// A task as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskView {
+    pub id: TaskId,
+    pub channel_id: ChannelId,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    pub assignee_id: Option<UserId>,
+    pub due_date: Option<NaiveDate>,
+    pub labels: Vec<String>,
+    pub position: String,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub completed_by: Option<UserId>,
+}
+
+impl From<Task> for TaskView {
+    fn from(task: Task) -> Self {
+        Self {
+            id: task.id,
+            channel_id: task.channel_id,
+            title: task.title,
+            description: task.description,
+            status: task.status,
+            priority: task.priority,
+            assignee_id: task.assignee_id,
+            due_date: task.due_date,
+            labels: task.labels,
+            position: task.position,
+            created_by: task.created_by,
+            created_at: task.created_at,
+            updated_at: task.updated_at,
+            completed_at: task.completed_at,
+            completed_by: task.completed_by,
+        }
+    }
+}

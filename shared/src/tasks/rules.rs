@@ -1,0 +1,499 @@
+//! Tasks of todo channels: create (placed last), read, list (open, done or all, by
+//! assignee), field-level edits, complete and reopen (idempotent), moves, deletes. Readers
+//! read, channel members write, the creator or a workspace admin deletes. Every write is
+//! one transaction with the counters it moves, conditioned on the revision read (retried
+//! on a concurrent change) and on the memberships it relies on.
+
+use serde::Deserialize;
+
+use crate::access::ChannelAccess;
+use crate::channels::ChannelKind;
+use crate::clock;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::ids::{ChannelId, TaskId, UserId};
+use crate::keys::{self, Key};
+use crate::pagination::PageQuery;
+use crate::patch::Patch;
+use crate::state::AppState;
+use crate::table::{Page, PageRequest};
+use crate::tasks::{Task, TaskStatus, TaskView};
+use crate::validate::Validator;
+use crate::work::{
+    self, Anchor, Priority, StatusQuery, WRITE_ATTEMPTS, WorkOutcome, add_guards, check_assignee,
+    check_description, check_labels, check_title, guard_error, parse_due, position_between,
+    read_guards,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTaskRequest {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub assignee_id: Option<UserId>,
+    #[serde(default)]
+    pub due_date: Option<String>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub labels: Option<Vec<String>>,
+}
+
+/// A PATCH: absent fields stay, `null` clears (description, assignee, due date; labels
+/// become `[]`); `null` for title or priority is a 400.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTaskRequest {
+    #[serde(default)]
+    pub title: Patch<String>,
+    #[serde(default)]
+    pub description: Patch<String>,
+    #[serde(default)]
+    pub assignee_id: Patch<UserId>,
+    #[serde(default)]
+    pub due_date: Patch<String>,
+    #[serde(default)]
+    pub priority: Patch<Priority>,
+    #[serde(default)]
+    pub labels: Patch<Vec<String>>,
+}
+
+/// `{before_id | after_id}`: exactly one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveTaskRequest {
+    #[serde(default)]
+    pub before_id: Option<TaskId>,
+    #[serde(default)]
+    pub after_id: Option<TaskId>,
+}
+
+async fn todo_channel(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+) -> ApiResult<ChannelAccess> {
+    work::channel_of_kind(state, caller, channel_id, &[ChannelKind::Todo]).await
+}
+
+/// The memberships a member's write relies on: still in the workspace and the channel.
+fn writer_guards(access: &ChannelAccess) -> Vec<Key> {
+    vec![
+        keys::workspace_member(access.channel.workspace_id, access.caller),
+        keys::channel_member(access.channel.id, access.caller),
+    ]
+}
+
+/// Maps how a write ended; `Ok(None)` means "read again and retry".
+fn written(outcome: WorkOutcome, caller_guards: usize) -> ApiResult<Option<()>> {
+    match outcome {
+        WorkOutcome::Written => Ok(Some(())),
+        WorkOutcome::Stale => Ok(None),
+        WorkOutcome::ChannelGone => Err(ApiError::not_found("channel")),
+        WorkOutcome::GuardFailed(index) => Err(guard_error(caller_guards, index)),
+        WorkOutcome::ExtraFailed(_) => Err(ApiError::internal(anyhow::anyhow!(
+            "a task write has no extra writes"
+        ))),
+    }
+}
+
+fn busy() -> ApiError {
+    ApiError::conflict("the task is being changed by others; try again")
+}
+
+/// `POST /v1/channels/{cid}/tasks` (channel members): a new open task, placed last.
+pub async fn create(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    request: CreateTaskRequest,
+) -> ApiResult<TaskView> {
+    let mut check = Validator::new();
+    check_title(&mut check, &request.title);
+    check_description(&mut check, request.description.as_ref());
+    let labels = request.labels.unwrap_or_default();
+    check_labels(&mut check, &labels);
+    let due_date = parse_due(&mut check, request.due_date.as_ref());
+    check.finish()?;
+
+    let access = todo_channel(state, caller, channel_id).await?;
+    access.require_member()?;
+    let mut guards = writer_guards(&access);
+    let caller_guards = guards.len();
+    if let Some(assignee) = request.assignee_id {
+        check_assignee(state, &access.channel, assignee).await?;
+        add_guards(&mut guards, read_guards(&access.channel, assignee));
+    }
+    let last = state.store.last_open_task(channel_id).await?;
+    let now = clock::now();
+    let task = Task {
+        id: TaskId::generate(),
+        channel_id,
+        workspace_id: access.channel.workspace_id,
+        title: request.title.trim().to_owned(),
+        description: request.description,
+        status: TaskStatus::Open,
+        priority: request.priority.unwrap_or_default(),
+        assignee_id: request.assignee_id,
+        due_date,
+        labels,
+        position: position_between(last.as_ref().map(|t| t.position.as_str()), None)?,
+        created_by: caller,
+        created_at: now,
+        updated_at: now,
+        completed_at: None,
+        completed_by: None,
+        revision: 1,
+    };
+    let outcome = state.store.save_task(None, Some(&task), guards).await?;
+    match written(outcome, caller_guards)? {
+        Some(()) => Ok(task.into()),
+        None => Err(ApiError::internal(anyhow::anyhow!(
+            "a new task id collided"
+        ))),
+    }
+}
+
+/// `GET /v1/channels/{cid}/tasks/{tid}` (readers).
+pub async fn get(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    task_id: TaskId,
+) -> ApiResult<TaskView> {
+    todo_channel(state, caller, channel_id).await?;
+    let task = state.store.get_task(channel_id, task_id).await?;
+    task.map(TaskView::from)
+        .ok_or_else(|| ApiError::not_found("task"))
+}
+
+/// `GET /v1/channels/{cid}/tasks?status&assignee_id&limit&cursor` (readers): board order;
+/// `status=all` lists the open tasks, then the done ones.
+pub async fn list(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    query: StatusQuery,
+) -> ApiResult<Page<TaskView>> {
+    let done = work::parse_status(query.status.as_deref())?;
+    let assignee = match query.assignee_id.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<UserId>().map_err(|_| {
+            ApiError::invalid_fields(vec![FieldError::new("assignee_id", "must be a user id")])
+        })?),
+    };
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .validate()?;
+    todo_channel(state, caller, channel_id).await?;
+    let page = match done {
+        Some(done) => {
+            state
+                .store
+                .list_tasks(channel_id, done, &page, assignee)
+                .await?
+        }
+        None => list_all(state, channel_id, page, assignee).await?,
+    };
+    Ok(page.map(TaskView::from))
+}
+
+const OPEN_PHASE: &str = "open.";
+const DONE_PHASE: &str = "done.";
+
+/// Open tasks, then done ones: the cursor says which list it continues (each list's own
+/// cursor is sealed for that list).
+async fn list_all(
+    state: &AppState,
+    channel_id: ChannelId,
+    page: PageRequest,
+    assignee: Option<UserId>,
+) -> ApiResult<Page<Task>> {
+    let invalid = || ApiError::invalid("invalid cursor");
+    let (in_done, inner) = match page.cursor.as_deref() {
+        None => (false, None),
+        Some(cursor) => {
+            if let Some(rest) = cursor.strip_prefix(OPEN_PHASE) {
+                (false, Some(rest.to_owned()))
+            } else if let Some(rest) = cursor.strip_prefix(DONE_PHASE) {
+                (true, Some(rest.to_owned()).filter(|rest| !rest.is_empty()))
+            } else {
+                return Err(invalid());
+            }
+        }
+    };
+    let mut items = Vec::new();
+    if !in_done {
+        let open = state
+            .store
+            .list_tasks(
+                channel_id,
+                false,
+                &PageRequest {
+                    limit: page.limit,
+                    cursor: inner.clone(),
+                },
+                assignee,
+            )
+            .await?;
+        if let Some(next) = open.next_cursor {
+            return Ok(Page {
+                items: open.items,
+                next_cursor: Some(format!("{OPEN_PHASE}{next}")),
+            });
+        }
+        items = open.items;
+    }
+    let room = page.limit - i32::try_from(items.len()).unwrap_or(page.limit);
+    if room <= 0 {
+        return Ok(Page {
+            items,
+            next_cursor: Some(DONE_PHASE.to_owned()),
+        });
+    }
+    let done = state
+        .store
+        .list_tasks(
+            channel_id,
+            true,
+            &PageRequest {
+                limit: room,
+                cursor: if in_done { inner } else { None },
+            },
+            assignee,
+        )
+        .await?;
+    items.extend(done.items);
+    Ok(Page {
+        items,
+        next_cursor: done.next_cursor.map(|next| format!("{DONE_PHASE}{next}")),
+    })
+}
+
+/// Reads the task, lets `change` make the new version (`None`: nothing to change), and
+/// writes it on condition nothing changed meanwhile, retrying when something did.
+async fn change_task<F>(
+    state: &AppState,
+    access: &ChannelAccess,
+    task_id: TaskId,
+    extra_guards: Vec<Key>,
+    change: F,
+) -> ApiResult<Task>
+where
+    F: Fn(&Task) -> ApiResult<Option<Task>>,
+{
+    let mut guards = writer_guards(access);
+    let caller_guards = guards.len();
+    add_guards(&mut guards, extra_guards);
+    for _ in 0..WRITE_ATTEMPTS {
+        let before = state
+            .store
+            .get_task(access.channel.id, task_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("task"))?;
+        let Some(mut after) = change(&before)? else {
+            return Ok(before);
+        };
+        after.revision = before.revision + 1;
+        after.updated_at = clock::now();
+        let outcome = state
+            .store
+            .save_task(Some(&before), Some(&after), guards.clone())
+            .await?;
+        if written(outcome, caller_guards)?.is_some() {
+            return Ok(after);
+        }
+    }
+    Err(busy())
+}
+
+/// `PATCH /v1/channels/{cid}/tasks/{tid}` (channel members): only the fields given.
+pub async fn update(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    task_id: TaskId,
+    request: UpdateTaskRequest,
+) -> ApiResult<TaskView> {
+    let mut check = Validator::new();
+    match &request.title {
+        Patch::Clear => check.add("title", "must not be null"),
+        Patch::Set(title) => check_title(&mut check, title),
+        Patch::Absent => {}
+    }
+    if request.priority == Patch::Clear {
+        check.add("priority", "must not be null");
+    }
+    check_description(&mut check, request.description.as_set());
+    if let Patch::Set(labels) = &request.labels {
+        check_labels(&mut check, labels);
+    }
+    let due_date = parse_due(&mut check, request.due_date.as_set());
+    check.finish()?;
+
+    let access = todo_channel(state, caller, channel_id).await?;
+    access.require_member()?;
+    let mut extra_guards = Vec::new();
+    if let Patch::Set(assignee) = request.assignee_id {
+        check_assignee(state, &access.channel, assignee).await?;
+        extra_guards = read_guards(&access.channel, assignee);
+    }
+    let task = change_task(state, &access, task_id, extra_guards, |before| {
+        let mut after = before.clone();
+        if let Patch::Set(title) = &request.title {
+            after.title = title.trim().to_owned();
+        }
+        match &request.description {
+            Patch::Set(description) => after.description = Some(description.clone()),
+            Patch::Clear => after.description = None,
+            Patch::Absent => {}
+        }
+        match request.assignee_id {
+            Patch::Set(assignee) => after.assignee_id = Some(assignee),
+            Patch::Clear => after.assignee_id = None,
+            Patch::Absent => {}
+        }
+        match &request.due_date {
+            Patch::Set(_) => after.due_date = due_date,
+            Patch::Clear => after.due_date = None,
+            Patch::Absent => {}
+        }
+        if let Patch::Set(priority) = request.priority {
+            after.priority = priority;
+        }
+        match &request.labels {
+            Patch::Set(labels) => after.labels = labels.clone(),
+            Patch::Clear => after.labels = Vec::new(),
+            Patch::Absent => {}
+        }
+        Ok((after != *before).then_some(after))
+    })
+    .await?;
+    Ok(task.into())
+}
+
+/// `POST .../tasks/{tid}/complete` and `.../reopen` (channel members): idempotent; a
+/// second completion keeps the first `completed_at` and `completed_by`.
+pub async fn set_done(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    task_id: TaskId,
+    done: bool,
+) -> ApiResult<TaskView> {
+    let access = todo_channel(state, caller, channel_id).await?;
+    access.require_member()?;
+    let task = change_task(state, &access, task_id, Vec::new(), |before| {
+        if before.is_done() == done {
+            return Ok(None);
+        }
+        let mut after = before.clone();
+        if done {
+            after.status = TaskStatus::Done;
+            after.completed_at = Some(clock::now());
+            after.completed_by = Some(caller);
+        } else {
+            after.status = TaskStatus::Open;
+            after.completed_at = None;
+            after.completed_by = None;
+        }
+        Ok(Some(after))
+    })
+    .await?;
+    Ok(task.into())
+}
+
+/// `POST .../tasks/{tid}/move` (channel members): right before or after another task of
+/// the channel. The move rewrites the task's position alone: a key between the anchor
+/// and its neighbour.
+pub async fn move_task(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    task_id: TaskId,
+    request: MoveTaskRequest,
+) -> ApiResult<TaskView> {
+    let anchor = work::one_anchor(request.before_id, request.after_id, false)?
+        .ok_or_else(|| ApiError::invalid("give before_id or after_id"))?;
+    let (Anchor::Before(anchor_id) | Anchor::After(anchor_id)) = anchor;
+    if anchor_id == task_id {
+        return Err(ApiError::invalid_fields(vec![FieldError::new(
+            anchor.field(),
+            "a task cannot move next to itself",
+        )]));
+    }
+    let access = todo_channel(state, caller, channel_id).await?;
+    access.require_member()?;
+    let guards = writer_guards(&access);
+    let caller_guards = guards.len();
+    for _ in 0..WRITE_ATTEMPTS {
+        let found = state
+            .store
+            .get_tasks(channel_id, &[task_id, anchor_id])
+            .await?;
+        let before = found
+            .iter()
+            .find(|t| t.id == task_id)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("task"))?;
+        let anchor_task = found.iter().find(|t| t.id == anchor_id).ok_or_else(|| {
+            ApiError::invalid_fields(vec![FieldError::new(
+                anchor.field(),
+                "no such task in this channel",
+            )])
+        })?;
+        let after_anchor = matches!(anchor, Anchor::After(_));
+        let neighbour = state
+            .store
+            .task_beside(anchor_task, after_anchor, task_id)
+            .await?;
+        let neighbour = neighbour.as_ref().map(|t| t.position.as_str());
+        let position = if after_anchor {
+            position_between(Some(&anchor_task.position), neighbour)?
+        } else {
+            position_between(neighbour, Some(&anchor_task.position))?
+        };
+        let mut after = before.clone();
+        after.position = position;
+        after.revision = before.revision + 1;
+        after.updated_at = clock::now();
+        let outcome = state
+            .store
+            .save_task(Some(&before), Some(&after), guards.clone())
+            .await?;
+        if written(outcome, caller_guards)?.is_some() {
+            return Ok(after.into());
+        }
+    }
+    Err(busy())
+}
+
+/// `DELETE /v1/channels/{cid}/tasks/{tid}`: the task's creator or a workspace admin.
+pub async fn delete(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    task_id: TaskId,
+) -> ApiResult<()> {
+    let access = todo_channel(state, caller, channel_id).await?;
+    let guards = vec![keys::workspace_member(access.channel.workspace_id, caller)];
+    for _ in 0..WRITE_ATTEMPTS {
+        let Some(before) = state.store.get_task(channel_id, task_id).await? else {
+            return Err(ApiError::not_found("task"));
+        };
+        if before.created_by != caller {
+            access.require_workspace_admin()?;
+        }
+        let outcome = state
+            .store
+            .save_task(Some(&before), None, guards.clone())
+            .await?;
+        if written(outcome, guards.len())?.is_some() {
+            return Ok(());
+        }
+    }
+    Err(busy())
+}
