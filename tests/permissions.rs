@@ -568,13 +568,6 @@ fn work_cases() -> Vec<Case<Work>> {
             expect: READ,
         },
         Case {
-            name: "move private task",
-            method: Method::POST,
-            path: |w| format!("{}/move", task_path(&w.private_todo, &w.private_task)),
-            body: |w| Some(json!({"after_id": w.private_task})),
-            expect: [401, 404, 400, 404, 404],
-        },
-        Case {
             name: "list tasks of a kanban channel",
             method: Method::GET,
             path: |w| tasks_path(&w.kanban),

@@ -122,6 +122,13 @@ fn workload(tasks: &[Value], cards: &[Value], today: &str) -> Value {
     })
 }
 
+/// The workload's `items`, alone: what the counters say (the body may also carry a
+/// `next_cursor`, always null, as lists do).
+fn workload_of(body: Value) -> Value {
+    assert!(body["next_cursor"].is_null(), "{body}");
+    json!({"items": body["items"]})
+}
+
 /// Every card of a kanban channel, per column in board order, with the board.
 async fn all_cards(api: &Api, user: &TestUser, channel: &str) -> (Value, Vec<Vec<Value>>) {
     let board = api.board(user, channel).await;
@@ -169,7 +176,7 @@ async fn assert_workload(api: &Api, team: &Team, todos: &[&str], boards: &[&str]
     loop {
         let today = day(0);
         let (tasks, cards) = workspace_items(api, &team.owner, todos, boards).await;
-        let read = api.workload(&team.owner, &team.workspace_id).await;
+        let read = workload_of(api.workload(&team.owner, &team.workspace_id).await);
         if day(0) == today {
             assert_eq!(read, workload(&tasks, &cards, &today), "{when}");
             return;
@@ -514,7 +521,7 @@ async fn concurrent_writes_to_one_counter_count_exactly() {
         board_stats["by_assignee"],
         json!([{"user_id": team.admin.id, "open": 10}])
     );
-    let read = api.workload(&team.admin, &team.workspace_id).await;
+    let read = workload_of(api.workload(&team.admin, &team.workspace_id).await);
     assert_eq!(
         read,
         json!({"items": [{"user_id": team.admin.id, "open": 30, "done": 0, "overdue": 0}]})
@@ -642,7 +649,7 @@ async fn overdue_counts_open_items_due_before_today() {
     let today = day(0);
     let stats = api.stats(&team.member, &todo).await;
     let board = api.stats(&team.member, &kanban).await;
-    let read = api.workload(&team.owner, &team.workspace_id).await;
+    let read = workload_of(api.workload(&team.owner, &team.workspace_id).await);
     if day(0) == today {
         assert_eq!(stats["overdue"], 2, "{stats}");
         assert_eq!(board["overdue"], 2, "{board}");
@@ -748,7 +755,7 @@ async fn my_work_lists_my_items_soonest_due_first_and_pages() {
         let mine =
             json!({"title": format!("t{i}"), "due_date": due, "assignee_id": team.member.id});
         let task = api.create_task(&team.admin, &todo, mine.clone()).await;
-        api.create_task(&team.owner, &second, mine.clone()).await;
+        api.create_task(&team.admin, &second, mine.clone()).await;
         let mut card = mine.clone();
         card["title"] = json!(format!("c{i}"));
         api.create_card(&team.admin, &kanban, &columns[i % 3], card)
@@ -762,7 +769,8 @@ async fn my_work_lists_my_items_soonest_due_first_and_pages() {
         api.create_task(&team.admin, &todo, theirs).await;
     }
     let (tasks, cards) = workspace_items(&api, &team.member, &[&todo, &second], &[&kanban]).await;
-    for status in ["open", "done", "all"] {
+    // `all` (open then done) is checked last, below.
+    for status in ["open", "done"] {
         let expected = expected_my_work(&team.member, &tasks, &cards, status);
         assert!(!expected.is_empty());
         for limit in [1, 4, 100] {
@@ -781,7 +789,7 @@ async fn my_work_lists_my_items_soonest_due_first_and_pages() {
         default,
         expected_my_work(&team.member, &tasks, &cards, "open")
     );
-    // The admin's own list holds only the admin's items.
+    // The admin's own list holds only the admin's items (all open).
     let admins = api.my_work(&team.admin, &wid, "all", 100).await;
     assert_eq!(admins, expected_my_work(&team.admin, &tasks, &cards, "all"));
     assert_eq!(admins.len(), dates.len());
@@ -808,6 +816,18 @@ async fn my_work_lists_my_items_soonest_due_first_and_pages() {
         api.get(&path, team.outsider.token()).await.status,
         StatusCode::NOT_FOUND
     );
+
+    // All: the open list first, then the done list, across pages.
+    let expected = expected_my_work(&team.member, &tasks, &cards, "all");
+    for limit in [1, 4, 100] {
+        let walked = api.my_work(&team.member, &wid, "all", limit).await;
+        assert_eq!(
+            ids(&walked),
+            ids(&expected),
+            "status all, limit {limit}: open first, then done"
+        );
+        assert_eq!(walked, expected, "status all, limit {limit}");
+    }
 }
 
 #[tokio::test]
@@ -864,7 +884,7 @@ async fn my_work_leaves_out_channels_i_can_no_longer_read() {
     }
     // The items are still there and still assigned: the owner sees them and the workload
     // still counts them.
-    let read = api.workload(&team.owner, &wid).await;
+    let read = workload_of(api.workload(&team.owner, &wid).await);
     assert_eq!(read["items"][0]["open"], 18, "{read}");
 
     // Back in the channel: back in my-work.
@@ -895,7 +915,10 @@ async fn workload_is_for_admins_and_counts_the_whole_workspace() {
     let member = api.get(&path, team.member.token()).await;
     assert_eq!(member.status, StatusCode::FORBIDDEN);
     assert_eq!(member.error_code(), "forbidden");
-    assert_eq!(api.workload(&team.admin, &wid).await, json!({"items": []}));
+    assert_eq!(
+        workload_of(api.workload(&team.admin, &wid).await),
+        json!({"items": []})
+    );
 
     // Items in a private channel the admin is not in count too.
     let private = api
@@ -946,11 +969,11 @@ async fn workload_is_for_admins_and_counts_the_whole_workspace() {
     let today = day(0);
     let (mut tasks, cards) = workspace_items(&api, &team.owner, &[&todo], &[&kanban]).await;
     tasks.extend(api.tasks(&team.member, &private, "all").await);
-    let read = api.workload(&team.admin, &wid).await;
+    let read = workload_of(api.workload(&team.admin, &wid).await);
     if day(0) == today {
         assert_eq!(read, workload(&tasks, &cards, &today));
     }
-    assert_eq!(read, api.workload(&team.owner, &wid).await);
+    assert_eq!(read, workload_of(api.workload(&team.owner, &wid).await));
     let items = read["items"].as_array().unwrap();
     let users: Vec<String> = items.iter().map(|i| text(&i["user_id"])).collect();
     let mut sorted = users.clone();
@@ -983,7 +1006,7 @@ async fn deleting_a_channel_drops_its_items_from_my_work_and_the_workload() {
             .await;
         api.create_task(&team.owner, &other, body).await;
     }
-    let before = api.workload(&team.owner, &wid).await;
+    let before = workload_of(api.workload(&team.owner, &wid).await);
     assert_eq!(
         before["items"][0],
         json!({"user_id": team.member.id, "open": 14, "done": 1, "overdue": 14})
@@ -1008,7 +1031,7 @@ async fn deleting_a_channel_drops_its_items_from_my_work_and_the_workload() {
         json!({"items": [{"user_id": team.member.id, "open": 10, "done": 0, "overdue": 10}]});
     eventually(
         "the deleted todo channel's counts leave the workload",
-        || async { api.workload(&team.owner, &wid).await == expected },
+        || async { workload_of(api.workload(&team.owner, &wid).await) == expected },
     )
     .await;
 
@@ -1016,7 +1039,7 @@ async fn deleting_a_channel_drops_its_items_from_my_work_and_the_workload() {
     let expected =
         json!({"items": [{"user_id": team.member.id, "open": 5, "done": 0, "overdue": 5}]});
     eventually("the deleted board's counts leave the workload", || async {
-        api.workload(&team.owner, &wid).await == expected
+        workload_of(api.workload(&team.owner, &wid).await) == expected
     })
     .await;
     let mine = api.my_work(&team.member, &wid, "all", 2).await;
@@ -1027,7 +1050,7 @@ async fn deleting_a_channel_drops_its_items_from_my_work_and_the_workload() {
     // Deleting the last channel with items empties the workload.
     api.delete_channel(&team.owner, &other).await;
     eventually("the workload empties", || async {
-        api.workload(&team.owner, &wid).await == json!({"items": []})
+        workload_of(api.workload(&team.owner, &wid).await) == json!({"items": []})
     })
     .await;
     assert!(api.my_work(&team.member, &wid, "all", 10).await.is_empty());
