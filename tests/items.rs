@@ -43,6 +43,13 @@ enum At<'a> {
     Subscription(&'a str, &'a str),
     Presence(&'a str),
     File(&'a str),
+    Task(&'a str, &'a str),
+    Column(&'a str, &'a str),
+    Card(&'a str, &'a str),
+    WorkTotals(&'a str),
+    WorkAssignee(&'a str, &'a str),
+    Workload(&'a str, &'a str),
+    DueMarker(&'a str, &'a str, &'a str),
 }
 
 fn key(at: At<'_>) -> Key {
@@ -72,6 +79,13 @@ fn key(at: At<'_>) -> Key {
         At::Subscription(channel, connection) => keys::subscription(typed(channel), connection),
         At::Presence(user) => keys::presence(typed(user)),
         At::File(file) => keys::file(typed(file)),
+        At::Task(channel, task) => keys::task(typed(channel), typed(task)),
+        At::Column(channel, column) => keys::column(typed(channel), typed(column)),
+        At::Card(channel, card) => keys::card(typed(channel), typed(card)),
+        At::WorkTotals(channel) => keys::work_totals(typed(channel)),
+        At::WorkAssignee(channel, user) => keys::work_assignee(typed(channel), typed(user)),
+        At::Workload(workspace, user) => keys::workload(typed(workspace), typed(user)),
+        At::DueMarker(channel, date, item) => keys::due_marker(typed(channel), date, item),
     }
 }
 
@@ -1205,4 +1219,181 @@ async fn pending_ready_attached_and_avatar_file_items_are_exact() {
         }),
     );
     assert!(time(&profile, "updated_at") > time(&profile, "created_at"));
+}
+
+// ---- tasks and boards ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn task_column_card_counter_and_due_marker_items_are_exact() {
+    let api = Api::new();
+    let raw = RawTable::new().await;
+    let team = api.team(&People::register(&api).await).await;
+    let wid = team.workspace_id.as_str();
+    let (owner, member) = (&team.owner, &team.member);
+    let (oid, mid) = (owner.id.as_str(), member.id.as_str());
+    let todo = api
+        .create_channel(owner, wid, json!({"name": "todo-items", "kind": "todo"}))
+        .await;
+    let tcid = json_id(&todo, "id");
+    let tcid = tcid.as_str();
+    api.add_channel_member(owner, tcid, member).await;
+
+    let created = api
+        .must_post(
+            &format!("/v1/channels/{tcid}/tasks"),
+            owner,
+            json!({"title": "Ship it", "assignee_id": mid, "due_date": "2020-02-03",
+                   "priority": "high", "labels": ["release"]}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let tid = json_id(&created, "id");
+    let tid = tid.as_str();
+    let position = json_id(&created, "position");
+    let task = |status: &str, gsi1: &str, gsi2: &str, revision: u64, done: bool| {
+        json!({
+            "PK": s(&k(&["CH", tcid])), "SK": s(&k(&["TASK", tid])),
+            "GSI1PK": s(&k(&["TASKS", tcid, gsi1])), "GSI1SK": s(&k(&[&position, tid])),
+            "GSI2PK": s(&k(&["WORK", wid, mid])), "GSI2SK": s(&k(&[gsi2, "2020-02-03", tid])),
+            "type": s("task"),
+            "id": s(tid), "channel_id": s(tcid), "workspace_id": s(wid),
+            "title": s("Ship it"), "description": nul(), "status": s(status),
+            "priority": s("high"), "assignee_id": s(mid), "due_date": s("2020-02-03"),
+            "labels": list(&[s("release")]), "position": s(&position),
+            "created_by": s(oid), "created_at": s(TIME), "updated_at": s(TIME),
+            "completed_at": if done { s(TIME) } else { nul() },
+            "completed_by": if done { s(mid) } else { nul() },
+            "revision": n(revision),
+        })
+    };
+    assert_item(
+        &stored(&raw, At::Task(tcid, tid)).await,
+        task("open", "open", "O", 1, false),
+    );
+    // Counters are `ADD`s: an attribute appears with the first change that moves it.
+    let totals = |open: u64, done: Option<u64>, high: u64| {
+        let mut item = json!({
+            "PK": s(&k(&["CH", tcid])), "SK": s("BOARD#TOTALS"), "type": s("work_totals"),
+            "channel_id": s(tcid), "total": n(1), "open": n(open), "high": n(high),
+        });
+        if let Some(done) = done {
+            item["done"] = n(done);
+        }
+        item
+    };
+    assert_item(
+        &stored(&raw, At::WorkTotals(tcid)).await,
+        totals(1, None, 1),
+    );
+    let counts = |pk: &str, sk: &str, entity: &str, open: u64, done: u64| {
+        json!({
+            "PK": s(pk), "SK": s(sk), "type": s(entity), "user_id": s(mid),
+            "channel_id": s(tcid), "open": n(open), "done": n(done),
+        })
+    };
+    assert_item(
+        &stored(&raw, At::WorkAssignee(tcid, mid)).await,
+        counts(
+            &k(&["CH", tcid]),
+            &k(&["BOARD", "ASSIGNEE", mid]),
+            "work_assignee",
+            1,
+            0,
+        ),
+    );
+    assert_item(
+        &stored(&raw, At::Workload(wid, mid)).await,
+        counts(&k(&["WS", wid]), &k(&["LOAD", mid]), "workload", 1, 0),
+    );
+    assert_item(
+        &stored(&raw, At::DueMarker(tcid, "2020-02-03", tid)).await,
+        json!({
+            "PK": s(&k(&["CH", tcid])), "SK": s(&k(&["DUE", "2020-02-03", tid])),
+            "GSI1PK": s(&k(&["DUE", wid])), "GSI1SK": s(&k(&["2020-02-03", tid])),
+            "type": s("due_marker"), "channel_id": s(tcid), "item_id": s(tid),
+            "due_date": s("2020-02-03"), "assignee_id": s(mid),
+        }),
+    );
+
+    // Completing moves the task to the done list and the counters with it, in one write;
+    // a done task has no due marker.
+    api.must_post(
+        &format!("/v1/channels/{tcid}/tasks/{tid}/complete"),
+        member,
+        json!({}),
+        StatusCode::OK,
+    )
+    .await;
+    assert_item(
+        &stored(&raw, At::Task(tcid, tid)).await,
+        task("done", "done", "D", 2, true),
+    );
+    assert_item(
+        &stored(&raw, At::WorkTotals(tcid)).await,
+        totals(0, Some(1), 0),
+    );
+    assert_item(
+        &stored(&raw, At::Workload(wid, mid)).await,
+        counts(&k(&["WS", wid]), &k(&["LOAD", mid]), "workload", 0, 1),
+    );
+    assert_absent(&raw, At::DueMarker(tcid, "2020-02-03", tid)).await;
+
+    // A kanban channel starts with its three columns; a card counts on its column.
+    let board = api
+        .create_channel(owner, wid, json!({"name": "board-items", "kind": "kanban"}))
+        .await;
+    let kcid = json_id(&board, "id");
+    let kcid = kcid.as_str();
+    let columns = api
+        .must(
+            reqwest::Method::GET,
+            &format!("/v1/channels/{kcid}/board"),
+            owner,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let first = &columns["columns"][0];
+    let col = json_id(first, "id");
+    let col = col.as_str();
+    let column = |cards: u64| {
+        json!({
+            "PK": s(&k(&["CH", kcid])), "SK": s(&k(&["BOARD", "COLUMN", col])),
+            "type": s("column"), "id": s(col), "channel_id": s(kcid), "workspace_id": s(wid),
+            "name": s("To do"), "position": s("a0"), "card_count": n(cards),
+            "created_by": s(oid), "created_at": s(TIME), "updated_at": s(TIME),
+        })
+    };
+    assert_item(&stored(&raw, At::Column(kcid, col)).await, column(0));
+    let card = api
+        .must_post(
+            &format!("/v1/channels/{kcid}/columns/{col}/cards"),
+            owner,
+            json!({"title": "Card", "description": "Details"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let card_id = json_id(&card, "id");
+    let card_id = card_id.as_str();
+    let card_position = json_id(&card, "position");
+    assert_item(
+        &stored(&raw, At::Card(kcid, card_id)).await,
+        json!({
+            "PK": s(&k(&["CH", kcid])), "SK": s(&k(&["CARD", card_id])),
+            "GSI1PK": s(&k(&["COL", col])), "GSI1SK": s(&k(&[&card_position, card_id])),
+            "type": s("card"), "id": s(card_id), "channel_id": s(kcid), "workspace_id": s(wid),
+            "column_id": s(col), "title": s("Card"), "description": s("Details"),
+            "assignee_id": nul(), "labels": list(&[]), "due_date": nul(),
+            "position": s(&card_position), "created_by": s(oid), "created_at": s(TIME),
+            "updated_at": s(TIME), "revision": n(1),
+        }),
+    );
+    assert_item(&stored(&raw, At::Column(kcid, col)).await, column(1));
+    assert_item(
+        &stored(&raw, At::WorkTotals(kcid)).await,
+        json!({
+            "PK": s(&k(&["CH", kcid])), "SK": s("BOARD#TOTALS"), "type": s("work_totals"),
+            "channel_id": s(kcid), "columns": n(3), "total": n(1), "open": n(1),
+        }),
+    );
 }

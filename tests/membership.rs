@@ -391,14 +391,14 @@ async fn the_owner_is_never_removed_even_when_the_role_was_read_before_a_transfe
     // ...and the removal's delete refuses the owner by itself.
     let removal = state
         .store
-        .remove_workspace_member(wid, member)
+        .remove_workspace_member(wid, member, member)
         .await
         .unwrap();
     assert_eq!(removal, huddle_shared::workspaces::MemberRemoval::Owner);
     assert_eq!(the_one_owner(&state, wid).await, member);
     let gone = state
         .store
-        .remove_workspace_member(wid, UserId::generate())
+        .remove_workspace_member(wid, UserId::generate(), member)
         .await
         .unwrap();
     assert_eq!(gone, huddle_shared::workspaces::MemberRemoval::NotMember);

@@ -555,6 +555,7 @@ fn message_change(
             channel, message, workspace, author, content,
         )),
         by_ttl: false,
+        at: chrono::Utc::now(),
     }
 }
 

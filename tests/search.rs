@@ -219,6 +219,7 @@ async fn a_poison_record_is_reported_alone_and_does_not_block_the_batch() {
         old,
         new,
         by_ttl,
+        at: chrono::Utc::now(),
     };
     let author = UserId::generate();
     let good = change(

@@ -26,6 +26,7 @@ fn app(state: AppState, poster: ManagementPoster) -> Router {
             .merge(huddle_files::routes(state.clone()))
             .merge(huddle_tasks::routes(state.clone()))
             .merge(huddle_boards::routes(state.clone()))
+            .merge(huddle_notifications::routes(state.clone()))
             .merge(websocket::routes(state, poster)),
     )
 }

@@ -27,12 +27,17 @@ fn change_from_record(record: Record) -> Option<Change> {
         .and_then(|identity| identity.principal_id.as_deref())
         == Some("dynamodb.amazonaws.com");
     let stream = record.dynamodb?;
+    let at = stream
+        .approximate_creation_date_time
+        .and_then(|time| chrono::DateTime::from_timestamp_millis(time.to_millis().ok()?))
+        .unwrap_or_else(chrono::Utc::now);
     Some(Change {
         id: stream.sequence_number.unwrap_or_default(),
         kind,
         old: stream.old_image.map(serde_dynamo::Item::from),
         new: stream.new_image.map(serde_dynamo::Item::from),
         by_ttl,
+        at,
     })
 }
 
@@ -40,11 +45,12 @@ fn change_from_record(record: Record) -> Option<Change> {
 /// its Lambda `main.rs` reaches through `handle`). A record counts as failed if any
 /// consumer failed it (each consumer is idempotent, as a redelivery by Lambda requires).
 async fn consume(state: &AppState, poster: &ManagementPoster, changes: &[Change]) -> Vec<String> {
-    let (maintenance, broadcast) = tokio::join!(
+    let (maintenance, broadcast, notifier) = tokio::join!(
         huddle_indexer::consume(state, changes),
         huddle_broadcast::consume(state, poster, changes),
+        huddle_notifier::consume(state, changes),
     );
-    failed_in_any([maintenance, broadcast])
+    failed_in_any([maintenance, broadcast, notifier])
 }
 
 /// Polls forever; restarts after errors (DynamoDB Local restarting, say).

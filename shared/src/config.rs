@@ -41,6 +41,8 @@ pub struct Config {
     pub password_hash_concurrency: usize,
     /// Callers that may wait for a hashing slot; beyond them, 503 (default: 32 per slot).
     pub password_hash_queue: usize,
+    /// Days the workspace activity log keeps an entry (TTL; default 365).
+    pub activity_retention_days: u32,
 }
 
 /// Waiting callers per hashing slot unless `PASSWORD_HASH_QUEUE` says otherwise: at tens
@@ -67,6 +69,7 @@ pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
 
 /// Channels a workspace may hold unless `CHANNELS_PER_WORKSPACE_MAX` says otherwise.
 pub const DEFAULT_CHANNELS_PER_WORKSPACE_MAX: u64 = 1000;
+pub const DEFAULT_ACTIVITY_RETENTION_DAYS: u64 = 365;
 
 /// Avatars are always images of these types.
 pub const AVATAR_CONTENT_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
@@ -92,6 +95,7 @@ impl std::fmt::Debug for Config {
             )
             .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("password_hash_queue", &self.password_hash_queue)
+            .field("activity_retention_days", &self.activity_retention_days)
             .finish_non_exhaustive()
     }
 }
@@ -236,6 +240,11 @@ impl Config {
             )?,
             password_hash_concurrency,
             password_hash_queue,
+            activity_retention_days: u32::try_from(count(
+                "ACTIVITY_RETENTION_DAYS",
+                DEFAULT_ACTIVITY_RETENTION_DAYS,
+            )?)
+            .unwrap_or(u32::MAX),
         })
     }
 }

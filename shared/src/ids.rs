@@ -72,6 +72,39 @@ ulid_id!(
     CardId
 );
 
+ulid_id!(
+    /// A notification; derived from its source event (see [`NotificationId::derived`]).
+    NotificationId
+);
+ulid_id!(
+    /// An activity log entry; derived from its stream record.
+    ActivityId
+);
+
+/// A ULID whose time is `at` and whose random part is a digest of `seed`: the same source
+/// event always yields the same id (so a redelivered stream record writes the same item),
+/// and ids still sort by time.
+fn derived_ulid(at: chrono::DateTime<chrono::Utc>, seed: &str) -> Ulid {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    let mut random = [0u8; 16];
+    random[6..].copy_from_slice(&digest[..10]);
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    Ulid::from_parts(millis, u128::from_be_bytes(random))
+}
+
+impl NotificationId {
+    pub fn derived(at: chrono::DateTime<chrono::Utc>, seed: &str) -> Self {
+        Self(derived_ulid(at, seed))
+    }
+}
+
+impl ActivityId {
+    pub fn derived(at: chrono::DateTime<chrono::Utc>, seed: &str) -> Self {
+        Self(derived_ulid(at, seed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +116,20 @@ mod tests {
         assert_eq!(json, format!("\"{id}\""));
         assert_eq!(id.to_string().parse::<UserId>().unwrap(), id);
         assert!("not-a-ulid".parse::<UserId>().is_err());
+    }
+
+    #[test]
+    fn derived_ids_are_stable_and_time_ordered() {
+        let at = chrono::Utc::now();
+        let later = at + chrono::Duration::milliseconds(1);
+        assert_eq!(
+            NotificationId::derived(at, "a"),
+            NotificationId::derived(at, "a")
+        );
+        assert_ne!(
+            NotificationId::derived(at, "a"),
+            NotificationId::derived(at, "b")
+        );
+        assert!(NotificationId::derived(at, "z") < NotificationId::derived(later, "a"));
     }
 }

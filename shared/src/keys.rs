@@ -29,12 +29,19 @@
 //! | channel work totals | `CH#cid` | `BOARD#TOTALS` | |
 //! | channel work per assignee | `CH#cid` | `BOARD#ASSIGNEE#uid` | |
 //! | workspace workload per user | `WS#wid` | `LOAD#uid` | |
+//! | notification | `USER#uid` | `NOTIF#nid` (TTL 90 d) | GSI2 `UNREAD#uid` / `nid` while unread |
+//! | notification counter | `USER#uid` | `NOTIFCOUNT` | |
+//! | notification expiry marker | `USER#uid` | `EXPIRED#nid` (TTL) | |
+//! | channel member with level `all` | (the channel member item) | | GSI2 `NOTIFYALL#cid` / `uid` |
+//! | activity | `ACT#wid` | `aid` (TTL 365 d) | `ACT#wid#actor` / `aid` |
+//! | deletion note | `NOTE#<PK of the deleted item>#<SK>` | `NOTE` (TTL 1 d) | |
 //! | due marker (open, dated task or card) | `CH#cid` | `DUE#yyyy-mm-dd#id` | `DUE#wid` / `yyyy-mm-dd#id` |
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{
-    CardId, ChannelId, ColumnId, FamilyId, FileId, MessageId, TaskId, UserId, WorkspaceId,
+    ActivityId, CardId, ChannelId, ColumnId, FamilyId, FileId, MessageId, NotificationId, TaskId,
+    UserId, WorkspaceId,
 };
 
 /// Partition key attribute.
@@ -83,6 +90,11 @@ pub mod entity {
     pub const WORK_ASSIGNEE: &str = "work_assignee";
     pub const WORKLOAD: &str = "workload";
     pub const DUE_MARKER: &str = "due_marker";
+    pub const NOTIFICATION: &str = "notification";
+    pub const NOTIFICATION_COUNTER: &str = "notification_counter";
+    pub const EXPIRY_MARKER: &str = "expiry_marker";
+    pub const ACTIVITY: &str = "activity";
+    pub const DELETION_NOTE: &str = "deletion_note";
 }
 
 /// The primary key of an item; entity items embed it with `#[serde(flatten)]`.
@@ -701,6 +713,102 @@ pub fn my_work(workspace_id: WorkspaceId, user_id: UserId, done: Option<bool>) -
     }
 }
 
+/// A notification of a user.
+pub fn notification(user_id: UserId, notification_id: NotificationId) -> Key {
+    Key::new(
+        format!("USER#{user_id}"),
+        &format!("NOTIF#{notification_id}"),
+    )
+}
+
+/// A user's notifications, in id (time) order.
+pub fn user_notifications(user_id: UserId) -> Partition {
+    Partition::table(format!("USER#{user_id}"), "NOTIF#")
+}
+
+/// Indexes a notification while it is unread (a sparse index).
+pub fn unread_notification(user_id: UserId, notification_id: NotificationId) -> Gsi2Key {
+    Gsi2Key {
+        gsi2pk: format!("UNREAD#{user_id}"),
+        gsi2sk: notification_id.to_string(),
+    }
+}
+
+/// A user's unread notifications, in id (time) order.
+pub fn user_unread_notifications(user_id: UserId) -> Partition {
+    Partition::index_all(GSI2, GSI2PK, GSI2SK, format!("UNREAD#{user_id}"))
+}
+
+/// A user's unread-notification counter.
+pub fn notification_counter(user_id: UserId) -> Key {
+    Key::new(format!("USER#{user_id}"), "NOTIFCOUNT")
+}
+
+/// The marker that an expired notification's unread count was given back (once).
+pub fn expiry_marker(user_id: UserId, notification_id: NotificationId) -> Key {
+    Key::new(
+        format!("USER#{user_id}"),
+        &format!("EXPIRED#{notification_id}"),
+    )
+}
+
+/// Indexes a channel membership whose notification level is `all` (a sparse index).
+pub fn level_all_member(channel_id: ChannelId, user_id: UserId) -> Gsi2Key {
+    Gsi2Key {
+        gsi2pk: format!("NOTIFYALL#{channel_id}"),
+        gsi2sk: user_id.to_string(),
+    }
+}
+
+/// The members of a channel whose notification level is `all`.
+pub fn level_all_members(channel_id: ChannelId) -> Partition {
+    Partition::index_all(GSI2, GSI2PK, GSI2SK, format!("NOTIFYALL#{channel_id}"))
+}
+
+/// An entry of a workspace's activity log.
+pub fn activity(workspace_id: WorkspaceId, activity_id: ActivityId) -> Key {
+    Key::new(format!("ACT#{workspace_id}"), &activity_id.to_string())
+}
+
+/// Indexes an activity entry under its actor.
+pub fn activity_by_actor(
+    workspace_id: WorkspaceId,
+    actor_id: UserId,
+    activity_id: ActivityId,
+) -> Gsi1Key {
+    Gsi1Key {
+        gsi1pk: format!("ACT#{workspace_id}#{actor_id}"),
+        gsi1sk: activity_id.to_string(),
+    }
+}
+
+/// A workspace's activity, in time order.
+pub fn workspace_activity(workspace_id: WorkspaceId) -> Partition {
+    Partition {
+        index: None,
+        pk_attribute: PK,
+        sk_attribute: SK,
+        pk: format!("ACT#{workspace_id}"),
+        range: SortRange::All,
+    }
+}
+
+/// One actor's activity in a workspace, in time order.
+pub fn actor_activity(workspace_id: WorkspaceId, actor_id: UserId) -> Partition {
+    Partition::index_all(
+        GSI1,
+        GSI1PK,
+        GSI1SK,
+        format!("ACT#{workspace_id}#{actor_id}"),
+    )
+}
+
+/// Who is deleting the item with `key`: written just before the delete, read by the
+/// activity log from the delete's stream record.
+pub fn deletion_note(key: &Key) -> Key {
+    Key::new(format!("NOTE#{}#{}", key.pk, key.sk), "NOTE")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -804,6 +912,8 @@ mod tests {
             workspace(w).pk,
             invite("x").pk,
             channel(ChannelId::generate()).pk,
+            activity(w, ActivityId::generate()).pk,
+            deletion_note(&user(x)).pk,
             search_posting(w, "y", MessageId::generate()).pk,
             file(FileId::generate()).pk,
         ];
@@ -891,5 +1001,39 @@ mod tests {
         );
         assert!(workspace_workload(w).range.contains(&workload(w, u).sk));
         assert!(!workspace_members(w).range.contains(&workload(w, u).sk));
+    }
+
+    #[test]
+    fn notification_keys_stay_in_their_lists() {
+        let (u, c, w) = (
+            UserId::generate(),
+            ChannelId::generate(),
+            WorkspaceId::generate(),
+        );
+        let n = NotificationId::generate();
+        let notes = user_notifications(u);
+        assert_eq!(notes.pk, notification(u, n).pk);
+        assert!(notes.range.contains(&notification(u, n).sk));
+        for other in [
+            user(u).sk,
+            presence(u).sk,
+            notification_counter(u).sk,
+            expiry_marker(u, n).sk,
+        ] {
+            assert!(!notes.range.contains(&other), "{other}");
+        }
+        assert_eq!(
+            user_unread_notifications(u).pk,
+            unread_notification(u, n).gsi2pk
+        );
+        assert_eq!(level_all_members(c).pk, level_all_member(c, u).gsi2pk);
+        assert_ne!(level_all_members(c).pk, channel_pins(c).pk);
+        let a = ActivityId::generate();
+        assert_eq!(workspace_activity(w).pk, activity(w, a).pk);
+        assert_eq!(actor_activity(w, u).pk, activity_by_actor(w, u, a).gsi1pk);
+        assert_ne!(
+            deletion_note(&channel(c)).pk,
+            deletion_note(&channel_member(c, u)).pk
+        );
     }
 }

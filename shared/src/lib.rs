@@ -28,11 +28,13 @@ pub mod table;
 pub mod telemetry;
 pub mod validate;
 
+pub mod activity;
 pub mod boards;
 pub mod channels;
 pub mod files;
 pub mod invites;
 pub mod messages;
+pub mod notifications;
 pub mod realtime;
 pub mod search;
 pub mod tasks;

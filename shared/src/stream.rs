@@ -23,6 +23,8 @@ pub struct Change {
     pub new: Option<serde_dynamo::Item>,
     /// A removal by the table's TTL, not by a user.
     pub by_ttl: bool,
+    /// When the change was made (the record's approximate creation time).
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Change {
@@ -114,6 +116,7 @@ pub fn change_from_record(record: EventRecord) -> Option<Change> {
         old: image(record.change.old_image),
         new: image(record.change.new_image),
         by_ttl,
+        at: record.change.approximate_creation_date_time,
     })
 }
 

@@ -23,6 +23,9 @@ pub struct Column {
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Who made the latest change (the actor of its activity).
+    #[serde(default)]
+    pub updated_by: Option<UserId>,
 }
 
 /// A column as the API returns it.
@@ -69,6 +72,9 @@ pub struct Card {
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Who made the latest change (the actor of its notifications and activity).
+    #[serde(default)]
+    pub updated_by: Option<UserId>,
     pub revision: u64,
 }
 

@@ -125,6 +125,7 @@ pub fn first_columns(channel: &Channel) -> Vec<Column> {
                 created_by: channel.created_by,
                 created_at: channel.created_at,
                 updated_at: channel.created_at,
+                updated_by: None,
             })
         })
         .collect()
@@ -252,6 +253,7 @@ pub async fn create_column(
         created_by: caller,
         created_at: now,
         updated_at: now,
+        updated_by: Some(caller),
     };
     let guards = writer_guards(&access);
     match state
@@ -291,7 +293,14 @@ pub async fn update_column(
     let name = request.name.as_set().map(|name| name.trim());
     state
         .store
-        .update_column(channel_id, column_id, name, &request.wip_limit, None)
+        .update_column(
+            channel_id,
+            column_id,
+            name,
+            &request.wip_limit,
+            None,
+            caller,
+        )
         .await?
         .map(ColumnView::from)
         .ok_or_else(|| ApiError::not_found("column"))
@@ -341,7 +350,14 @@ pub async fn move_column(
     )?;
     state
         .store
-        .update_column(channel_id, column_id, None, &Patch::Absent, Some(&position))
+        .update_column(
+            channel_id,
+            column_id,
+            None,
+            &Patch::Absent,
+            Some(&position),
+            caller,
+        )
         .await?
         .map(ColumnView::from)
         .ok_or_else(|| ApiError::not_found("column"))
@@ -358,7 +374,7 @@ pub async fn delete_column(
     let access = kanban_channel(state, caller, channel_id).await?;
     access.require_manager()?;
     let column = column_of(state, channel_id, column_id).await?;
-    match state.store.delete_column(&column).await? {
+    match state.store.delete_column(&column, caller).await? {
         ColumnDeletion::Deleted => Ok(()),
         ColumnDeletion::NotEmpty => Err(ApiError::conflict(
             "the column still holds cards; move or delete them first",
@@ -434,6 +450,7 @@ pub async fn create_card(
         created_by: caller,
         created_at: now,
         updated_at: now,
+        updated_by: Some(caller),
         revision: 1,
     };
     let outcome = state
@@ -527,6 +544,7 @@ pub async fn update_card(
         }
         after.revision = before.revision + 1;
         after.updated_at = clock::now();
+        after.updated_by = Some(access.caller);
         let outcome = state
             .store
             .save_card(Some(&before), Some(&after), None, guards.clone())
@@ -620,6 +638,7 @@ pub async fn move_card(
         after.position = position;
         after.revision = before.revision + 1;
         after.updated_at = clock::now();
+        after.updated_by = Some(access.caller);
         let outcome = state
             .store
             .save_card(Some(&before), Some(&after), entering, guards.clone())
@@ -650,6 +669,10 @@ pub async fn delete_card(
         if before.created_by != caller {
             access.require_workspace_admin()?;
         }
+        state
+            .store
+            .note_card_deletion(channel_id, card_id, caller)
+            .await?;
         let outcome = state
             .store
             .save_card(Some(&before), None, None, guards.clone())

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::boards::{Card, Column};
 use crate::error::{ApiError, ApiResult};
-use crate::ids::{CardId, ChannelId, ColumnId};
+use crate::ids::{CardId, ChannelId, ColumnId, UserId};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key};
 use crate::patch::Patch;
 use crate::table::{
@@ -229,8 +229,12 @@ impl Store {
         name: Option<&str>,
         wip_limit: &Patch<u32>,
         position: Option<&str>,
+        actor: UserId,
     ) -> ApiResult<Option<Column>> {
-        let mut sets = vec!["updated_at = :now".to_owned()];
+        let mut sets = vec![
+            "updated_at = :now".to_owned(),
+            "updated_by = :actor".to_owned(),
+        ];
         let mut update = self
             .client()
             .update_item()
@@ -240,6 +244,7 @@ impl Store {
             ))?))
             .condition_expression(item_exists())
             .expression_attribute_values(":now", to_attribute(&crate::clock::now())?)
+            .expression_attribute_values(":actor", to_attribute(&actor)?)
             .return_values(ReturnValue::AllNew);
         if let Some(name) = name {
             sets.push("#name = :name".into());
@@ -273,9 +278,12 @@ impl Store {
     }
 
     /// Deletes a column if it holds no card, and counts it off the board.
-    pub async fn delete_column(&self, column: &Column) -> ApiResult<ColumnDeletion> {
+    pub async fn delete_column(&self, column: &Column, actor: UserId) -> ApiResult<ColumnDeletion> {
         const COLUMN: usize = 0;
         let table = self.table();
+        let key = keys::column(column.channel_id, column.id);
+        // For the activity log: who deleted it.
+        self.note_deletion(&key, actor).await?;
         let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(table)
             .set_key(Some(crate::table::to_attributes(&keys::column(
@@ -298,6 +306,7 @@ impl Store {
         if !outcome.failed_at(COLUMN) {
             return Ok(ColumnDeletion::Deleted);
         }
+        self.forget_deletion(&key).await?;
         Ok(match self.get_column(column.channel_id, column.id).await? {
             Some(_) => ColumnDeletion::NotEmpty,
             None => ColumnDeletion::Gone,
@@ -410,6 +419,17 @@ impl Store {
             .into_iter()
             .map(|item| item.card)
             .find(|card| card.id != moving))
+    }
+
+    /// Notes who is deleting a card (for the activity log), just before the delete.
+    pub async fn note_card_deletion(
+        &self,
+        channel_id: ChannelId,
+        card_id: CardId,
+        actor: UserId,
+    ) -> ApiResult<()> {
+        self.note_deletion(&keys::card(channel_id, card_id), actor)
+            .await
     }
 
     /// The last card of a column in board order, skipping `moving`.

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
+use crate::notifications::NotificationLevel;
 
 /// What a channel is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,6 +73,9 @@ pub struct ChannelMember {
     /// Mentions of this member since they last read.
     #[serde(default)]
     pub mention_count: u64,
+    /// What this member hears of the channel; absent: the default for its kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_level: Option<NotificationLevel>,
 }
 
 /// A channel as the API returns it, with the caller's view of it.
@@ -94,10 +98,15 @@ pub struct ChannelView {
     pub unread_count: u64,
     pub mention_count: u64,
     pub last_read_message_id: Option<MessageId>,
+    /// The caller's notification level (the kind's default when not a member or unset).
+    pub notification_level: NotificationLevel,
 }
 
 impl ChannelView {
     pub fn new(channel: Channel, membership: Option<&ChannelMember>) -> Self {
+        let notification_level = membership
+            .and_then(|member| member.notification_level)
+            .unwrap_or_else(|| NotificationLevel::default_for(channel.kind));
         let (unread_count, mention_count, last_read) = match membership {
             Some(member) => (
                 channel.message_count.saturating_sub(member.read_count),
@@ -123,6 +132,7 @@ impl ChannelView {
             unread_count,
             mention_count,
             last_read_message_id: last_read,
+            notification_level,
         }
     }
 }

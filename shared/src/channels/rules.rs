@@ -112,6 +112,7 @@ fn new_member(
         read_count: channel.message_count,
         last_read_message_id: channel.last_message_id,
         mention_count: 0,
+        notification_level: None,
     }
 }
 
@@ -261,7 +262,7 @@ pub async fn update(
     };
     match state
         .store
-        .update_channel(&access.channel, &changes, clock::now())
+        .update_channel(&access.channel, &changes, clock::now(), caller)
         .await?
     {
         ChannelWrite::Done(channel) => Ok(ChannelView::new(*channel, access.member.as_ref())),
@@ -279,7 +280,7 @@ pub async fn delete(state: &AppState, caller: UserId, channel_id: ChannelId) -> 
     if access.channel.general {
         return Err(ApiError::conflict("the general channel cannot be deleted"));
     }
-    if state.store.delete_channel(&access.channel).await? == ChannelDeletion::Gone {
+    if state.store.delete_channel(&access.channel, caller).await? == ChannelDeletion::Gone {
         return Err(ApiError::not_found("channel"));
     }
     Ok(())

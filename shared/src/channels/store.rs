@@ -236,6 +236,12 @@ impl Store {
     }
 
     /// A channel and one user's membership of it, in one read.
+    /// A channel's record (strongly consistent).
+    pub async fn get_channel(&self, channel_id: ChannelId) -> ApiResult<Option<Channel>> {
+        let item: Option<ChannelItem> = self.get(keys::channel(channel_id)).await?;
+        Ok(item.map(|item| item.channel))
+    }
+
     pub async fn get_channel_and_member(
         &self,
         channel_id: ChannelId,
@@ -332,6 +338,7 @@ impl Store {
         channel: &Channel,
         changes: &ChannelChanges,
         now: DateTime<Utc>,
+        actor: UserId,
     ) -> ApiResult<ChannelWrite> {
         const CHANNEL: usize = 0;
         const NEW_NAME_MARKER: usize = 1;
@@ -340,8 +347,9 @@ impl Store {
         updated.updated_at = now;
         let mut update = update_of(table, &keys::channel(channel.id))?
             .condition_expression(item_exists())
-            .expression_attribute_values(":updated_at", to_attribute(&now)?);
-        let mut set = vec!["updated_at = :updated_at"];
+            .expression_attribute_values(":updated_at", to_attribute(&now)?)
+            .expression_attribute_values(":updated_by", to_attribute(&actor)?);
+        let mut set = vec!["updated_at = :updated_at", "updated_by = :updated_by"];
         let mut remove = Vec::new();
         let mut items = Vec::new();
         let renamed = changes.name.as_ref().filter(|name| **name != channel.name);
@@ -397,7 +405,14 @@ impl Store {
     /// Deletes a channel and its name marker, and gives its slot back to the workspace's
     /// channel count (DMs are not counted); the channel is unreachable from then on.
     /// Memberships are left for later clean-up.
-    pub async fn delete_channel(&self, channel: &Channel) -> ApiResult<ChannelDeletion> {
+    pub async fn delete_channel(
+        &self,
+        channel: &Channel,
+        actor: UserId,
+    ) -> ApiResult<ChannelDeletion> {
+        // For the activity log: who deleted it.
+        self.note_deletion(&keys::channel(channel.id), actor)
+            .await?;
         let table = self.table();
         let mut items = vec![delete_existing(table, &keys::channel(channel.id))?];
         if channel.dm_members.is_empty() {

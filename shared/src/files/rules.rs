@@ -305,7 +305,7 @@ pub async fn delete(state: &AppState, caller: UserId, file_id: FileId) -> ApiRes
             .clear_avatar(file.uploader_id, &file.object_key)
             .await?;
     }
-    state.store.delete_file(file_id).await
+    state.store.delete_file(file_id, caller).await
 }
 
 /// `GET /v1/users/{uid}/avatar`: where the avatar can be downloaded now (a redirect target).

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{ApiError, ApiResult};
 use crate::files::{FileStatus, StoredFile};
-use crate::ids::FileId;
+use crate::ids::{FileId, UserId};
 use crate::keys::{self, Key};
 use crate::table::{Store, TransactOutcome, item_exists, to_attribute, to_attributes};
 use crate::users::store as users;
@@ -99,7 +99,9 @@ impl Store {
         })
     }
 
-    pub async fn delete_file(&self, file_id: FileId) -> ApiResult<()> {
+    pub async fn delete_file(&self, file_id: FileId, actor: UserId) -> ApiResult<()> {
+        // For the activity log: who deleted it.
+        self.note_deletion(&keys::file(file_id), actor).await?;
         self.delete_keys(&[keys::file(file_id)]).await
     }
 }

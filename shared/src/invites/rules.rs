@@ -128,7 +128,11 @@ pub async fn revoke(
     if !looks_like_a_code(code) {
         return Err(ApiError::not_found("invite"));
     }
-    match state.store.delete_invite(workspace_id, code).await? {
+    match state
+        .store
+        .delete_invite(workspace_id, code, caller)
+        .await?
+    {
         InviteRevocation::Revoked => Ok(()),
         InviteRevocation::NotFound => Err(ApiError::not_found("invite")),
     }
@@ -190,6 +194,9 @@ pub async fn accept(state: &AppState, caller: UserId, code: &str) -> ApiResult<A
         user_id: caller,
         role: Role::Member,
         joined_at: clock::now(),
+        added_by: Some(caller),
+        invite_code: Some(code.to_owned()),
+        role_changed_by: None,
     };
     match state
         .store

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
-use crate::ids::{ChannelId, WorkspaceId};
+use crate::ids::{ChannelId, UserId, WorkspaceId};
 use crate::invites::Invite;
 use crate::keys::{self, Gsi1Key, Key};
 use crate::table::{
@@ -88,7 +88,11 @@ impl Store {
         &self,
         workspace_id: WorkspaceId,
         code: &str,
+        actor: UserId,
     ) -> ApiResult<InviteRevocation> {
+        let key = keys::invite(code);
+        // For the activity log: who revoked it.
+        self.note_deletion(&key, actor).await?;
         let result = self
             .client()
             .delete_item()
@@ -100,7 +104,10 @@ impl Store {
             .await;
         Ok(match conditional("DeleteItem", result)? {
             Some(_) => InviteRevocation::Revoked,
-            None => InviteRevocation::NotFound,
+            None => {
+                self.forget_deletion(&key).await?;
+                InviteRevocation::NotFound
+            }
         })
     }
 

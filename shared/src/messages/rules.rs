@@ -402,7 +402,7 @@ pub async fn delete(
     if stored.message.deleted {
         return Ok(());
     }
-    state.store.delete_message(&stored.message).await
+    state.store.delete_message(&stored.message, caller).await
 }
 
 /// `GET /v1/channels/{cid}/messages/{mid}/replies`: readers; the thread, oldest first.

@@ -337,7 +337,11 @@ impl Store {
             Some(parent) => {
                 items.push(built(
                     update(table, &keys::message(message.channel_id, parent))?
-                        .update_expression("ADD reply_count :one SET last_reply_at = :now")
+                        // The repliers, as a set: whom a reply notifies.
+                        .update_expression(
+                            "ADD reply_count :one, thread_participants :author \
+                             SET last_reply_at = :now",
+                        )
                         .condition_expression(format!(
                             "{} AND deleted = :false AND attribute_type(parent_id, :null)",
                             item_exists()
@@ -345,7 +349,11 @@ impl Store {
                         .expression_attribute_values(":one", one.clone())
                         .expression_attribute_values(":now", now.clone())
                         .expression_attribute_values(":false", to_attribute(&false)?)
-                        .expression_attribute_values(":null", AttributeValue::S("NULL".into())),
+                        .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
+                        .expression_attribute_values(
+                            ":author",
+                            AttributeValue::Ss(vec![message.author_id.to_string()]),
+                        ),
                 )?);
                 let index = items.len() - 1;
                 // A thread reply still needs a current member: check it.
@@ -533,7 +541,7 @@ impl Store {
 
     /// Soft-deletes: empties the content, drops mentions and the pin, keeps the item (so
     /// threads and counts stay whole), then removes the edit history.
-    pub async fn delete_message(&self, message: &Message) -> ApiResult<()> {
+    pub async fn delete_message(&self, message: &Message, actor: UserId) -> ApiResult<()> {
         let result = self
             .client()
             .update_item()
@@ -543,8 +551,8 @@ impl Store {
                 message.id,
             ))?))
             .update_expression(
-                "SET deleted = :true, content = :empty, mentions = :none, pinned = :false \
-                 ADD version :one REMOVE #gsi2pk, #gsi2sk",
+                "SET deleted = :true, deleted_by = :actor, content = :empty, mentions = :none, \
+                 pinned = :false ADD version :one REMOVE #gsi2pk, #gsi2sk",
             )
             .expression_attribute_names("#gsi2pk", keys::GSI2PK)
             .expression_attribute_names("#gsi2sk", keys::GSI2SK)
@@ -554,6 +562,7 @@ impl Store {
             .expression_attribute_values(":empty", to_attribute(&"")?)
             .expression_attribute_values(":none", to_attribute(&Vec::<UserId>::new())?)
             .expression_attribute_values(":one", to_attribute(&1u64)?)
+            .expression_attribute_values(":actor", to_attribute(&actor)?)
             .send()
             .await;
         if conditional("UpdateItem", result)?.is_none() {

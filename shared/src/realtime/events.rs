@@ -13,6 +13,7 @@ use crate::ids::{ChannelId, UserId};
 use crate::keys;
 use crate::messages::MessageView;
 use crate::messages::{StoredMessage, message_from_image};
+use crate::notifications::{Notification, NotificationView};
 use crate::stream::{Change, ChangeKind};
 use crate::tasks::{Task, TaskView};
 
@@ -273,6 +274,23 @@ impl WorkEntity for Card {
     }
 }
 
+/// `notification.created` to every open connection of its recipient.
+fn notification_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
+    Ok(change
+        .new_as::<Notification>()?
+        .map(|notification| {
+            let user = notification.user_id;
+            let channel = notification.channel_id;
+            let data =
+                serde_json::to_value(NotificationView::from(notification)).unwrap_or(Value::Null);
+            vec![Outgoing {
+                audience: Audience::User(user),
+                event: ServerEvent::new("notification.created", Some(channel), data),
+            }]
+        })
+        .unwrap_or_default())
+}
+
 /// The events one table change produces. TTL expiries produce none.
 pub fn events_for(change: &Change) -> ApiResult<Vec<Outgoing>> {
     if change.by_ttl {
@@ -285,6 +303,9 @@ pub fn events_for(change: &Change) -> ApiResult<Vec<Outgoing>> {
         Some(keys::entity::TASK) => work_events::<Task, TaskView>(change, "task"),
         Some(keys::entity::COLUMN) => work_events::<Column, ColumnView>(change, "column"),
         Some(keys::entity::CARD) => work_events::<Card, CardView>(change, "card"),
+        Some(keys::entity::NOTIFICATION) if change.kind == ChangeKind::Insert => {
+            notification_events(change)
+        }
         _ => Ok(Vec::new()),
     }
 }

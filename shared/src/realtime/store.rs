@@ -509,12 +509,6 @@ impl Store {
         })
     }
 
-    /// A channel's record, for the broadcaster (strongly consistent).
-    pub async fn get_channel(&self, channel_id: ChannelId) -> ApiResult<Option<Channel>> {
-        let item: Option<ChannelItem> = self.get(keys::channel(channel_id)).await?;
-        Ok(item.map(|item| item.channel))
-    }
-
     /// Which of `users` may receive the events of a channel of `workspace_id`, in one
     /// batch read: the workspace record, the users' workspace memberships and, for a
     /// channel read by members only (private channels and DMs), their channel memberships.

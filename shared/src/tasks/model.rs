@@ -37,6 +37,9 @@ pub struct Task {
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Who made the latest change (the actor of its notifications and activity).
+    #[serde(default)]
+    pub updated_by: Option<UserId>,
     #[serde(default)]
     pub completed_at: Option<DateTime<Utc>>,
     #[serde(default)]

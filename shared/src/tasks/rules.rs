@@ -142,6 +142,7 @@ pub async fn create(
         created_by: caller,
         created_at: now,
         updated_at: now,
+        updated_by: Some(caller),
         completed_at: None,
         completed_by: None,
         revision: 1,
@@ -299,6 +300,7 @@ where
         };
         after.revision = before.revision + 1;
         after.updated_at = clock::now();
+        after.updated_by = Some(access.caller);
         let outcome = state
             .store
             .save_task(Some(&before), Some(&after), guards.clone())
@@ -460,6 +462,7 @@ pub async fn move_task(
         after.position = position;
         after.revision = before.revision + 1;
         after.updated_at = clock::now();
+        after.updated_by = Some(access.caller);
         let outcome = state
             .store
             .save_task(Some(&before), Some(&after), guards.clone())
@@ -487,6 +490,10 @@ pub async fn delete(
         if before.created_by != caller {
             access.require_workspace_admin()?;
         }
+        state
+            .store
+            .note_task_deletion(channel_id, task_id, caller)
+            .await?;
         let outcome = state
             .store
             .save_task(Some(&before), None, guards.clone())

@@ -158,6 +158,17 @@ impl Store {
             .find(|task| task.id != moving))
     }
 
+    /// Notes who is deleting a task (for the activity log), just before the delete.
+    pub async fn note_task_deletion(
+        &self,
+        channel_id: ChannelId,
+        task_id: TaskId,
+        actor: UserId,
+    ) -> ApiResult<()> {
+        self.note_deletion(&keys::task(channel_id, task_id), actor)
+            .await
+    }
+
     /// The last open task in board order, if any.
     pub async fn last_open_task(&self, channel_id: ChannelId) -> ApiResult<Option<Task>> {
         let last = PageRequest {

@@ -55,6 +55,15 @@ pub struct WorkspaceMember {
     pub user_id: UserId,
     pub role: Role,
     pub joined_at: DateTime<Utc>,
+    /// Who added the member (absent: they joined themselves, as the creator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_by: Option<UserId>,
+    /// The invite the member joined by, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_code: Option<String>,
+    /// Who last changed the member's role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_changed_by: Option<UserId>,
 }
 
 /// A member as `GET /v1/workspaces/{wid}/members` lists it.

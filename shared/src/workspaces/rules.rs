@@ -104,6 +104,9 @@ pub async fn create(
         user_id: caller,
         role: Role::Owner,
         joined_at: now,
+        added_by: None,
+        invite_code: None,
+        role_changed_by: None,
     };
     let general = Channel {
         id: workspace.general_channel_id,
@@ -130,6 +133,7 @@ pub async fn create(
         read_count: 0,
         last_read_message_id: None,
         mention_count: 0,
+        notification_level: None,
     };
     state
         .store
@@ -325,6 +329,9 @@ pub async fn add_member(
         user_id,
         role: request.role.unwrap_or(Role::Member),
         joined_at: clock::now(),
+        added_by: Some(caller),
+        invite_code: None,
+        role_changed_by: None,
     };
     if state
         .store
@@ -375,7 +382,7 @@ pub async fn update_member(
     let (change, user) = tokio::try_join!(
         state
             .store
-            .set_member_role(workspace_id, user_id, request.role),
+            .set_member_role(workspace_id, user_id, request.role, caller),
         profile_of(state, user_id)
     )?;
     match change {
@@ -407,7 +414,7 @@ pub async fn remove_member(
     }
     match state
         .store
-        .remove_workspace_member(workspace_id, user_id)
+        .remove_workspace_member(workspace_id, user_id, caller)
         .await?
     {
         MemberRemoval::Removed => {

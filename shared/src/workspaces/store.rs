@@ -128,6 +128,7 @@ pub(crate) fn general_membership_writes(
         read_count: 0,
         last_read_message_id: None,
         mention_count: 0,
+        notification_level: None,
     };
     Ok(vec![
         put_new(table, &ChannelMemberItem::new(&general_member))?,
@@ -413,6 +414,7 @@ impl Store {
         workspace_id: WorkspaceId,
         user_id: UserId,
         role: Role,
+        actor: UserId,
     ) -> ApiResult<RoleChange> {
         let key = keys::workspace_member(workspace_id, user_id);
         let result = self
@@ -420,10 +422,11 @@ impl Store {
             .update_item()
             .table_name(self.table())
             .set_key(Some(to_attributes(&key)?))
-            .update_expression("SET #role = :role")
+            .update_expression("SET #role = :role, role_changed_by = :actor")
             .condition_expression(format!("{} AND #role <> :owner", item_exists()))
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":role", to_attribute(&role)?)
+            .expression_attribute_values(":actor", to_attribute(&actor)?)
             .expression_attribute_values(":owner", to_attribute(&Role::Owner)?)
             .return_values(ReturnValue::AllNew)
             .send()
@@ -454,10 +457,11 @@ impl Store {
                     workspace_id,
                     user,
                 ))?))
-                .update_expression("SET #role = :role")
+                .update_expression("SET #role = :role, role_changed_by = :actor")
                 .condition_expression(item_exists())
                 .expression_attribute_names("#role", "role")
                 .expression_attribute_values(":role", to_attribute(&role)?)
+                .expression_attribute_values(":actor", to_attribute(&from)?)
                 .build()
                 .map_err(ApiError::internal)?;
             Ok(TransactWriteItem::builder().update(update).build())
@@ -496,8 +500,11 @@ impl Store {
         &self,
         workspace_id: WorkspaceId,
         user_id: UserId,
+        actor: UserId,
     ) -> ApiResult<MemberRemoval> {
         let key = keys::workspace_member(workspace_id, user_id);
+        // For the activity log: who removed the member (themselves, when leaving).
+        self.note_deletion(&key, actor).await?;
         let result = self
             .client()
             .delete_item()
@@ -510,6 +517,7 @@ impl Store {
             .await;
         if conditional("DeleteItem", result)?.is_none() {
             // The condition failed: the member was gone, or was the owner.
+            self.forget_deletion(&key).await?;
             return Ok(
                 match self.get_workspace_member(workspace_id, user_id).await? {
                     Some(_) => MemberRemoval::Owner,
