@@ -811,8 +811,26 @@ async fn unknown_columns_and_cards_and_other_kinds_of_channel_are_refused() {
     );
     assert_eq!(
         cards_in(&api, &team.member, &private_board, &private_columns[0]).await,
-        [secret_card]
+        owned(&[&secret_card])
     );
+
+    // An assignee must be able to read the board: the owner is not in the private one.
+    let refused = api
+        .post(
+            &column_cards_path(&private_board, &private_columns[0]),
+            team.member.token(),
+            json!({"title": "x", "assignee_id": team.owner.id}),
+        )
+        .await;
+    refused.assert_invalid("assignee_id", "a non-member of the private board");
+    let refused = api
+        .patch(
+            &card_path(&private_board, &secret_card),
+            team.member.token(),
+            json!({"assignee_id": team.owner.id}),
+        )
+        .await;
+    refused.assert_invalid("assignee_id", "a non-member of the private board");
 
     // A workspace member who has not joined the public board reads but does not write.
     let reader = api.register_user().await;
