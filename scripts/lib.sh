@@ -119,6 +119,13 @@ start_stack() {
   export S3_FORCE_PATH_STYLE=true
   export HUDDLE_ADDR="127.0.0.1:$gateway_port"
   export HUDDLE_BASE_URL="http://127.0.0.1:$gateway_port"
+  if [ "$mode" = test ]; then
+    # The suite runs from one address and sends in bursts: the per-address limit is off and
+    # the send and upload limits are high here; the limit tests set their own limits.
+    export RATE_LIMIT_ADDRESS_PER_HOUR="${RATE_LIMIT_ADDRESS_PER_HOUR:-0}"
+    export RATE_LIMIT_SENDS="${RATE_LIMIT_SENDS:-100000}"
+    export RATE_LIMIT_UPLOADS_PER_MINUTE="${RATE_LIMIT_UPLOADS_PER_MINUTE:-100000}"
+  fi
 
   "${GATEWAY_BIN:-$CARGO_TARGET_DIR/debug/huddle-local}" >"$STACK_LOG_DIR/gateway.log" 2>&1 &
   STACK_PIDS+=($!)

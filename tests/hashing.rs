@@ -37,13 +37,13 @@ async fn a_refused_hash_is_a_503_and_leaves_nothing_behind() {
     })
     .await;
     let existing = unique_email();
-    auth::register(&state, registration(&existing))
+    auth::register(&state, registration(&existing), None)
         .await
         .unwrap();
 
     let held = state.passwords.acquire().await.unwrap();
     let email = unique_email();
-    let refused = auth::register(&state, registration(&email)).await;
+    let refused = auth::register(&state, registration(&email), None).await;
     assert!(
         matches!(refused, Err(ApiError::Unavailable(_))),
         "{refused:?}"
@@ -51,7 +51,7 @@ async fn a_refused_hash_is_a_503_and_leaves_nothing_behind() {
     assert!(state.store.get_credential(&email).await.unwrap().is_none());
     for (who, password) in [(existing.as_str(), PASSWORD), (email.as_str(), PASSWORD)] {
         // A known email (real verification) and an unknown one (the dummy) alike.
-        let refused = auth::login(&state, login(who, password)).await;
+        let refused = auth::login(&state, login(who, password), None).await;
         assert!(
             matches!(refused, Err(ApiError::Unavailable(_))),
             "{refused:?}"
@@ -60,12 +60,14 @@ async fn a_refused_hash_is_a_503_and_leaves_nothing_behind() {
     drop(held);
 
     // Nothing of the refused registration is in the way of a new one.
-    let session = auth::register(&state, registration(&email)).await.unwrap();
+    let session = auth::register(&state, registration(&email), None)
+        .await
+        .unwrap();
     let credential = state.store.get_credential(&email).await.unwrap().unwrap();
     assert_eq!(credential.user_id, session.user.id);
-    let logged_in = auth::login(&state, login(&existing, PASSWORD)).await;
+    let logged_in = auth::login(&state, login(&existing, PASSWORD), None).await;
     assert!(logged_in.is_ok());
-    let wrong = auth::login(&state, login(&existing, "wrong password")).await;
+    let wrong = auth::login(&state, login(&existing, "wrong password"), None).await;
     assert!(matches!(wrong, Err(ApiError::Unauthorized(_))));
 }
 

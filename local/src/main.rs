@@ -72,10 +72,14 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, "huddle local gateway listening");
-    axum::serve(listener, app(state, poster))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    // With connect info: the per-address rate limits read the peer's address.
+    axum::serve(
+        listener,
+        app(state, poster).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     Ok(())
 }
 

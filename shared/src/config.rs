@@ -43,6 +43,27 @@ pub struct Config {
     pub password_hash_queue: usize,
     /// Days the workspace activity log keeps an entry (TTL; default 365).
     pub activity_retention_days: u32,
+    /// Rate limits (429 with `Retry-After`).
+    pub limits: Limits,
+}
+
+/// The rate limits, each a count per fixed window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Failed logins per email per window; then even a correct password is refused until
+    /// the window passes (default 10 per 15 minutes).
+    pub login_failures: u64,
+    pub login_window: Duration,
+    /// Auth calls (register, login, refresh) per source address per hour; 0 turns the
+    /// limit off (default 300).
+    pub address_per_hour: u64,
+    /// Message sends per user per window (default 30 per 10 s).
+    pub sends: u64,
+    pub send_window: Duration,
+    /// Upload requests (files and avatars) per user per minute (default 30).
+    pub uploads_per_minute: u64,
+    /// Open WebSockets per user (default 10).
+    pub sockets_per_user: u64,
 }
 
 /// Waiting callers per hashing slot unless `PASSWORD_HASH_QUEUE` says otherwise: at tens
@@ -96,6 +117,7 @@ impl std::fmt::Debug for Config {
             .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("password_hash_queue", &self.password_hash_queue)
             .field("activity_retention_days", &self.activity_retention_days)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -245,6 +267,24 @@ impl Config {
                 DEFAULT_ACTIVITY_RETENTION_DAYS,
             )?)
             .unwrap_or(u32::MAX),
+            limits: Limits {
+                login_failures: count("RATE_LIMIT_LOGIN_FAILURES", 10)?,
+                login_window: seconds("RATE_LIMIT_LOGIN_WINDOW_SECONDS", 15 * 60)?,
+                address_per_hour: match lookup("RATE_LIMIT_ADDRESS_PER_HOUR") {
+                    None => 300,
+                    Some(raw) => raw
+                        .trim()
+                        .parse::<u64>()
+                        .map_err(|_| ConfigError::Invalid {
+                            name: "RATE_LIMIT_ADDRESS_PER_HOUR",
+                            reason: "expected a whole number (0 turns the limit off)".into(),
+                        })?,
+                },
+                sends: count("RATE_LIMIT_SENDS", 30)?,
+                send_window: seconds("RATE_LIMIT_SEND_WINDOW_SECONDS", 10)?,
+                uploads_per_minute: count("RATE_LIMIT_UPLOADS_PER_MINUTE", 30)?,
+                sockets_per_user: count("WEBSOCKETS_PER_USER_MAX", 10)?,
+            },
         })
     }
 }

@@ -46,8 +46,9 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     MethodNotAllowed(String),
-    #[error("{0}")]
-    RateLimited(String),
+    /// A 429 whose `Retry-After` says when the limit lifts (seconds).
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
     /// A server-side failure. The cause is logged, never returned.
@@ -86,6 +87,14 @@ impl ApiError {
         Self::NotFound(format!("{what} not found"))
     }
 
+    /// A 429: a limit holds for `retry_after` more seconds.
+    pub fn rate_limited(message: impl Into<String>, retry_after: u64) -> Self {
+        Self::RateLimited {
+            message: message.into(),
+            retry_after,
+        }
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::Conflict(message.into())
     }
@@ -103,7 +112,7 @@ impl ApiError {
             Self::Conflict(_) | Self::WipLimitReached(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -119,7 +128,7 @@ impl ApiError {
             Self::WipLimitReached(_) => "wip_limit_reached",
             Self::TooLarge(_) => "too_large",
             Self::MethodNotAllowed(_) => "method_not_allowed",
-            Self::RateLimited(_) => "rate_limited",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -159,7 +168,7 @@ impl IntoResponse for ApiError {
             | Self::WipLimitReached(message)
             | Self::TooLarge(message)
             | Self::MethodNotAllowed(message)
-            | Self::RateLimited(message) => message.as_str(),
+            | Self::RateLimited { message, .. } => message.as_str(),
         };
         let details = match &self {
             Self::InvalidRequest { details, .. } if !details.is_empty() => Some(details.as_slice()),
@@ -173,10 +182,17 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_after = match &self {
+            Self::RateLimited { retry_after, .. } => Some((*retry_after).max(1)),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                Some(u64::from(UNAVAILABLE_RETRY_AFTER_SECONDS))
+            }
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS),
+                axum::http::HeaderValue::from(seconds),
             );
         }
         response
@@ -194,7 +210,7 @@ mod tests {
             response
                 .headers()
                 .contains_key(axum::http::header::RETRY_AFTER),
-            status == StatusCode::SERVICE_UNAVAILABLE
+            status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS
         );
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
             .await

@@ -256,3 +256,32 @@ mod tests {
         assert!(parse_json::<Body>(br#"{"name":"a","count":1}"#).is_ok());
     }
 }
+
+/// The address a request came from: in Lambda, API Gateway's `sourceIp` from the request
+/// context; locally, the socket's peer (the gateway serves with connect info). `None` when
+/// neither is known (a router driven in-process, say).
+#[derive(Debug, Clone, Copy)]
+pub struct SourceAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SourceAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        use lambda_http::request::RequestContext;
+        let from_gateway = match parts.extensions.get::<RequestContext>() {
+            Some(RequestContext::ApiGatewayV2(context)) => context
+                .http
+                .source_ip
+                .as_deref()
+                .and_then(|ip| ip.parse().ok()),
+            _ => None,
+        };
+        let from_socket = || {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip())
+        };
+        Ok(Self(from_gateway.or_else(from_socket)))
+    }
+}

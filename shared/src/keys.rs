@@ -34,6 +34,8 @@
 //! | notification expiry marker | `USER#uid` | `EXPIRED#nid` (TTL) | |
 //! | channel member with level `all` | (the channel member item) | | GSI2 `NOTIFYALL#cid` / `uid` |
 //! | activity | `ACT#wid` | `aid` (TTL 365 d) | `ACT#wid#actor` / `aid` |
+//! | rate-limit bucket | `RL#scope#subject` | `window start (epoch s)` (TTL) | |
+//! | WebSocket slots of a user | `USER#uid` | `SOCKETS` | |
 //! | deletion note | `NOTE#<PK of the deleted item>#<SK>` | `NOTE` (TTL 1 d) | |
 //! | due marker (open, dated task or card) | `CH#cid` | `DUE#yyyy-mm-dd#id` | `DUE#wid` / `yyyy-mm-dd#id` |
 
@@ -95,6 +97,8 @@ pub mod entity {
     pub const EXPIRY_MARKER: &str = "expiry_marker";
     pub const ACTIVITY: &str = "activity";
     pub const DELETION_NOTE: &str = "deletion_note";
+    pub const RATE_BUCKET: &str = "rate_bucket";
+    pub const SOCKET_SLOTS: &str = "socket_slots";
 }
 
 /// The primary key of an item; entity items embed it with `#[serde(flatten)]`.
@@ -803,6 +807,17 @@ pub fn actor_activity(workspace_id: WorkspaceId, actor_id: UserId) -> Partition 
     )
 }
 
+/// A rate-limit bucket: the calls of `subject` (a user id, an address, a digest of an
+/// email) under `scope` in the fixed window starting at `window_start` (epoch seconds).
+pub fn rate_bucket(scope: &str, subject: &str, window_start: i64) -> Key {
+    Key::new(format!("RL#{scope}#{subject}"), &window_start.to_string())
+}
+
+/// A user's open WebSockets (what the per-user cap counts).
+pub fn socket_slots(user_id: UserId) -> Key {
+    Key::new(format!("USER#{user_id}"), "SOCKETS")
+}
+
 /// Who is deleting the item with `key`: written just before the delete, read by the
 /// activity log from the delete's stream record.
 pub fn deletion_note(key: &Key) -> Key {
@@ -914,6 +929,7 @@ mod tests {
             channel(ChannelId::generate()).pk,
             activity(w, ActivityId::generate()).pk,
             deletion_note(&user(x)).pk,
+            rate_bucket("login", "x", 0).pk,
             search_posting(w, "y", MessageId::generate()).pk,
             file(FileId::generate()).pk,
         ];
@@ -1019,6 +1035,7 @@ mod tests {
             presence(u).sk,
             notification_counter(u).sk,
             expiry_marker(u, n).sk,
+            socket_slots(u).sk,
         ] {
             assert!(!notes.range.contains(&other), "{other}");
         }

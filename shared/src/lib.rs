@@ -19,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod keys;
+pub mod limits;
 pub mod pagination;
 pub mod patch;
 pub mod positions;

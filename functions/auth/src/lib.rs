@@ -10,7 +10,7 @@ use huddle_shared::ApiResult;
 use huddle_shared::AppState;
 use huddle_shared::auth::AuthUser;
 use huddle_shared::auth::rules as auth;
-use huddle_shared::http::{Json, Path, created, finish};
+use huddle_shared::http::{Json, Path, SourceAddress, created, finish};
 use huddle_shared::ids::UserId;
 use huddle_shared::users;
 use serde::Serialize;
@@ -45,16 +45,18 @@ async fn health() -> Json<Health> {
 
 async fn register(
     State(state): State<AppState>,
+    SourceAddress(address): SourceAddress,
     Json(request): Json<auth::RegisterRequest>,
 ) -> ApiResult<Response> {
-    Ok(created(auth::register(&state, request).await?))
+    Ok(created(auth::register(&state, request, address).await?))
 }
 
 async fn login(
     State(state): State<AppState>,
+    SourceAddress(address): SourceAddress,
     Json(request): Json<auth::LoginRequest>,
 ) -> ApiResult<Json<auth::Session>> {
-    auth::login(&state, request).await.map(Json)
+    auth::login(&state, request, address).await.map(Json)
 }
 
 async fn refresh(

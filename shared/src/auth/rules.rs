@@ -118,7 +118,12 @@ fn token_pair(state: &AppState, user_id: UserId, refresh_secret: String) -> ApiR
 }
 
 /// `POST /v1/auth/register`.
-pub async fn register(state: &AppState, request: RegisterRequest) -> ApiResult<Session> {
+pub async fn register(
+    state: &AppState,
+    request: RegisterRequest,
+    address: Option<std::net::IpAddr>,
+) -> ApiResult<Session> {
+    crate::limits::auth_call(state, address).await?;
     let mut check = Validator::new();
     check.email("email", &request.email);
     check.length("password", &request.password, PASSWORD_MIN, PASSWORD_MAX);
@@ -158,19 +163,29 @@ pub async fn register(state: &AppState, request: RegisterRequest) -> ApiResult<S
 }
 
 /// `POST /v1/auth/login`: one answer for an unknown email and a wrong password.
-pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<Session> {
+/// Throttled per source address and per email: after `RATE_LIMIT_LOGIN_FAILURES` failed
+/// logins to an email in a window, even the right password is refused (429) until the
+/// window passes. The failure bucket is read beside the credential (no extra round trip).
+pub async fn login(
+    state: &AppState,
+    request: LoginRequest,
+    address: Option<std::net::IpAddr>,
+) -> ApiResult<Session> {
+    crate::limits::auth_call(state, address).await?;
     if request.password.chars().count() > PASSWORD_MAX || request.email.len() > 254 {
         return Err(ApiError::unauthorized(LOGIN_FAILED));
     }
-    let credential = state
-        .store
-        .get_credential(&normalize_email(&request.email))
-        .await?;
+    let normalized = normalize_email(&request.email);
+    let (credential, ()) = tokio::try_join!(
+        state.store.get_credential(&normalized),
+        crate::limits::check_login(state, &normalized),
+    )?;
     let Some(credential) = credential else {
         state
             .passwords
             .verify_against_dummy(request.password)
             .await?;
+        crate::limits::count_login_failure(state, &normalized).await?;
         return Err(ApiError::unauthorized(LOGIN_FAILED));
     };
     if !state
@@ -179,6 +194,7 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<Session
         .await?
     {
         tracing::info!(user_id = %credential.user_id, "login refused: wrong password");
+        crate::limits::count_login_failure(state, &normalized).await?;
         return Err(ApiError::unauthorized(LOGIN_FAILED));
     }
 

@@ -105,7 +105,10 @@ pub async fn request_upload(
     check.finish()?;
     check_size(request.size, state.config.upload_max_bytes)?;
 
-    let access = access::channel(state, channel_id, caller).await?;
+    let (access, ()) = tokio::try_join!(
+        access::channel(state, channel_id, caller),
+        crate::limits::upload(state, caller),
+    )?;
     access.require_member()?;
     let id = FileId::generate();
     let file = StoredFile {
@@ -147,6 +150,7 @@ pub async fn request_avatar_upload(
     }
     check.finish()?;
     check_size(request.size, state.config.avatar_max_bytes)?;
+    crate::limits::upload(state, caller).await?;
     let id = FileId::generate();
     let extension = content_type.rsplit('/').next().unwrap_or("img");
     let file = StoredFile {

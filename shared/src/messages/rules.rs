@@ -192,7 +192,10 @@ pub async fn send(
     }
     check.finish()?;
 
-    let access = access::channel(state, channel_id, caller).await?;
+    let (access, ()) = tokio::try_join!(
+        access::channel(state, channel_id, caller),
+        crate::limits::send(state, caller),
+    )?;
     access.require_member()?;
     let ((mentions, mentioned_members), attachments) = tokio::try_join!(
         resolve_mentions(state, &access, &request.content),

@@ -105,6 +105,14 @@ pub async fn connect(
     let ticket = ticket.ok_or_else(|| ApiError::unauthorized("a ticket is required"))?;
     let user_id = redeem_ws_ticket(state, ticket).await?;
     let now = clock::now();
+    // At most WEBSOCKETS_PER_USER_MAX open sockets: refused (429) before anything is stored.
+    crate::limits::claim_socket(
+        state,
+        user_id,
+        connection_id,
+        now.timestamp() + CONNECTION_TTL_SECONDS,
+    )
+    .await?;
     state
         .store
         .put_connection(&Connection {
@@ -368,10 +376,12 @@ pub async fn end_workspace_subscriptions(
 
 /// The error of a frame refused by a per-connection throttle.
 fn throttled(what: &str, interval_ms: i64) -> ApiError {
-    ApiError::RateLimited(format!(
-        "at most one {what} frame per {} ms per connection; nothing was relayed",
-        interval_ms
-    ))
+    ApiError::rate_limited(
+        format!(
+            "at most one {what} frame per {interval_ms} ms per connection; nothing was relayed"
+        ),
+        1,
+    )
 }
 
 async fn reply<P: Poster>(poster: &P, connection_id: &str, event: ServerEvent) {

@@ -253,6 +253,8 @@ impl Store {
         let mut doomed: Vec<Key> = subscriptions.into_iter().map(|item| item.key).collect();
         doomed.push(keys::connection(connection_id));
         self.delete_keys(&doomed).await?;
+        // Its WebSocket slot too, so the per-user cap counts live sockets only.
+        self.release_socket_slot(user_id, connection_id).await?;
         self.forget_presence(connection_id, user_id).await
     }
 
