@@ -50,6 +50,10 @@ enum At<'a> {
     WorkAssignee(&'a str, &'a str),
     Workload(&'a str, &'a str),
     DueMarker(&'a str, &'a str, &'a str),
+    Notification(&'a str, &'a str),
+    NotificationCounter(&'a str),
+    ExpiryMarker(&'a str, &'a str),
+    Activity(&'a str, &'a str),
 }
 
 fn key(at: At<'_>) -> Key {
@@ -86,6 +90,14 @@ fn key(at: At<'_>) -> Key {
         At::WorkAssignee(channel, user) => keys::work_assignee(typed(channel), typed(user)),
         At::Workload(workspace, user) => keys::workload(typed(workspace), typed(user)),
         At::DueMarker(channel, date, item) => keys::due_marker(typed(channel), date, item),
+        At::Notification(user, notification) => {
+            keys::notification(typed(user), typed(notification))
+        }
+        At::NotificationCounter(user) => keys::notification_counter(typed(user)),
+        At::ExpiryMarker(user, notification) => {
+            keys::expiry_marker(typed(user), typed(notification))
+        }
+        At::Activity(workspace, entry) => keys::activity(typed(workspace), typed(entry)),
     }
 }
 
@@ -553,10 +565,10 @@ async fn workspace_member_invite_channel_and_dm_items_are_exact() {
     assert_item(&owner_membership, workspace_member(oid, "owner"));
     assert_eq!(owner_membership["joined_at"], workspace["created_at"]);
     api.add_to_workspace(owner, wid, member, "member").await;
-    assert_item(
-        &stored(&raw, At::WorkspaceMember(wid, mid)).await,
-        workspace_member(mid, "member"),
-    );
+    // Who added a member is kept (the actor of its activity entry).
+    let mut added = workspace_member(mid, "member");
+    added["added_by"] = s(oid);
+    assert_item(&stored(&raw, At::WorkspaceMember(wid, mid)).await, added);
 
     let channel_member = |channel: &str, user: &str| {
         json!({
@@ -717,10 +729,11 @@ async fn workspace_member_invite_channel_and_dm_items_are_exact() {
     assert_eq!(accepted.status, StatusCode::OK, "{:?}", accepted.body);
     let used_once = stored(&raw, At::Invite(&code)).await;
     assert_item(&used_once, invite(&code, n(2), 1));
-    assert_item(
-        &stored(&raw, At::WorkspaceMember(wid, jid)).await,
-        workspace_member(jid, "member"),
-    );
+    // Joined by an invite: they added themselves, with its code.
+    let mut invited = workspace_member(jid, "member");
+    invited["added_by"] = s(jid);
+    invited["invite_code"] = s(&code);
+    assert_item(&stored(&raw, At::WorkspaceMember(wid, jid)).await, invited);
     assert_item(
         &stored(&raw, At::ChannelMember(gid, jid)).await,
         channel_member(gid, jid),
@@ -856,6 +869,8 @@ async fn message_reply_pin_history_marker_and_posting_items_are_exact() {
     let mut expected_parent = message(&content, &[xid]);
     expected_parent["reply_count"] = n(1);
     expected_parent["last_reply_at"] = s(TIME);
+    // The repliers, as a set: whom the next reply notifies.
+    expected_parent["thread_participants"] = string_set(&[rid]);
     let parent = stored(&raw, At::Message(gid, msg)).await;
     assert_item(&parent, expected_parent.clone());
     assert_eq!(parent["last_reply_at"], reply_item["created_at"]);
@@ -963,6 +978,8 @@ async fn message_reply_pin_history_marker_and_posting_items_are_exact() {
     expected_deleted["content"] = s("");
     expected_deleted["deleted"] = flag(true);
     expected_deleted["version"] = n(1);
+    // Who deleted it (the actor of `message.deleted` when not its author).
+    expected_deleted["deleted_by"] = s(rid);
     assert_item(
         &stored(&raw, At::Message(gid, reply_id)).await,
         expected_deleted,
@@ -1261,6 +1278,8 @@ async fn task_column_card_counter_and_due_marker_items_are_exact() {
             "priority": s("high"), "assignee_id": s(mid), "due_date": s("2020-02-03"),
             "labels": list(&[s("release")]), "position": s(&position),
             "created_by": s(oid), "created_at": s(TIME), "updated_at": s(TIME),
+            // Who made the latest change: the creator, then the member completing it.
+            "updated_by": s(if revision == 1 { oid } else { mid }),
             "completed_at": if done { s(TIME) } else { nul() },
             "completed_by": if done { s(mid) } else { nul() },
             "revision": n(revision),
@@ -1362,6 +1381,8 @@ async fn task_column_card_counter_and_due_marker_items_are_exact() {
             "type": s("column"), "id": s(col), "channel_id": s(kcid), "workspace_id": s(wid),
             "name": s("To do"), "position": s("a0"), "card_count": n(cards),
             "created_by": s(oid), "created_at": s(TIME), "updated_at": s(TIME),
+            // A first column comes with the channel: no later change yet.
+            "updated_by": nul(),
         })
     };
     assert_item(&stored(&raw, At::Column(kcid, col)).await, column(0));
@@ -1385,7 +1406,7 @@ async fn task_column_card_counter_and_due_marker_items_are_exact() {
             "column_id": s(col), "title": s("Card"), "description": s("Details"),
             "assignee_id": nul(), "labels": list(&[]), "due_date": nul(),
             "position": s(&card_position), "created_by": s(oid), "created_at": s(TIME),
-            "updated_at": s(TIME), "revision": n(1),
+            "updated_at": s(TIME), "updated_by": s(oid), "revision": n(1),
         }),
     );
     assert_item(&stored(&raw, At::Column(kcid, col)).await, column(1));
@@ -1395,5 +1416,175 @@ async fn task_column_card_counter_and_due_marker_items_are_exact() {
             "PK": s(&k(&["CH", kcid])), "SK": s("BOARD#TOTALS"), "type": s("work_totals"),
             "channel_id": s(kcid), "columns": n(3), "total": n(1), "open": n(1),
         }),
+    );
+}
+
+// ---- notifications and activity ---------------------------------------------------------
+
+/// Waits for `user`'s notification about `message` (through the stream); returns its id.
+async fn notification_of(api: &Api, user: &TestUser, message: &str) -> String {
+    for _ in 0..POLLS {
+        let found = api
+            .notifications(user, "")
+            .await
+            .into_iter()
+            .find(|n| n["message_id"] == message);
+        if let Some(found) = found {
+            return json_id(&found, "id");
+        }
+        tokio::time::sleep(POLL_PAUSE).await;
+    }
+    panic!("no notification of {message} in time");
+}
+
+#[tokio::test]
+async fn notification_counter_expiry_marker_level_and_activity_items_are_exact() {
+    use huddle_shared::stream::ChangeKind;
+
+    let api = Api::new();
+    let raw = RawTable::new().await;
+    let state = app_state().await;
+    let team = api.team(&People::register(&api).await).await;
+    let (owner, member) = (&team.owner, &team.member);
+    let (oid, mid) = (owner.id.as_str(), member.id.as_str());
+    let (wid, gid) = (team.workspace_id.as_str(), team.general_id.as_str());
+
+    let content = format!("<@{mid}> items\tahead");
+    let message = api.post_text(owner, gid, &content).await;
+    let msg = json_id(&message, "id");
+    let nid = notification_of(&api, member, &msg).await;
+    let nid = nid.as_str();
+    let notification = |read: bool| {
+        let mut item = json!({
+            "PK": s(&k(&["USER", mid])), "SK": s(&k(&["NOTIF", nid])),
+            "type": s("notification"), "expires_at": n(EPOCH),
+            "id": s(nid), "user_id": s(mid), "kind": s("mention"), "workspace_id": s(wid),
+            "channel_id": s(gid), "message_id": s(&msg), "task_id": nul(), "card_id": nul(),
+            "actor_id": s(oid), "preview": s(&format!("<@{mid}> items ahead")),
+            "read": flag(read), "created_at": s(TIME),
+        });
+        if !read {
+            item["GSI2PK"] = s(&k(&["UNREAD", mid]));
+            item["GSI2SK"] = s(nid);
+        }
+        item
+    };
+    let unread = stored(&raw, At::Notification(mid, nid)).await;
+    assert_item(&unread, notification(false));
+    // Kept 90 days from the event, which is the message's creation.
+    assert_eq!(text(&unread, "created_at"), message["created_at"]);
+    assert_eq!(
+        number(&unread, "expires_at"),
+        time(&unread, "created_at").timestamp() + 90 * 24 * 3600
+    );
+    let counter = |unread: u64| {
+        json!({
+            "PK": s(&k(&["USER", mid])), "SK": s("NOTIFCOUNT"),
+            "type": s("notification_counter"), "unread": n(unread),
+        })
+    };
+    assert_item(
+        &stored(&raw, At::NotificationCounter(mid)).await,
+        counter(1),
+    );
+
+    api.read_notification(member, nid).await;
+    assert_item(
+        &stored(&raw, At::Notification(mid, nid)).await,
+        notification(true),
+    );
+    assert_item(
+        &stored(&raw, At::NotificationCounter(mid)).await,
+        counter(0),
+    );
+
+    // An unread one removed by the TTL: the count given back, and a marker that it was.
+    let again = api
+        .post_text(owner, gid, &format!("<@{mid}> expires"))
+        .await;
+    let expiring = notification_of(&api, member, &json_id(&again, "id")).await;
+    let expiring = expiring.as_str();
+    assert_item(
+        &stored(&raw, At::NotificationCounter(mid)).await,
+        counter(1),
+    );
+    let image = raw
+        .image(&key(At::Notification(mid, expiring)))
+        .await
+        .unwrap();
+    let removal =
+        huddle_tests::stream_change("expired", ChangeKind::Remove, Some(image), None, true);
+    assert!(
+        huddle_notifier::consume(&state, &[removal])
+            .await
+            .is_empty()
+    );
+    assert_item(
+        &stored(&raw, At::NotificationCounter(mid)).await,
+        counter(0),
+    );
+    let marker = stored(&raw, At::ExpiryMarker(mid, expiring)).await;
+    assert_item(
+        &marker,
+        json!({
+            "PK": s(&k(&["USER", mid])), "SK": s(&k(&["EXPIRED", expiring])),
+            "type": s("expiry_marker"), "expires_at": n(EPOCH),
+        }),
+    );
+    assert!(number(&marker, "expires_at") > now_epoch());
+
+    // A level on a membership; `all` puts it in the sparse index of who hears everything.
+    let membership = |extra: Value| {
+        let mut item = json!({
+            "PK": s(&k(&["CH", gid])), "SK": s(&k(&["MEMBER", mid])),
+            "GSI1PK": s(&k(&["USER", mid])), "GSI1SK": s(&k(&["CH", wid, gid])),
+            "type": s("channel_member"),
+            "channel_id": s(gid), "workspace_id": s(wid), "user_id": s(mid),
+            "joined_at": s(TIME), "read_count": n(0), "mention_count": n(2),
+        });
+        for (name, value) in extra.as_object().unwrap() {
+            item[name] = value.clone();
+        }
+        item
+    };
+    api.set_notification_level(member, gid, "all").await;
+    assert_item(
+        &stored(&raw, At::ChannelMember(gid, mid)).await,
+        membership(json!({
+            "notification_level": s("all"),
+            "GSI2PK": s(&k(&["NOTIFYALL", gid])), "GSI2SK": s(mid),
+        })),
+    );
+    api.set_notification_level(member, gid, "none").await;
+    assert_item(
+        &stored(&raw, At::ChannelMember(gid, mid)).await,
+        membership(json!({"notification_level": s("none")})),
+    );
+
+    // The owner adding the member, as the log holds it.
+    let joined = api
+        .activity(owner, wid, "", 100)
+        .await
+        .into_iter()
+        .find(|e| e["kind"] == "member.joined" && e["target"]["id"] == mid)
+        .expect("the member's join in the log");
+    let aid = json_id(&joined, "id");
+    let aid = aid.as_str();
+    let entry = stored(&raw, At::Activity(wid, aid)).await;
+    assert_item(
+        &entry,
+        json!({
+            "PK": s(&k(&["ACT", wid])), "SK": s(aid),
+            "GSI1PK": s(&k(&["ACT", wid, oid])), "GSI1SK": s(aid),
+            "type": s("activity"), "expires_at": n(EPOCH),
+            "id": s(aid), "workspace_id": s(wid), "kind": s("member.joined"),
+            "actor_id": s(oid),
+            "target": json!({"M": {"type": s("user"), "id": s(mid)}}),
+            "channel_id": nul(), "summary": s("added a member as member"), "at": s(TIME),
+        }),
+    );
+    assert_eq!(
+        number(&entry, "expires_at"),
+        time(&entry, "at").timestamp() + 365 * 24 * 3600
     );
 }

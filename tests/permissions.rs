@@ -1,7 +1,8 @@
-//! The permission matrix: every workspace, channel, task, board, stats and workload route,
-//! called by an anonymous client, a non-member, a member, an admin and the owner, each
-//! against a fresh team (with its todo and kanban channels for the task and board rows),
-//! with the exact status asserted, so that a leak (or an over-eager denial) fails a test.
+//! The permission matrix: every workspace, channel, notification, activity, task, board,
+//! stats and workload route, called by an anonymous client, a non-member, a member, an
+//! admin and the owner, each against a fresh team (with its todo and kanban channels for
+//! the task and board rows), with the exact status asserted, so that a leak (or an
+//! over-eager denial) fails a test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures::StreamExt;
@@ -311,6 +312,62 @@ fn cases() -> Vec<Case> {
             path: |t| format!("/v1/channels/{}/read", t.private_id),
             body: |_| Some(json!({"message_id": "01J00000000000000000000000"})),
             expect: [401, 404, 204, 404, 404],
+        },
+        Case {
+            name: "list my notifications",
+            method: Method::GET,
+            path: |_| "/v1/notifications".into(),
+            body: no_body,
+            expect: [401, 200, 200, 200, 200],
+        },
+        Case {
+            name: "my unread count",
+            method: Method::GET,
+            path: |_| "/v1/notifications/unread-count".into(),
+            body: no_body,
+            expect: [401, 200, 200, 200, 200],
+        },
+        Case {
+            name: "read an unknown notification",
+            method: Method::POST,
+            path: |_| "/v1/notifications/01J00000000000000000000000/read".into(),
+            body: |_| Some(json!({})),
+            expect: [401, 404, 404, 404, 404],
+        },
+        Case {
+            name: "read all my notifications",
+            method: Method::POST,
+            path: |_| "/v1/notifications/read-all".into(),
+            body: |_| Some(json!({})),
+            expect: [401, 204, 204, 204, 204],
+        },
+        Case {
+            name: "set level in public channel",
+            method: Method::PUT,
+            path: |t| format!("/v1/channels/{}/notification-level", t.public_id),
+            body: |_| Some(json!({"level": "all"})),
+            expect: [401, 404, 403, 403, 204],
+        },
+        Case {
+            name: "set level in private channel",
+            method: Method::PUT,
+            path: |t| format!("/v1/channels/{}/notification-level", t.private_id),
+            body: |_| Some(json!({"level": "none"})),
+            expect: [401, 404, 204, 404, 404],
+        },
+        Case {
+            name: "set level in general",
+            method: Method::PUT,
+            path: |t| format!("/v1/channels/{}/notification-level", t.general_id),
+            body: |_| Some(json!({"level": "mentions"})),
+            expect: [401, 404, 204, 204, 204],
+        },
+        Case {
+            name: "read activity",
+            method: Method::GET,
+            path: |t| format!("/v1/workspaces/{}/activity", t.workspace_id),
+            body: no_body,
+            expect: [401, 404, 403, 200, 200],
         },
     ]
 }
@@ -822,6 +879,39 @@ fn work_cases() -> Vec<Case<Work>> {
             expect: [401, 404, 403, 200, 200],
         },
     ]
+}
+
+/// Reading a notification is for its recipient alone: the others who could see the same
+/// message have no notification of it (404), whatever their role.
+#[tokio::test]
+async fn a_notification_is_read_by_its_recipient_only() {
+    let api = Api::new();
+    let team = api.fresh_team().await;
+    let text = format!("<@{}> for your eyes", team.member.id);
+    let message = api.post_text(&team.owner, &team.general_id, &text).await;
+    let (api_ref, member) = (&api, &team.member);
+    huddle_tests::eventually("the notification", move || async move {
+        !api_ref.notifications(member, "").await.is_empty()
+    })
+    .await;
+    let note = api.notifications(member, "").await.remove(0);
+    assert_eq!(note["message_id"], message["id"]);
+    let path = format!("/v1/notifications/{}/read", note["id"].as_str().unwrap());
+    for (user, expected) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(&team.outsider), StatusCode::NOT_FOUND),
+        (Some(&team.admin), StatusCode::NOT_FOUND),
+        (Some(&team.owner), StatusCode::NOT_FOUND),
+    ] {
+        let reply = api
+            .post(&path, user.map(|u| u.access_token.as_str()), json!({}))
+            .await;
+        assert_eq!(reply.status, expected, "{user:?}: {:?}", reply.body);
+    }
+    assert_eq!(api.unread_count(member).await, 1);
+    api.read_notification(member, note["id"].as_str().unwrap())
+        .await;
+    assert_eq!(api.unread_count(member).await, 0);
 }
 
 /// Calls every case as every actor, each against a fresh fixture from `fixture`; returns

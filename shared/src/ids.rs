@@ -100,8 +100,24 @@ impl NotificationId {
 }
 
 impl ActivityId {
-    pub fn derived(at: chrono::DateTime<chrono::Utc>, seed: &str) -> Self {
-        Self(derived_ulid(at, seed))
+    /// The id of the `index`th entry of the stream record `sequence` made `at`: ordered by
+    /// time, then (records of one second) by sequence number, which a shard's records
+    /// increase in; a digest of them where the number does not fit.
+    pub fn of_record(at: chrono::DateTime<chrono::Utc>, sequence: &str, index: usize) -> Self {
+        const RANDOM_BITS: u32 = 80;
+        let ordered = sequence
+            .parse::<u128>()
+            .ok()
+            .and_then(|n| n.checked_mul(16))
+            .and_then(|n| n.checked_add(u128::try_from(index).ok()?))
+            .filter(|n| *n < (1u128 << RANDOM_BITS));
+        match ordered {
+            Some(random) => {
+                let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+                Self(Ulid::from_parts(millis, random))
+            }
+            None => Self(derived_ulid(at, &format!("{sequence}#{index}"))),
+        }
     }
 }
 

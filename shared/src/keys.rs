@@ -16,6 +16,7 @@
 //! | DM marker | `WS#wid` | `DM#sha256(sorted member ids)` | |
 //! | channel member (read marker, counters) | `CH#cid` | `MEMBER#uid` | `USER#uid` / `CH#wid#cid` |
 //! | message | `CH#cid` | `MSG#mid` | `TOP#cid` / `mid`, or `THREAD#cid#parent` / `mid` for replies; GSI2 `PINS#cid` / `pin id` while pinned |
+//! | thread participant | `CH#cid` | `THREADP#parent#uid` (first reply id) | |
 //! | message version (edit history) | `CH#cid` | `HIST#mid#version id` | |
 //! | send idempotency marker | `CH#cid` | `CLIENT#uid#client_id` | |
 //! | search term posting | `TERM#wid#term` | `mid` | |
@@ -80,6 +81,7 @@ pub mod entity {
     pub const MESSAGE: &str = "message";
     pub const MESSAGE_VERSION: &str = "message_version";
     pub const CLIENT_MARKER: &str = "client_marker";
+    pub const THREAD_PARTICIPANT: &str = "thread_participant";
     pub const SEARCH_TERM: &str = "search_term";
     pub const CONNECTION: &str = "connection";
     pub const SUBSCRIPTION: &str = "subscription";
@@ -443,6 +445,19 @@ pub fn pinned_message(channel_id: ChannelId, pin_id: &str) -> Gsi2Key {
 /// A channel's pinned messages, in pin order.
 pub fn channel_pins(channel_id: ChannelId) -> Partition {
     Partition::index_all(GSI2, GSI2PK, GSI2SK, format!("PINS#{channel_id}"))
+}
+
+/// A user's part in a thread: their first reply (whom later replies notify).
+pub fn thread_participant(channel_id: ChannelId, parent_id: MessageId, user_id: UserId) -> Key {
+    Key::new(
+        format!("CH#{channel_id}"),
+        &format!("THREADP#{parent_id}#{user_id}"),
+    )
+}
+
+/// The people who replied in a thread, by user id.
+pub fn thread_participants(channel_id: ChannelId, parent_id: MessageId) -> Partition {
+    Partition::table(format!("CH#{channel_id}"), &format!("THREADP#{parent_id}#"))
 }
 
 /// An earlier version of an edited message.
@@ -865,6 +880,10 @@ mod tests {
         let reply = message_listing(c, Some(p), m);
         assert_eq!(reply.gsi1pk, thread_replies(c, p).pk);
         assert_ne!(top.gsi1pk, reply.gsi1pk);
+        let participant = thread_participant(c, p, u);
+        assert!(thread_participants(c, p).range.contains(&participant.sk));
+        assert!(!thread_participants(c, m).range.contains(&participant.sk));
+        assert!(!channel_members(c).range.contains(&participant.sk));
         let version = message_version(c, m, "V");
         assert!(message_versions(c, m).range.contains(&version.sk));
         assert!(!message_versions(c, m2).range.contains(&version.sk));

@@ -605,6 +605,74 @@ impl Api {
     }
 }
 
+/// Typed helpers for notifications, levels and the activity log.
+impl Api {
+    /// Every notification of `user` (newest first), `query` (`unread_only=true`, ...)
+    /// added to the path; walks the pages.
+    pub async fn notifications(&self, user: &TestUser, query: &str) -> Vec<Value> {
+        let path = if query.is_empty() {
+            "/v1/notifications".to_owned()
+        } else {
+            format!("/v1/notifications?{query}")
+        };
+        self.walk(&path, user.token(), 100).await
+    }
+
+    /// `user`'s unread count (the counter the route reads).
+    pub async fn unread_count(&self, user: &TestUser) -> i64 {
+        let body = self
+            .must(
+                Method::GET,
+                "/v1/notifications/unread-count",
+                user,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        body["count"].as_i64().expect("count")
+    }
+
+    /// Marks one of `user`'s notifications read (204).
+    pub async fn read_notification(&self, user: &TestUser, notification_id: &str) {
+        let path = format!("/v1/notifications/{notification_id}/read");
+        self.must_post(&path, user, json!({}), StatusCode::NO_CONTENT)
+            .await;
+    }
+
+    /// Marks all of `user`'s notifications read (204).
+    pub async fn read_all_notifications(&self, user: &TestUser) {
+        self.must_post(
+            "/v1/notifications/read-all",
+            user,
+            json!({}),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    }
+
+    /// Sets `user`'s notification level for a channel (204).
+    pub async fn set_notification_level(&self, user: &TestUser, channel_id: &str, level: &str) {
+        let path = format!("/v1/channels/{channel_id}/notification-level");
+        self.must_put(&path, user, json!({"level": level})).await;
+    }
+
+    /// A workspace's whole activity log as `user` (newest first), `query` (`actor_id=..`)
+    /// added to the path; walks the pages `limit` at a time.
+    pub async fn activity(
+        &self,
+        user: &TestUser,
+        workspace_id: &str,
+        query: &str,
+        limit: u32,
+    ) -> Vec<Value> {
+        let mut path = format!("/v1/workspaces/{workspace_id}/activity");
+        if !query.is_empty() {
+            path = format!("{path}?{query}");
+        }
+        self.walk(&path, user.token(), limit).await
+    }
+}
+
 /// `/v1/channels/{cid}/tasks`.
 pub fn tasks_path(channel_id: &str) -> String {
     format!("/v1/channels/{channel_id}/tasks")
@@ -891,6 +959,24 @@ impl Api {
     }
 }
 
+/// A stream record as the consumers receive it (for feeding a consumer directly).
+pub fn stream_change(
+    id: &str,
+    kind: huddle_shared::stream::ChangeKind,
+    old: Option<serde_dynamo::Item>,
+    new: Option<serde_dynamo::Item>,
+    by_ttl: bool,
+) -> huddle_shared::stream::Change {
+    huddle_shared::stream::Change {
+        id: id.into(),
+        kind,
+        old,
+        new,
+        by_ttl,
+        at: chrono::Utc::now(),
+    }
+}
+
 /// A stream image of a top-level message, keyed as the store keys it, with `content`
 /// as given (a JSON string for a well-formed message; anything else makes a poison record).
 pub fn message_image(
@@ -959,6 +1045,22 @@ impl RawTable {
             .await
             .expect("GetItem on the local table");
         output.item.as_ref().map(dynamo_json)
+    }
+
+    /// The item at `key` as a stream image carries it (for building stream records from
+    /// real items), `None` if there is none.
+    pub async fn image(&self, key: &Key) -> Option<serde_dynamo::Item> {
+        let key: HashMap<String, AttributeValue> = serde_dynamo::to_item(key).unwrap();
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("GetItem on the local table");
+        output.item.map(serde_dynamo::Item::from)
     }
 
     /// Every item of a partition of the table or of an index (Query, never Scan), in

@@ -51,7 +51,7 @@ async fn record(state: &AppState, change: &Change) -> ApiResult<()> {
     let days = i64::from(state.config.activity_retention_days);
     for (index, entry) in entries.into_iter().enumerate() {
         let activity = Activity {
-            id: ActivityId::derived(change.at, &format!("{}#{index}", change.id)),
+            id: ActivityId::of_record(change.at, &change.id, index),
             workspace_id: entry.workspace_id,
             kind: entry.kind,
             actor_id: entry.actor_id,

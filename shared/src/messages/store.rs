@@ -337,11 +337,7 @@ impl Store {
             Some(parent) => {
                 items.push(built(
                     update(table, &keys::message(message.channel_id, parent))?
-                        // The repliers, as a set: whom a reply notifies.
-                        .update_expression(
-                            "ADD reply_count :one, thread_participants :author \
-                             SET last_reply_at = :now",
-                        )
+                        .update_expression("ADD reply_count :one SET last_reply_at = :now")
                         .condition_expression(format!(
                             "{} AND deleted = :false AND attribute_type(parent_id, :null)",
                             item_exists()
@@ -349,11 +345,7 @@ impl Store {
                         .expression_attribute_values(":one", one.clone())
                         .expression_attribute_values(":now", now.clone())
                         .expression_attribute_values(":false", to_attribute(&false)?)
-                        .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
-                        .expression_attribute_values(
-                            ":author",
-                            AttributeValue::Ss(vec![message.author_id.to_string()]),
-                        ),
+                        .expression_attribute_values(":null", AttributeValue::S("NULL".into())),
                 )?);
                 let index = items.len() - 1;
                 // A thread reply still needs a current member: check it.
@@ -367,6 +359,25 @@ impl Store {
                     .build()
                     .map_err(ApiError::internal)?;
                 items.push(TransactWriteItem::builder().condition_check(check).build());
+                // The author takes part in the thread from this reply on (the first one
+                // stays): whom later replies notify, and only those.
+                items.push(built(
+                    update(
+                        table,
+                        &keys::thread_participant(message.channel_id, parent, message.author_id),
+                    )?
+                    .update_expression(
+                        "SET #type = :participant, user_id = :author, \
+                         first_reply = if_not_exists(first_reply, :id)",
+                    )
+                    .expression_attribute_names("#type", keys::TYPE)
+                    .expression_attribute_values(
+                        ":participant",
+                        to_attribute(&keys::entity::THREAD_PARTICIPANT)?,
+                    )
+                    .expression_attribute_values(":author", to_attribute(&message.author_id)?)
+                    .expression_attribute_values(":id", to_attribute(&message.id)?),
+                )?);
                 Some(index)
             }
         };

@@ -24,8 +24,10 @@ use crate::stream::{Change, ChangeKind, each_change};
 use crate::tasks::Task;
 
 /// Thread participants (besides the starter) a reply notifies at most: the first this many
-/// in id order; others still hear of mentions and of their level-`all` channels.
+/// to have replied; others still hear of mentions and of their level-`all` channels.
 pub const THREAD_NOTIFY_MAX: usize = 100;
+/// Participant items a reply reads at most (a thread's repliers beyond them are not seen).
+pub const THREAD_READ_MAX: usize = 1000;
 /// Members at level `all` a message notifies at most (in id order).
 pub const LEVEL_ALL_NOTIFY_MAX: usize = 1000;
 /// Days a notification is kept.
@@ -126,7 +128,18 @@ async fn message_notifications(state: &AppState, change: &Change) -> ApiResult<(
     }
     let (channel, thread) = tokio::try_join!(state.store.get_channel(message.channel_id), async {
         match message.parent_id {
-            Some(parent) => state.store.thread_people(message.channel_id, parent).await,
+            Some(parent) => {
+                state
+                    .store
+                    .thread_people(
+                        message.channel_id,
+                        parent,
+                        message.id,
+                        THREAD_NOTIFY_MAX,
+                        THREAD_READ_MAX,
+                    )
+                    .await
+            }
             None => Ok(None),
         }
     })?;
@@ -144,10 +157,11 @@ async fn message_notifications(state: &AppState, change: &Change) -> ApiResult<(
     for user in &message.mentions {
         offer(*user, NotificationKind::Mention);
     }
-    if let Some((starter, mut repliers)) = thread {
+    // Whoever started the thread or replied in it before this reply (so a replayed
+    // record notifies the same people as the first time).
+    if let Some((starter, repliers)) = thread {
         offer(starter, NotificationKind::Reply);
-        repliers.sort_unstable();
-        for user in repliers.into_iter().take(THREAD_NOTIFY_MAX) {
+        for user in repliers {
             offer(user, NotificationKind::Reply);
         }
     }

@@ -52,12 +52,17 @@ struct CounterItem {
     unread: i64,
 }
 
-/// A thread's starter and the people who replied in it, as the parent message holds them.
+/// A thread's starter, as the parent message holds it.
 #[derive(Debug, Deserialize)]
 struct ThreadItem {
     author_id: UserId,
-    #[serde(default)]
-    thread_participants: Vec<UserId>,
+}
+
+/// Someone who replied in a thread, and their first reply.
+#[derive(Debug, Deserialize)]
+struct ParticipantItem {
+    user_id: UserId,
+    first_reply: MessageId,
 }
 
 /// How delivering a notification ended.
@@ -335,14 +340,31 @@ impl Store {
         Ok(states)
     }
 
-    /// A thread's starter and repliers (the parent message's author and its participant
-    /// set); `None` if the parent is gone.
+    /// A thread's starter and the people who replied in it before `reply` (at most
+    /// `max` of them, earliest first, from at most `read_max` participant items); `None`
+    /// if the parent is gone. The parent and the participants are read in parallel.
     pub async fn thread_people(
         &self,
         channel: ChannelId,
         parent: MessageId,
+        reply: MessageId,
+        max: usize,
+        read_max: usize,
     ) -> ApiResult<Option<(UserId, Vec<UserId>)>> {
-        let thread: Option<ThreadItem> = self.get(keys::message(channel, parent)).await?;
-        Ok(thread.map(|thread| (thread.author_id, thread.thread_participants)))
+        let participants = keys::thread_participants(channel, parent);
+        let (thread, participants) = tokio::try_join!(
+            self.get::<ThreadItem>(keys::message(channel, parent)),
+            self.query_all::<ParticipantItem>(&participants, read_max),
+        )?;
+        let Some(thread) = thread else {
+            return Ok(None);
+        };
+        let mut earlier: Vec<ParticipantItem> = participants
+            .into_iter()
+            .filter(|p| p.first_reply < reply)
+            .collect();
+        earlier.sort_by_key(|p| p.first_reply);
+        let repliers = earlier.into_iter().take(max).map(|p| p.user_id).collect();
+        Ok(Some((thread.author_id, repliers)))
     }
 }
