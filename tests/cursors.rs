@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use huddle_shared::keys::{self, Partition};
-use huddle_tests::{Api, People, Reply, cursor_reveals, forged_cursors, typed};
+use huddle_tests::{
+    Api, People, Reply, column_cards_path, cursor_reveals, forged_cursors, my_work_path,
+    tasks_path, text, typed,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -69,7 +72,54 @@ async fn every_list_route_refuses_cursors_it_did_not_issue() {
         api.pin(owner, general, message).await;
     }
 
+    // Tasks (open and done), a column's cards, and my work.
+    let todo = api
+        .create_channel(owner, wid, json!({"name": "todo", "kind": "todo"}))
+        .await;
+    let todo = text(&todo["id"]);
+    for i in 0..4 {
+        let task = api
+            .create_task(
+                owner,
+                &todo,
+                json!({"title": format!("t{i}"), "assignee_id": owner.id}),
+            )
+            .await;
+        if i >= 2 {
+            api.complete_task(owner, &todo, &text(&task["id"])).await;
+        }
+    }
+    let kanban = api
+        .create_channel(owner, wid, json!({"name": "board", "kind": "kanban"}))
+        .await;
+    let kanban = text(&kanban["id"]);
+    let column = text(&api.board(owner, &kanban).await["columns"][0]["id"]);
+    for i in 0..2 {
+        api.create_card(owner, &kanban, &column, json!({"title": format!("c{i}")}))
+            .await;
+    }
+
     let routes = [
+        (
+            "tasks",
+            tasks_path(&todo),
+            keys::channel_tasks(typed(&todo), false),
+        ),
+        (
+            "done tasks",
+            format!("{}?status=done", tasks_path(&todo)),
+            keys::channel_tasks(typed(&todo), true),
+        ),
+        (
+            "column cards",
+            column_cards_path(&kanban, &column),
+            keys::column_cards(typed(&column)),
+        ),
+        (
+            "my work",
+            my_work_path(wid, "open"),
+            keys::my_work(typed(wid), typed(&owner.id), Some(false)),
+        ),
         (
             "workspaces",
             "/v1/workspaces".to_owned(),
@@ -141,6 +191,8 @@ async fn every_list_route_refuses_cursors_it_did_not_issue() {
             general.as_str(),
             first.as_str(),
             owner.id.as_str(),
+            todo.as_str(),
+            column.as_str(),
         ] {
             assert!(!shown.contains(secret), "{name}: the cursor shows {secret}");
         }

@@ -14,7 +14,7 @@ use huddle_shared::realtime::{CONNECTION_SUBSCRIPTIONS_MAX, broadcast_changes};
 use huddle_shared::realtime::{PostOutcome, Poster};
 use huddle_shared::stream::{Change, ChangeKind};
 use huddle_tests::ws::{
-    Socket, WAIT, connect, connect_subscribed, next_frame, next_of, send, subscribe,
+    Socket, WAIT, connect, connect_subscribed, frames_until, next_frame, next_of, send, subscribe,
     subscribe_answer, ticket, ws_url,
 };
 use huddle_tests::{Api, Team, TestUser, app_state, base_url};
@@ -29,22 +29,6 @@ async fn refused_status(url: &str) -> u16 {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
         Err(other) => panic!("unexpected error: {other}"),
     }
-}
-
-/// Every frame up to and including the first that `done` accepts. Events from before a
-/// subscription may still arrive (the stream is asynchronous), so checks look at kinds and
-/// ids, never at positions alone.
-async fn frames_until(socket: &mut Socket, done: impl Fn(&Value) -> bool) -> Vec<Value> {
-    let mut seen = Vec::new();
-    for _ in 0..200 {
-        let frame = next_frame(socket).await;
-        let finished = done(&frame);
-        seen.push(frame);
-        if finished {
-            return seen;
-        }
-    }
-    panic!("the awaited frame never came: {seen:?}");
 }
 
 fn is_type(kind: &'static str) -> impl Fn(&Value) -> bool {

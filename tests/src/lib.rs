@@ -605,7 +605,7 @@ impl Api {
     }
 }
 
-/// Typed helpers for notifications, levels, the activity log, tasks and cards.
+/// Typed helpers for notifications, levels and the activity log.
 impl Api {
     /// Every notification of `user` (newest first), `query` (`unread_only=true`, ...)
     /// added to the path; walks the pages.
@@ -671,14 +671,116 @@ impl Api {
         }
         self.walk(&path, user.token(), limit).await
     }
+}
 
+/// `/v1/channels/{cid}/tasks`.
+pub fn tasks_path(channel_id: &str) -> String {
+    format!("/v1/channels/{channel_id}/tasks")
+}
+
+/// `/v1/channels/{cid}/tasks/{tid}`.
+pub fn task_path(channel_id: &str, task_id: &str) -> String {
+    format!("/v1/channels/{channel_id}/tasks/{task_id}")
+}
+
+/// `/v1/channels/{cid}/board`.
+pub fn board_path(channel_id: &str) -> String {
+    format!("/v1/channels/{channel_id}/board")
+}
+
+/// `/v1/channels/{cid}/columns`.
+pub fn columns_path(channel_id: &str) -> String {
+    format!("/v1/channels/{channel_id}/columns")
+}
+
+/// `/v1/channels/{cid}/columns/{col_id}`.
+pub fn column_path(channel_id: &str, column_id: &str) -> String {
+    format!("/v1/channels/{channel_id}/columns/{column_id}")
+}
+
+/// `/v1/channels/{cid}/columns/{col_id}/cards`: create a card, or page a column's cards.
+pub fn column_cards_path(channel_id: &str, column_id: &str) -> String {
+    format!("/v1/channels/{channel_id}/columns/{column_id}/cards")
+}
+
+/// `/v1/channels/{cid}/cards/{card_id}`.
+pub fn card_path(channel_id: &str, card_id: &str) -> String {
+    format!("/v1/channels/{channel_id}/cards/{card_id}")
+}
+
+/// `/v1/channels/{cid}/stats`.
+pub fn stats_path(channel_id: &str) -> String {
+    format!("/v1/channels/{channel_id}/stats")
+}
+
+/// `/v1/workspaces/{wid}/my-work?status=...`.
+pub fn my_work_path(workspace_id: &str, status: &str) -> String {
+    format!("/v1/workspaces/{workspace_id}/my-work?status={status}")
+}
+
+/// `/v1/workspaces/{wid}/workload`.
+pub fn workload_path(workspace_id: &str) -> String {
+    format!("/v1/workspaces/{workspace_id}/workload")
+}
+
+/// The string at `value` (an id, a name), owned; panics on anything else.
+pub fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
+        .to_owned()
+}
+
+/// The ids of `items`, in order.
+pub fn ids(items: &[Value]) -> Vec<String> {
+    items.iter().map(|item| text(&item["id"])).collect()
+}
+
+impl Reply {
+    /// Asserts a 400 `invalid_request` whose details name `field` (or an element of it,
+    /// such as `labels[3]`); `what` goes into the message.
+    pub fn assert_invalid(&self, field: &str, what: &str) {
+        assert_eq!(
+            self.status,
+            StatusCode::BAD_REQUEST,
+            "{what}: {:?}",
+            self.body
+        );
+        assert_eq!(
+            self.error_code(),
+            "invalid_request",
+            "{what}: {:?}",
+            self.body
+        );
+        let named = self.error_fields().iter().any(|named| {
+            named == field
+                || named.starts_with(&format!("{field}["))
+                || named.starts_with(&format!("{field}."))
+        });
+        assert!(
+            named,
+            "{what}: the details do not name {field}: {:?}",
+            self.body
+        );
+    }
+}
+
+/// Typed helpers for tasks, kanban boards, stats and workload (one per route, as above).
+impl Api {
     /// Creates a task as `by` (the body as given); returns it.
     pub async fn create_task(&self, by: &TestUser, channel_id: &str, body: Value) -> Value {
-        let path = format!("/v1/channels/{channel_id}/tasks");
-        self.must_post(&path, by, body, StatusCode::CREATED).await
+        self.must_post(&tasks_path(channel_id), by, body, StatusCode::CREATED)
+            .await
     }
 
-    /// Changes a task as `by` (200); returns it.
+    /// Reads a task as `user`.
+    pub async fn get_task(&self, user: &TestUser, channel_id: &str, task_id: &str) -> Value {
+        let path = task_path(channel_id, task_id);
+        self.must(Method::GET, &path, user, None, StatusCode::OK)
+            .await
+    }
+
+    /// Patches a task as `by`; returns it.
     pub async fn patch_task(
         &self,
         by: &TestUser,
@@ -686,19 +788,102 @@ impl Api {
         task_id: &str,
         body: Value,
     ) -> Value {
-        let path = format!("/v1/channels/{channel_id}/tasks/{task_id}");
+        let path = task_path(channel_id, task_id);
         self.must(Method::PATCH, &path, by, Some(body), StatusCode::OK)
             .await
     }
 
-    /// A kanban channel's board as `user` (200).
+    /// Deletes a task as `by`.
+    pub async fn delete_task(&self, by: &TestUser, channel_id: &str, task_id: &str) {
+        self.must_delete(&task_path(channel_id, task_id), by).await;
+    }
+
+    /// Completes a task as `by`; returns it.
+    pub async fn complete_task(&self, by: &TestUser, channel_id: &str, task_id: &str) -> Value {
+        let path = format!("{}/complete", task_path(channel_id, task_id));
+        self.must_post(&path, by, json!({}), StatusCode::OK).await
+    }
+
+    /// Reopens a task as `by`; returns it.
+    pub async fn reopen_task(&self, by: &TestUser, channel_id: &str, task_id: &str) -> Value {
+        let path = format!("{}/reopen", task_path(channel_id, task_id));
+        self.must_post(&path, by, json!({}), StatusCode::OK).await
+    }
+
+    /// Moves a task as `by` (`{before_id}` or `{after_id}`); returns it.
+    pub async fn move_task(
+        &self,
+        by: &TestUser,
+        channel_id: &str,
+        task_id: &str,
+        body: Value,
+    ) -> Value {
+        let path = format!("{}/move", task_path(channel_id, task_id));
+        self.must_post(&path, by, body, StatusCode::OK).await
+    }
+
+    /// Every task of a channel with `status` (`open`, `done`, `all`), in list order.
+    pub async fn tasks(&self, user: &TestUser, channel_id: &str, status: &str) -> Vec<Value> {
+        let path = format!("{}?status={status}", tasks_path(channel_id));
+        self.walk(&path, user.token(), 100).await
+    }
+
+    /// The board of a kanban channel as `user`.
     pub async fn board(&self, user: &TestUser, channel_id: &str) -> Value {
-        let path = format!("/v1/channels/{channel_id}/board");
+        let path = board_path(channel_id);
         self.must(Method::GET, &path, user, None, StatusCode::OK)
             .await
     }
 
-    /// Creates a card in a column as `by` (the body as given); returns it.
+    /// Creates a column as `by`; returns it.
+    pub async fn create_column(&self, by: &TestUser, channel_id: &str, body: Value) -> Value {
+        self.must_post(&columns_path(channel_id), by, body, StatusCode::CREATED)
+            .await
+    }
+
+    /// Patches a column as `by`; returns it.
+    pub async fn patch_column(
+        &self,
+        by: &TestUser,
+        channel_id: &str,
+        column_id: &str,
+        body: Value,
+    ) -> Value {
+        let path = column_path(channel_id, column_id);
+        self.must(Method::PATCH, &path, by, Some(body), StatusCode::OK)
+            .await
+    }
+
+    /// Moves a column as `by` (`{before_id}` or `{after_id}`); returns it.
+    pub async fn move_column(
+        &self,
+        by: &TestUser,
+        channel_id: &str,
+        column_id: &str,
+        body: Value,
+    ) -> Value {
+        let path = format!("{}/move", column_path(channel_id, column_id));
+        self.must_post(&path, by, body, StatusCode::OK).await
+    }
+
+    /// Deletes an empty column as `by`.
+    pub async fn delete_column(&self, by: &TestUser, channel_id: &str, column_id: &str) {
+        self.must_delete(&column_path(channel_id, column_id), by)
+            .await;
+    }
+
+    /// Every card of a column, walked through its pages, in board order.
+    pub async fn column_cards(
+        &self,
+        user: &TestUser,
+        channel_id: &str,
+        column_id: &str,
+    ) -> Vec<Value> {
+        let path = column_cards_path(channel_id, column_id);
+        self.walk(&path, user.token(), 100).await
+    }
+
+    /// Creates a card in a column as `by`; returns it.
     pub async fn create_card(
         &self,
         by: &TestUser,
@@ -706,11 +891,18 @@ impl Api {
         column_id: &str,
         body: Value,
     ) -> Value {
-        let path = format!("/v1/channels/{channel_id}/columns/{column_id}/cards");
+        let path = column_cards_path(channel_id, column_id);
         self.must_post(&path, by, body, StatusCode::CREATED).await
     }
 
-    /// Changes a card as `by` (200); returns it.
+    /// Reads a card as `user`.
+    pub async fn get_card(&self, user: &TestUser, channel_id: &str, card_id: &str) -> Value {
+        let path = card_path(channel_id, card_id);
+        self.must(Method::GET, &path, user, None, StatusCode::OK)
+            .await
+    }
+
+    /// Patches a card as `by`; returns it.
     pub async fn patch_card(
         &self,
         by: &TestUser,
@@ -718,8 +910,51 @@ impl Api {
         card_id: &str,
         body: Value,
     ) -> Value {
-        let path = format!("/v1/channels/{channel_id}/cards/{card_id}");
+        let path = card_path(channel_id, card_id);
         self.must(Method::PATCH, &path, by, Some(body), StatusCode::OK)
+            .await
+    }
+
+    /// Deletes a card as `by`.
+    pub async fn delete_card(&self, by: &TestUser, channel_id: &str, card_id: &str) {
+        self.must_delete(&card_path(channel_id, card_id), by).await;
+    }
+
+    /// Moves a card as `by` (`{column_id, before_id?|after_id?}`); returns it.
+    pub async fn move_card(
+        &self,
+        by: &TestUser,
+        channel_id: &str,
+        card_id: &str,
+        body: Value,
+    ) -> Value {
+        let path = format!("{}/move", card_path(channel_id, card_id));
+        self.must_post(&path, by, body, StatusCode::OK).await
+    }
+
+    /// The stats of a todo or kanban channel as `user`.
+    pub async fn stats(&self, user: &TestUser, channel_id: &str) -> Value {
+        let path = stats_path(channel_id);
+        self.must(Method::GET, &path, user, None, StatusCode::OK)
+            .await
+    }
+
+    /// Every item of `user`'s my-work with `status`, walked with pages of `limit`.
+    pub async fn my_work(
+        &self,
+        user: &TestUser,
+        workspace_id: &str,
+        status: &str,
+        limit: u32,
+    ) -> Vec<Value> {
+        let path = my_work_path(workspace_id, status);
+        self.walk(&path, user.token(), limit).await
+    }
+
+    /// The workload of a workspace as `user` (an admin or the owner).
+    pub async fn workload(&self, user: &TestUser, workspace_id: &str) -> Value {
+        let path = workload_path(workspace_id);
+        self.must(Method::GET, &path, user, None, StatusCode::OK)
             .await
     }
 }

@@ -75,6 +75,22 @@ pub async fn next_of(socket: &mut Socket, kind: &str) -> Value {
     panic!("no {kind} frame");
 }
 
+/// Every frame up to and including the first that `done` accepts. Events from before a
+/// subscription may still arrive (the stream is asynchronous), so checks look at kinds and
+/// ids, never at positions alone.
+pub async fn frames_until(socket: &mut Socket, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut seen = Vec::new();
+    for _ in 0..200 {
+        let frame = next_frame(socket).await;
+        let finished = done(&frame);
+        seen.push(frame);
+        if finished {
+            return seen;
+        }
+    }
+    panic!("the awaited frame never came: {seen:?}");
+}
+
 /// Subscribes to `channels` and returns the answering frame.
 pub async fn subscribe(socket: &mut Socket, channels: &[&str]) -> Value {
     send(
