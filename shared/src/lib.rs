@@ -6,7 +6,7 @@
 //! record decoding ([`stream`]).
 //!
 //! Areas: [`users`], [`workspaces`], [`invites`], [`channels`], [`messages`], [`search`],
-//! [`files`], [`realtime`]. Each has `model.rs` (entities and views), `store.rs` (its
+//! [`files`], [`realtime`], [`documents`]. Each has `model.rs` (entities and views), `store.rs` (its
 //! access patterns, as methods on [`table::Store`]) and `rules.rs` (what its routes do);
 //! its `mod.rs` names its routes, entities and access patterns.
 
@@ -27,6 +27,7 @@ pub mod telemetry;
 pub mod validate;
 
 pub mod channels;
+pub mod documents;
 pub mod files;
 pub mod invites;
 pub mod messages;
