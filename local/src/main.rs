@@ -24,6 +24,7 @@ fn app(state: AppState, poster: ManagementPoster) -> Router {
             .merge(huddle_channels::routes(state.clone()))
             .merge(huddle_messages::routes(state.clone()))
             .merge(huddle_files::routes(state.clone()))
+            .merge(huddle_documents::routes(state.clone()))
             .merge(websocket::routes(state, poster)),
     )
 }

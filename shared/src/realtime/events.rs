@@ -210,6 +210,36 @@ fn member_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
     })
 }
 
+/// `document.updated` for a revision a REST save or restore wrote (live updates are
+/// relayed by the WebSocket function; compactions are not news).
+fn document_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
+    use crate::documents::{RevisionImage, RevisionReason};
+    if change.kind != ChangeKind::Insert {
+        return Ok(Vec::new());
+    }
+    let Some(revision) = change.new_as::<RevisionImage>()? else {
+        return Ok(Vec::new());
+    };
+    if revision.reason == RevisionReason::Compaction {
+        return Ok(Vec::new());
+    }
+    let channel = revision.channel_id;
+    Ok(vec![Outgoing {
+        audience: Audience::Channel(channel),
+        event: ServerEvent::new(
+            "document.updated",
+            Some(channel),
+            json!({
+                "channel_id": channel,
+                "version": revision.version,
+                "updated_at": revision.created_at,
+                "updated_by": revision.updated_by,
+                "reason": revision.reason,
+            }),
+        ),
+    }])
+}
+
 /// The events one table change produces. TTL expiries produce none.
 pub fn events_for(change: &Change) -> ApiResult<Vec<Outgoing>> {
     if change.by_ttl {
@@ -219,6 +249,7 @@ pub fn events_for(change: &Change) -> ApiResult<Vec<Outgoing>> {
         Some(keys::entity::MESSAGE) => message_events(change),
         Some(keys::entity::CHANNEL) => channel_events(change),
         Some(keys::entity::CHANNEL_MEMBER) => member_events(change),
+        Some(keys::entity::DOCUMENT_REVISION) => document_events(change),
         _ => Ok(Vec::new()),
     }
 }
