@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use huddle_shared::documents::{LoggedUpdate, NewRevision, RevisionReason, StoredDocument};
 use huddle_shared::keys;
 use huddle_tests::ws::{self, Socket, doc_sync, doc_update_answer, next_of, send_doc_update};
-use huddle_tests::{Api, RawTable, Team, app_state, eventually, typed, yjs};
+use huddle_tests::{Api, DocTeam, RawTable, app_state, eventually, typed, yjs};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -19,8 +19,8 @@ fn document_path(channel_id: &str) -> String {
 }
 
 /// A team whose public doc channel the member has joined too.
-async fn doc_team(api: &Api) -> Team {
-    let team = api.fresh_team().await;
+async fn doc_team(api: &Api) -> DocTeam {
+    let team = api.fresh_doc_team().await;
     api.join(&team.member, &team.doc_id).await;
     team
 }
@@ -424,7 +424,7 @@ async fn malformed_dangling_and_oversized_updates_are_refused_and_store_nothing(
 #[tokio::test]
 async fn frames_check_membership_visibility_and_kind() {
     let api = Api::new();
-    let team = api.fresh_team().await;
+    let team = api.fresh_doc_team().await;
     let update = yjs::edit(5, &[], 0, "hi", 0).await;
     let awareness = STANDARD.encode(b"{\"cursor\":1}");
     // (who, channel, action, expected: None = accepted)
@@ -540,9 +540,10 @@ async fn compaction_under_concurrent_updates_loses_nothing() {
     api.join(&team.admin, channel).await;
     api.save_document(&team.owner, channel, "|", 0).await;
     let writers = [&team.owner, &team.admin, &team.member, &team.owner];
-    const EACH: usize = 20;
-    // Four sockets each send 20 inserts, concurrently: more than enough for the log to pass
-    // its compaction threshold while the others keep appending.
+    const EACH: usize = 12;
+    // Four sockets each send 12 inserts (made beforehand, each on the writer's own earlier
+    // ones), all at once: the log passes its compaction threshold (32 updates) while the
+    // others keep appending.
     let runs = writers.iter().enumerate().map(|(w, user)| {
         let api = api.clone();
         let channel = channel.to_owned();
@@ -551,8 +552,17 @@ async fn compaction_under_concurrent_updates_loses_nothing() {
             let mut mine = vec![base];
             for i in 0..EACH {
                 let update = yjs::edit(100 + w as u32, &mine, 0, &format!("<{w}.{i}>"), 0).await;
-                mine.push(update.clone());
-                let error = doc_update_answer(&mut socket, &channel, &update).await;
+                mine.push(update);
+            }
+            (w, socket, mine)
+        }
+    });
+    let ready = futures::future::join_all(runs).await;
+    let runs = ready.into_iter().map(|(w, mut socket, mine)| {
+        let channel = channel.to_owned();
+        async move {
+            for (i, update) in mine[1..].iter().enumerate() {
+                let error = doc_update_answer(&mut socket, &channel, update).await;
                 assert_eq!(error, None, "writer {w}, update {i}");
             }
         }
@@ -670,7 +680,7 @@ async fn deleting_the_channel_removes_its_document() {
 #[tokio::test]
 async fn document_routes_refuse_who_may_not_see_or_change() {
     let api = Api::new();
-    let team = api.fresh_team().await;
+    let team = api.fresh_doc_team().await;
     api.save_document(&team.member, &team.private_doc_id, "private", 0)
         .await;
     let revisions = format!("/v1/channels/{}/document/revisions", team.private_doc_id);

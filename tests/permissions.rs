@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures::StreamExt;
-use huddle_tests::{Api, People, Team, TestUser};
+use huddle_tests::{Api, DocTeam, People, Team, TestUser};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -35,17 +35,17 @@ fn who(team: &Team, actor: Actor) -> Option<&TestUser> {
     }
 }
 
-/// One row of the matrix: a request built from a fresh team, and the status each actor
-/// must get (anonymous, outsider, member, admin, owner).
+/// One row of the matrix: a request built from a fresh team (with doc channels), and the
+/// status each actor must get (anonymous, outsider, member, admin, owner).
 struct Case {
     name: &'static str,
     method: Method,
-    path: fn(&Team) -> String,
-    body: fn(&Team) -> Option<Value>,
+    path: fn(&DocTeam) -> String,
+    body: fn(&DocTeam) -> Option<Value>,
     expect: [u16; 5],
 }
 
-fn no_body(_: &Team) -> Option<Value> {
+fn no_body(_: &DocTeam) -> Option<Value> {
     None
 }
 
@@ -296,6 +296,99 @@ fn cases() -> Vec<Case> {
             body: |_| Some(json!({"message_id": "01J00000000000000000000000"})),
             expect: [401, 404, 204, 404, 404],
         },
+        // Documents: `doc_id` is a public doc channel only the owner has joined;
+        // `private_doc_id` a private one only the member belongs to.
+        Case {
+            name: "get public document",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document", t.doc_id),
+            body: no_body,
+            expect: [401, 404, 200, 200, 200],
+        },
+        Case {
+            name: "get private document",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document", t.private_doc_id),
+            body: no_body,
+            expect: [401, 404, 200, 404, 404],
+        },
+        Case {
+            name: "get the document of a chat channel",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document", t.public_id),
+            body: no_body,
+            expect: [401, 404, 409, 409, 409],
+        },
+        Case {
+            name: "save public document",
+            method: Method::PUT,
+            path: |t| format!("/v1/channels/{}/document", t.doc_id),
+            body: |_| Some(json!({"content": "hello", "base_version": 0})),
+            expect: [401, 404, 403, 403, 200],
+        },
+        Case {
+            name: "save private document",
+            method: Method::PUT,
+            path: |t| format!("/v1/channels/{}/document", t.private_doc_id),
+            body: |_| Some(json!({"content": "hello", "base_version": 0})),
+            expect: [401, 404, 200, 404, 404],
+        },
+        Case {
+            name: "save the document of a chat channel",
+            method: Method::PUT,
+            path: |t| format!("/v1/channels/{}/document", t.public_id),
+            body: |_| Some(json!({"content": "hello", "base_version": 0})),
+            expect: [401, 404, 409, 409, 409],
+        },
+        Case {
+            name: "list public document revisions",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document/revisions", t.doc_id),
+            body: no_body,
+            expect: [401, 404, 200, 200, 200],
+        },
+        Case {
+            name: "list private document revisions",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document/revisions", t.private_doc_id),
+            body: no_body,
+            expect: [401, 404, 200, 404, 404],
+        },
+        Case {
+            name: "get a missing revision of a private document",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document/revisions/1", t.private_doc_id),
+            body: no_body,
+            expect: [401, 404, 404, 404, 404],
+        },
+        Case {
+            name: "restore a missing revision of the public document",
+            method: Method::POST,
+            path: |t| format!("/v1/channels/{}/document/revisions/1/restore", t.doc_id),
+            body: no_body,
+            expect: [401, 404, 403, 403, 404],
+        },
+        Case {
+            name: "sync public document",
+            method: Method::POST,
+            path: |t| format!("/v1/channels/{}/document/sync", t.doc_id),
+            body: |_| Some(json!({"state_vector": ""})),
+            expect: [401, 404, 200, 200, 200],
+        },
+        Case {
+            name: "sync private document",
+            method: Method::POST,
+            path: |t| format!("/v1/channels/{}/document/sync", t.private_doc_id),
+            body: |_| Some(json!({"state_vector": ""})),
+            expect: [401, 404, 200, 404, 404],
+        },
+        Case {
+            name: "sync the document of a chat channel",
+            method: Method::POST,
+            path: |t| format!("/v1/channels/{}/document/sync", t.public_id),
+            body: |_| Some(json!({"state_vector": ""})),
+            expect: [401, 404, 409, 409, 409],
+        },
     ]
 }
 
@@ -316,7 +409,7 @@ async fn every_route_answers_each_role_exactly() {
             let people = people.clone();
             async move {
                 // A fresh team for every call: earlier calls must not decide later ones.
-                let team = api.team(&people).await;
+                let team = api.doc_team(&people).await;
                 let user = who(&team, actor);
                 let reply = api
                     .call(

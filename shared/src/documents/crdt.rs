@@ -135,9 +135,11 @@ impl YDocument {
     }
 
     /// Applies a client's update, refusing one that is malformed, builds on missing changes
-    /// or makes the text too long. A refused update may have left this copy changed:
+    /// or makes the text too long; answers whether it changed anything (an update the
+    /// document already holds does not). A refused update may have left this copy changed:
     /// callers discard it.
-    pub fn apply_client_update(&mut self, bytes: &[u8]) -> Result<(), UpdateRefusal> {
+    pub fn apply_client_update(&mut self, bytes: &[u8]) -> Result<bool, UpdateRefusal> {
+        let before = self.doc.transact().snapshot();
         apply(&self.doc, bytes)?;
         if self.doc.transact().has_missing_updates() {
             return Err(UpdateRefusal::MissingDependencies);
@@ -146,7 +148,7 @@ impl YDocument {
         if length > DOCUMENT_MAX_BYTES {
             return Err(UpdateRefusal::TooLarge(length));
         }
-        Ok(())
+        Ok(self.doc.transact().snapshot() != before)
     }
 
     /// Replaces the text with `content` by the smallest single edit (common prefix and
@@ -221,7 +223,8 @@ mod tests {
         let mut editor = YDocument::build(&base, []).unwrap_or_else(|_| YDocument::empty());
         let live = editor.replace_text("zero one two three");
         server.replace_text("one two three four");
-        assert_eq!(server.apply_client_update(&live), Ok(()));
+        assert_eq!(server.apply_client_update(&live), Ok(true));
+        assert_eq!(server.apply_client_update(&live), Ok(false));
         assert_eq!(server.text(), "zero one two three four");
     }
 
@@ -243,7 +246,7 @@ mod tests {
             Err(UpdateRefusal::MissingDependencies)
         );
         let mut fresh = YDocument::empty();
-        assert_eq!(fresh.apply_client_update(&first), Ok(()));
+        assert_eq!(fresh.apply_client_update(&first), Ok(true));
         assert_eq!(fresh.text(), "first");
     }
 }

@@ -298,19 +298,23 @@ pub async fn live_sync(
 
 /// The `doc.update` frame (members): decodes and checks the update against the current
 /// document, stores it as the next version, and answers the access it was checked with
-/// (for the relay). Compaction follows separately ([`compact_if_due`]).
+/// (for the relay); `None` for an update that changes nothing (the document already holds
+/// it), which is neither stored nor relayed. Compaction follows separately
+/// ([`compact_if_due`]).
 pub async fn live_update(
     state: &AppState,
     caller: UserId,
     channel_id: ChannelId,
     update: &str,
-) -> ApiResult<(ChannelAccess, StoredUpdate)> {
+) -> ApiResult<Option<(ChannelAccess, StoredUpdate)>> {
     let channel = document_channel(state, channel_id, caller).await?;
     channel.require_member()?;
     let bytes = decode_base64("update", update, UPDATE_MAX_BYTES)?;
     for attempt in 1..=WRITE_ATTEMPTS {
         let (stored, mut document) = load(state, channel_id).await?;
-        document.apply_client_update(&bytes)?;
+        if !document.apply_client_update(&bytes)? {
+            return Ok(None);
+        }
         match state
             .store
             .append_document_update(
@@ -323,7 +327,7 @@ pub async fn live_update(
             .await?
         {
             AppendOutcome::Stored(version) => {
-                return Ok((
+                return Ok(Some((
                     channel,
                     StoredUpdate {
                         stored,
@@ -334,7 +338,7 @@ pub async fn live_update(
                             bytes,
                         },
                     },
-                ));
+                )));
             }
             AppendOutcome::NotMember => {
                 return Err(ApiError::Forbidden("join the channel first".into()));

@@ -358,18 +358,16 @@ impl Store {
             record,
             check_exists(table, &keys::channel_member(channel_id, by))?,
         ];
-        let outcome = self.transact(items).await?;
-        Ok(if outcome == TransactOutcome::Committed {
-            AppendOutcome::Stored(version)
-        } else if outcome.failed_at(MEMBERSHIP) {
-            AppendOutcome::NotMember
-        } else if outcome.failed_at(RECORD) {
-            AppendOutcome::Raced
-        } else {
-            return Err(TransactOutcome::cancelled(
-                "appending a document update",
-                &[],
-            ));
+        Ok(match self.transact(items).await? {
+            TransactOutcome::Committed => AppendOutcome::Stored(version),
+            failed if failed.failed_at(MEMBERSHIP) => AppendOutcome::NotMember,
+            failed if failed.failed_at(RECORD) => AppendOutcome::Raced,
+            TransactOutcome::ConditionFailed(codes) => {
+                return Err(TransactOutcome::cancelled(
+                    "appending a document update",
+                    &codes,
+                ));
+            }
         })
     }
 
@@ -451,15 +449,15 @@ impl Store {
                 &keys::document_update(channel_id, *version),
             )?);
         }
-        let outcome = self.transact(items).await?;
-        Ok(if outcome == TransactOutcome::Committed {
-            SnapshotSaveOutcome::Saved
-        } else if outcome.failed_at(MEMBERSHIP) {
-            SnapshotSaveOutcome::NotMember
-        } else {
-            // The record moved, or a log item was compacted away meanwhile: read again.
-            let _ = RECORD;
-            SnapshotSaveOutcome::Raced
+        Ok(match self.transact(items).await? {
+            TransactOutcome::Committed => SnapshotSaveOutcome::Saved,
+            failed if failed.failed_at(MEMBERSHIP) => SnapshotSaveOutcome::NotMember,
+            // The record moved (a change or a compaction meanwhile; a log item it would
+            // delete may be gone with it): read again.
+            failed if failed.failed_at(RECORD) => SnapshotSaveOutcome::Raced,
+            TransactOutcome::ConditionFailed(codes) => {
+                return Err(TransactOutcome::cancelled("saving a document", &codes));
+            }
         })
     }
 

@@ -738,8 +738,11 @@ async fn doc_update<P: Poster>(
 ) -> ApiResult<()> {
     #[cfg(feature = "documents")]
     {
-        let (channel, stored) =
-            crate::documents::live_update(state, user, channel_id, &update).await?;
+        let Some((channel, stored)) =
+            crate::documents::live_update(state, user, channel_id, &update).await?
+        else {
+            return Ok(()); // nothing new: neither stored nor relayed
+        };
         let event = ServerEvent::new(
             "doc.update",
             Some(channel_id),

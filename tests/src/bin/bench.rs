@@ -391,7 +391,10 @@ async fn document_bench(api: &Api, owner: &TestUser, other: &TestUser, wid: &str
     for _ in 0..30 {
         let update = yjs::edit(8, &typed_so_far, length, &chunk, 0).await;
         length += chunk.len();
-        assert_eq!(huddle_tests::ws::doc_update_answer(&mut socket, &big, &update).await, None);
+        assert_eq!(
+            huddle_tests::ws::doc_update_answer(&mut socket, &big, &update).await,
+            None
+        );
         typed_so_far.push(update);
     }
     let before = document_footprint(&raw, &big).await;
@@ -399,7 +402,10 @@ async fn document_bench(api: &Api, owner: &TestUser, other: &TestUser, wid: &str
     for _ in 0..2 {
         let update = yjs::edit(8, &typed_so_far, length, ".", 0).await;
         length += 1;
-        assert_eq!(huddle_tests::ws::doc_update_answer(&mut socket, &big, &update).await, None);
+        assert_eq!(
+            huddle_tests::ws::doc_update_answer(&mut socket, &big, &update).await,
+            None
+        );
         typed_so_far.push(update);
     }
     let after = document_footprint(&raw, &big).await;
