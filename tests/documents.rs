@@ -548,7 +548,7 @@ async fn compaction_under_concurrent_updates_loses_nothing() {
         let api = api.clone();
         let channel = channel.to_owned();
         async move {
-            let (mut socket, base) = editor(&api, user, &channel).await;
+            let (socket, base) = editor(&api, user, &channel).await;
             let mut mine = vec![base];
             for i in 0..EACH {
                 let update = yjs::edit(100 + w as u32, &mine, 0, &format!("<{w}.{i}>"), 0).await;
