@@ -35,17 +35,18 @@ fn who(team: &Team, actor: Actor) -> Option<&TestUser> {
     }
 }
 
-/// One row of the matrix: a request built from a fresh team (with doc channels), and the
-/// status each actor must get (anonymous, outsider, member, admin, owner).
-struct Case {
+/// One row of the matrix: a request built from a fresh team (`T`: a [`Team`], or a
+/// [`DocTeam`] for the document routes), and the status each actor must get (anonymous,
+/// outsider, member, admin, owner).
+struct Case<T = Team> {
     name: &'static str,
     method: Method,
-    path: fn(&DocTeam) -> String,
-    body: fn(&DocTeam) -> Option<Value>,
+    path: fn(&T) -> String,
+    body: fn(&T) -> Option<Value>,
     expect: [u16; 5],
 }
 
-fn no_body(_: &DocTeam) -> Option<Value> {
+fn no_body<T>(_: &T) -> Option<Value> {
     None
 }
 
@@ -296,8 +297,13 @@ fn cases() -> Vec<Case> {
             body: |_| Some(json!({"message_id": "01J00000000000000000000000"})),
             expect: [401, 404, 204, 404, 404],
         },
-        // Documents: `doc_id` is a public doc channel only the owner has joined;
-        // `private_doc_id` a private one only the member belongs to.
+    ]
+}
+
+/// The document routes: `doc_id` is a public doc channel only the owner has joined;
+/// `private_doc_id` a private one only the member belongs to.
+fn document_cases() -> Vec<Case<DocTeam>> {
+    vec![
         Case {
             name: "get public document",
             method: Method::GET,
@@ -392,25 +398,29 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-#[tokio::test]
-async fn every_route_answers_each_role_exactly() {
+/// Runs every case as every actor, each call against a fresh team made by `make` (whose
+/// people `base` finds); returns the mismatches.
+async fn mismatches<T, F, Fut>(cases: Vec<Case<T>>, make: F, base: fn(&T) -> &Team) -> Vec<String>
+where
+    F: Fn(Api, People) -> Fut,
+    Fut: Future<Output = T>,
+{
     let api = Api::new();
     let people = People::register(&api).await;
-    let cases = cases();
     let runs = cases.iter().flat_map(|case| {
         ACTORS
             .iter()
             .enumerate()
             .map(move |(i, actor)| (case, i, *actor))
     });
-    let failures: Vec<String> = futures::stream::iter(runs)
+    futures::stream::iter(runs)
         .map(|(case, index, actor)| {
             let api = api.clone();
-            let people = people.clone();
+            // A fresh team for every call: earlier calls must not decide later ones.
+            let team = make(api.clone(), people.clone());
             async move {
-                // A fresh team for every call: earlier calls must not decide later ones.
-                let team = api.doc_team(&people).await;
-                let user = who(&team, actor);
+                let team = team.await;
+                let user = who(base(&team), actor);
                 let reply = api
                     .call(
                         case.method.clone(),
@@ -431,7 +441,33 @@ async fn every_route_answers_each_role_exactly() {
         .buffer_unordered(6)
         .filter_map(|failure| async move { failure })
         .collect()
-        .await;
+        .await
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_exactly() {
+    let failures = mismatches(
+        cases(),
+        |api, people| async move { api.team(&people).await },
+        |team| team,
+    )
+    .await;
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_document_route_answers_each_role_exactly() {
+    let failures = mismatches(
+        document_cases(),
+        |api, people| async move { api.doc_team(&people).await },
+        |team| &team.team,
+    )
+    .await;
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",
