@@ -10,6 +10,8 @@ LOCAL_DIR="$ROOT/.local"
 VENV="$LOCAL_DIR/venv"
 NPM_DIR="$LOCAL_DIR/npm"
 DYNAMO_NPM_VERSION="10.3.0"
+# The reference Yjs implementation, which the document tests check the server against.
+YJS_NPM_VERSION="13.6.33"
 S3S_FS_VERSION="0.14.1"
 S3S_FS_ROOT="$CACHE_DIR/s3s-fs-$S3S_FS_VERSION"
 S3S_FS_BIN="$S3S_FS_ROOT/bin/s3s-fs"

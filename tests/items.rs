@@ -15,7 +15,7 @@ use huddle_tests::uploads::{
     complete_upload, put_upload, request_avatar, request_upload, upload_file,
 };
 use huddle_tests::ws::{self, next_of, send};
-use huddle_tests::{Api, People, RawTable, TestUser, app_state, typed};
+use huddle_tests::{Api, People, RawTable, TestUser, app_state, typed, yjs};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -55,6 +55,10 @@ enum At<'a> {
     NotificationCounter(&'a str),
     ExpiryMarker(&'a str, &'a str),
     Activity(&'a str, &'a str),
+    Document(&'a str),
+    DocumentUpdate(&'a str, u64),
+    DocumentRevision(&'a str, u64),
+    DocumentPart(&'a str, u64, u32),
 }
 
 fn key(at: At<'_>) -> Key {
@@ -102,6 +106,12 @@ fn key(at: At<'_>) -> Key {
             keys::expiry_marker(typed(user), typed(notification))
         }
         At::Activity(workspace, entry) => keys::activity(typed(workspace), typed(entry)),
+        At::Document(channel) => keys::document(typed(channel)),
+        At::DocumentUpdate(channel, version) => keys::document_update(typed(channel), version),
+        At::DocumentRevision(channel, version) => keys::document_revision(typed(channel), version),
+        At::DocumentPart(channel, version, part) => {
+            keys::document_part(typed(channel), version, part)
+        }
     }
 }
 
@@ -110,12 +120,15 @@ fn key(at: At<'_>) -> Key {
 enum In<'a> {
     History(&'a str, &'a str),
     UserConnections(&'a str),
+    /// Everything stored for a channel's document.
+    Document(&'a str),
 }
 
 fn partition(of: In<'_>) -> Partition {
     match of {
         In::History(channel, message) => keys::message_versions(typed(channel), typed(message)),
         In::UserConnections(user) => keys::user_connections(typed(user)),
+        In::Document(channel) => keys::document_partition(typed(channel)),
     }
 }
 
@@ -1596,5 +1609,107 @@ async fn notification_counter_expiry_marker_level_and_activity_items_are_exact()
     assert_eq!(
         number(&entry, "expires_at"),
         time(&entry, "at").timestamp() + 365 * 24 * 3600
+    );
+}
+
+// ---- documents ----------------------------------------------------------------------------
+
+/// A binary attribute's bytes, base64 (as [`RawTable`] shows them).
+fn binary(item: &Value, name: &str) -> String {
+    item[name]["B"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} is not binary in {item}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn document_record_revision_part_and_update_items_are_exact() {
+    let api = Api::new();
+    let raw = RawTable::new().await;
+    let team = api.doc_team(&People::register(&api).await).await;
+    let (cid, owner) = (team.doc_id.as_str(), team.owner.id.as_str());
+    let doc_pk = k(&["DOC", cid]);
+
+    // A save: the record, a revision and its one snapshot part; no log.
+    api.save_document(&team.owner, cid, "hello", 0).await;
+    let part = stored(&raw, At::DocumentPart(cid, 1, 0)).await;
+    let state = binary(&part, "state");
+    assert_eq!(yjs::text(std::slice::from_ref(&state)).await, "hello");
+    let state_len = base64::engine::general_purpose::STANDARD
+        .decode(&state)
+        .unwrap()
+        .len();
+    assert_item(
+        &part,
+        json!({
+            "PK": s(&doc_pk), "SK": s(&k(&["PART", "00000000000000000001", "0000"])),
+            "type": s("document_part"), "channel_id": s(cid), "version": n(1), "part": n(0),
+            "state": {"B": state},
+        }),
+    );
+    assert_item(
+        &stored(&raw, At::DocumentRevision(cid, 1)).await,
+        json!({
+            "PK": s(&doc_pk), "SK": s(&k(&["REV", "00000000000000000001"])),
+            "type": s("document_revision"), "channel_id": s(cid), "version": n(1),
+            "created_at": s(TIME), "updated_by": s(owner), "reason": s("save"), "parts": n(1),
+            "state_bytes": n(state_len),
+        }),
+    );
+    let record = |version: u64, by: &str, log_count: u64, log_bytes: usize| {
+        json!({
+            "PK": s(&doc_pk), "SK": s("META"), "type": s("document"), "channel_id": s(cid),
+            "version": n(version), "updated_at": s(TIME), "updated_by": s(by),
+            "snapshot_version": n(1), "snapshot_parts": n(1), "snapshot_at": s(TIME),
+            "log_count": n(log_count), "log_bytes": n(log_bytes), "revision_count": n(1),
+        })
+    };
+    let meta = stored(&raw, At::Document(cid)).await;
+    assert_item(&meta, record(1, owner, 0, 0));
+    assert_eq!(text(&meta, "updated_at"), text(&meta, "snapshot_at"));
+
+    // A live update: one log item holding exactly the bytes sent, and the record moved.
+    api.join(&team.member, cid).await;
+    let member = team.member.id.as_str();
+    let mut socket = ws::connect(&api, &team.member).await;
+    let update = yjs::edit(12, std::slice::from_ref(&state), 5, " world", 0).await;
+    assert_eq!(ws::doc_update_answer(&mut socket, cid, &update).await, None);
+    let update_len = base64::engine::general_purpose::STANDARD
+        .decode(&update)
+        .unwrap()
+        .len();
+    assert_item(
+        &stored(&raw, At::DocumentUpdate(cid, 2)).await,
+        json!({
+            "PK": s(&doc_pk), "SK": s(&k(&["UPD", "00000000000000000002"])),
+            "type": s("document_update"), "channel_id": s(cid), "version": n(2),
+            "user_id": s(member), "created_at": s(TIME), "update": {"B": update},
+        }),
+    );
+    let meta = stored(&raw, At::Document(cid)).await;
+    assert_item(&meta, record(2, member, 1, update_len));
+    assert!(time(&meta, "updated_at") > time(&meta, "snapshot_at"));
+
+    // A refused update changes nothing.
+    let refused = ws::doc_update_answer(&mut socket, cid, "//79").await;
+    assert!(refused.is_some());
+    assert_eq!(stored(&raw, At::Document(cid)).await, meta);
+    assert_absent(&raw, At::DocumentUpdate(cid, 3)).await;
+
+    // The partition holds exactly these four items.
+    let sort_keys: Vec<String> = raw
+        .query(&partition(In::Document(cid)))
+        .await
+        .iter()
+        .map(|item| text(item, "SK").to_owned())
+        .collect();
+    assert_eq!(
+        sort_keys,
+        [
+            "META".to_owned(),
+            k(&["PART", "00000000000000000001", "0000"]),
+            k(&["REV", "00000000000000000001"]),
+            k(&["UPD", "00000000000000000002"]),
+        ]
     );
 }

@@ -7,7 +7,7 @@
 
 use futures::StreamExt;
 use huddle_tests::{
-    Api, People, Team, TestUser, board_path, card_path, column_cards_path, column_path,
+    Api, DocTeam, People, Team, TestUser, board_path, card_path, column_cards_path, column_path,
     columns_path, ids, my_work_path, stats_path, task_path, tasks_path, text, workload_path,
 };
 use reqwest::{Method, StatusCode};
@@ -397,6 +397,12 @@ struct Work {
     private_columns: Vec<String>,
     /// The member's card in the first private column.
     private_card: String,
+}
+
+impl Fixture for DocTeam {
+    fn team(&self) -> &Team {
+        &self.team
+    }
 }
 
 impl Fixture for Work {
@@ -881,6 +887,104 @@ fn work_cases() -> Vec<Case<Work>> {
     ]
 }
 
+/// The document routes: `doc_id` is a public doc channel only the owner has joined;
+/// `private_doc_id` a private one only the member belongs to.
+fn document_cases() -> Vec<Case<DocTeam>> {
+    vec![
+        Case {
+            name: "get public document",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document", t.doc_id),
+            body: no_body,
+            expect: [401, 404, 200, 200, 200],
+        },
+        Case {
+            name: "get private document",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document", t.private_doc_id),
+            body: no_body,
+            expect: [401, 404, 200, 404, 404],
+        },
+        Case {
+            name: "get the document of a chat channel",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document", t.public_id),
+            body: no_body,
+            expect: [401, 404, 409, 409, 409],
+        },
+        Case {
+            name: "save public document",
+            method: Method::PUT,
+            path: |t| format!("/v1/channels/{}/document", t.doc_id),
+            body: |_| Some(json!({"content": "hello", "base_version": 0})),
+            expect: [401, 404, 403, 403, 200],
+        },
+        Case {
+            name: "save private document",
+            method: Method::PUT,
+            path: |t| format!("/v1/channels/{}/document", t.private_doc_id),
+            body: |_| Some(json!({"content": "hello", "base_version": 0})),
+            expect: [401, 404, 200, 404, 404],
+        },
+        Case {
+            name: "save the document of a chat channel",
+            method: Method::PUT,
+            path: |t| format!("/v1/channels/{}/document", t.public_id),
+            body: |_| Some(json!({"content": "hello", "base_version": 0})),
+            expect: [401, 404, 409, 409, 409],
+        },
+        Case {
+            name: "list public document revisions",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document/revisions", t.doc_id),
+            body: no_body,
+            expect: [401, 404, 200, 200, 200],
+        },
+        Case {
+            name: "list private document revisions",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document/revisions", t.private_doc_id),
+            body: no_body,
+            expect: [401, 404, 200, 404, 404],
+        },
+        Case {
+            name: "get a missing revision of a private document",
+            method: Method::GET,
+            path: |t| format!("/v1/channels/{}/document/revisions/1", t.private_doc_id),
+            body: no_body,
+            expect: [401, 404, 404, 404, 404],
+        },
+        Case {
+            name: "restore a missing revision of the public document",
+            method: Method::POST,
+            path: |t| format!("/v1/channels/{}/document/revisions/1/restore", t.doc_id),
+            body: no_body,
+            expect: [401, 404, 403, 403, 404],
+        },
+        Case {
+            name: "sync public document",
+            method: Method::POST,
+            path: |t| format!("/v1/channels/{}/document/sync", t.doc_id),
+            body: |_| Some(json!({"state_vector": ""})),
+            expect: [401, 404, 200, 200, 200],
+        },
+        Case {
+            name: "sync private document",
+            method: Method::POST,
+            path: |t| format!("/v1/channels/{}/document/sync", t.private_doc_id),
+            body: |_| Some(json!({"state_vector": ""})),
+            expect: [401, 404, 200, 404, 404],
+        },
+        Case {
+            name: "sync the document of a chat channel",
+            method: Method::POST,
+            path: |t| format!("/v1/channels/{}/document/sync", t.public_id),
+            body: |_| Some(json!({"state_vector": ""})),
+            expect: [401, 404, 409, 409, 409],
+        },
+    ]
+}
+
 /// Reading a notification is for its recipient alone: the others who could see the same
 /// message have no notification of it (404), whatever their role.
 #[tokio::test]
@@ -983,6 +1087,21 @@ async fn every_task_board_and_stats_route_answers_each_role_exactly() {
     let api = Api::new();
     let failures = mismatches(&api, &work_cases(), |api, people| async move {
         Work::build(&api, &people).await
+    })
+    .await;
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_document_route_answers_each_role_exactly() {
+    let api = Api::new();
+    let failures = mismatches(&api, &document_cases(), |api, people| async move {
+        api.doc_team(&people).await
     })
     .await;
     assert!(

@@ -27,6 +27,7 @@ fn app(state: AppState, poster: ManagementPoster) -> Router {
             .merge(huddle_tasks::routes(state.clone()))
             .merge(huddle_boards::routes(state.clone()))
             .merge(huddle_notifications::routes(state.clone()))
+            .merge(huddle_documents::routes(state.clone()))
             .merge(websocket::routes(state, poster)),
     )
 }

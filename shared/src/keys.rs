@@ -24,6 +24,10 @@
 //! | channel subscription | `CH#cid` | `SUB#connid` (TTL) | `CONN#connid` / `CH#cid`; GSI2 `SUBS#uid` / `wid#cid#connid` |
 //! | presence | `USER#uid` | `PRESENCE` | |
 //! | file | `FILE#fid` | `META` (TTL while pending) | |
+//! | document (version, snapshot pointer, log counters) | `DOC#cid` | `META` | |
+//! | document update (the log) | `DOC#cid` | `UPD#version` (20 digits) | |
+//! | document revision (a snapshot: Yjs state, first part) | `DOC#cid` | `REV#version` (20 digits) | |
+//! | document snapshot part (the rest of a large snapshot) | `DOC#cid` | `PART#version#n` | |
 //! | task | `CH#cid` | `TASK#tid` | `TASKS#cid#open\|done` / `position#tid`; GSI2 `WORK#wid#uid` / `0\|1#due#tid` (open/done) while assigned |
 //! | kanban column | `CH#cid` | `BOARD#COLUMN#colid` | |
 //! | kanban card | `CH#cid` | `CARD#cardid` | `COL#colid` / `position#cardid`; GSI2 `WORK#wid#uid` / `0#due#cardid` while assigned |
@@ -87,6 +91,10 @@ pub mod entity {
     pub const SUBSCRIPTION: &str = "subscription";
     pub const PRESENCE: &str = "presence";
     pub const FILE: &str = "file";
+    pub const DOCUMENT: &str = "document";
+    pub const DOCUMENT_UPDATE: &str = "document_update";
+    pub const DOCUMENT_REVISION: &str = "document_revision";
+    pub const DOCUMENT_PART: &str = "document_part";
     pub const TASK: &str = "task";
     pub const COLUMN: &str = "column";
     pub const CARD: &str = "card";
@@ -582,6 +590,55 @@ pub fn file(file_id: FileId) -> Key {
     Key::new(format!("FILE#{file_id}"), "META")
 }
 
+/// A document's record: its version, the revision that is its snapshot, and its log's
+/// counters.
+pub fn document(channel_id: ChannelId) -> Key {
+    Key::new(format!("DOC#{channel_id}"), "META")
+}
+
+/// One stored update of a document's log, by the version it made (zero-padded, so the
+/// log sorts in version order).
+pub fn document_update(channel_id: ChannelId, version: u64) -> Key {
+    Key::new(format!("DOC#{channel_id}"), &format!("UPD#{version:020}"))
+}
+
+/// A document's update log, in version order.
+pub fn document_updates(channel_id: ChannelId) -> Partition {
+    Partition::table(format!("DOC#{channel_id}"), "UPD#")
+}
+
+/// A revision of a document: a snapshot of its Yjs state at `version` (its first part).
+pub fn document_revision(channel_id: ChannelId, version: u64) -> Key {
+    Key::new(format!("DOC#{channel_id}"), &format!("REV#{version:020}"))
+}
+
+/// A document's revisions, in version order.
+pub fn document_revisions(channel_id: ChannelId) -> Partition {
+    Partition::table(format!("DOC#{channel_id}"), "REV#")
+}
+
+/// Part `part` (from 1) of the snapshot of revision `version`, when it needs more than one
+/// item.
+pub fn document_part(channel_id: ChannelId, version: u64, part: u32) -> Key {
+    Key::new(
+        format!("DOC#{channel_id}"),
+        &format!("PART#{version:020}#{part:04}"),
+    )
+}
+
+/// Everything stored for a channel's document (record, log, revisions, parts): what a
+/// deleted channel leaves behind. Not under `CH#cid`, so the log can grow without
+/// crowding the channel's partition.
+pub fn document_partition(channel_id: ChannelId) -> Partition {
+    Partition {
+        index: None,
+        pk_attribute: PK,
+        sk_attribute: SK,
+        pk: format!("DOC#{channel_id}"),
+        range: SortRange::All,
+    }
+}
+
 /// A task of a todo channel.
 pub fn task(channel_id: ChannelId, task_id: TaskId) -> Key {
     Key::new(format!("CH#{channel_id}"), &format!("TASK#{task_id}"))
@@ -951,6 +1008,7 @@ mod tests {
             rate_bucket("login", "x", 0).pk,
             search_posting(w, "y", MessageId::generate()).pk,
             file(FileId::generate()).pk,
+            document(ChannelId::generate()).pk,
         ];
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
@@ -1073,5 +1131,33 @@ mod tests {
             deletion_note(&channel(c)).pk,
             deletion_note(&channel_member(c, u)).pk
         );
+    }
+
+    #[test]
+    fn document_keys_stay_in_their_partition_and_lists() {
+        let c = ChannelId::generate();
+        let partition = document_partition(c);
+        let (meta, update, revision, part) = (
+            document(c),
+            document_update(c, 7),
+            document_revision(c, 7),
+            document_part(c, 7, 1),
+        );
+        for key in [&meta, &update, &revision, &part] {
+            assert_eq!(key.pk, partition.pk);
+            assert!(partition.range.contains(&key.sk));
+        }
+        assert_ne!(partition.pk, channel_partition(c).pk);
+        assert_ne!(partition.pk, document_partition(ChannelId::generate()).pk);
+        assert!(document_updates(c).range.contains(&update.sk));
+        assert!(!document_updates(c).range.contains(&revision.sk));
+        assert!(document_revisions(c).range.contains(&revision.sk));
+        assert!(!document_revisions(c).range.contains(&part.sk));
+        assert!(!document_revisions(c).range.contains(&meta.sk));
+        // Versions sort numerically: 9 before 10.
+        assert!(document_update(c, 9).sk < document_update(c, 10).sk);
+        assert!(document_revision(c, 9).sk < document_revision(c, 10).sk);
+        assert!(document_part(c, 7, 2).sk > part.sk);
+        assert_ne!(document_part(c, 7, 1), document_part(c, 70, 1));
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! Areas: [`users`], [`workspaces`], [`invites`], [`channels`], [`messages`], [`search`],
 //! [`files`], [`realtime`], [`work`] (what tasks and boards share: counters, due dates,
-//! stats, my-work, workload), [`tasks`], [`boards`]. Each has `model.rs` (entities and views), `store.rs` (its
+//! stats, my-work, workload), [`tasks`], [`boards`], [`documents`]. Each has `model.rs` (entities and views), `store.rs` (its
 //! access patterns, as methods on [`table::Store`]) and `rules.rs` (what its routes do);
 //! its `mod.rs` names its routes, entities and access patterns.
 
@@ -32,6 +32,7 @@ pub mod validate;
 pub mod activity;
 pub mod boards;
 pub mod channels;
+pub mod documents;
 pub mod files;
 pub mod invites;
 pub mod messages;

@@ -6,6 +6,7 @@
 
 pub mod uploads;
 pub mod ws;
+pub mod yjs;
 
 use std::collections::HashMap;
 
@@ -283,6 +284,24 @@ pub struct Team {
     pub general_id: String,
     pub public_id: String,
     pub private_id: String,
+}
+
+/// A [`Team`] (reached through it, by `Deref`) with two doc channels besides.
+#[derive(Debug, Clone)]
+pub struct DocTeam {
+    pub team: Team,
+    /// A public doc channel the owner created (and so belongs to).
+    pub doc_id: String,
+    /// A private doc channel the member created.
+    pub private_doc_id: String,
+}
+
+impl std::ops::Deref for DocTeam {
+    type Target = Team;
+
+    fn deref(&self) -> &Team {
+        &self.team
+    }
 }
 
 /// The four users of a [`Team`]; registering costs a password hash each, so tests that
@@ -1230,4 +1249,73 @@ pub fn forged_cursors(partition: &huddle_shared::keys::Partition, valid: &str) -
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
     ]);
     forged
+}
+
+/// Typed helpers for the document routes.
+impl Api {
+    /// A fresh [`DocTeam`] made of `people`.
+    pub async fn doc_team(&self, people: &People) -> DocTeam {
+        let team = self.team(people).await;
+        let (doc, private_doc) = tokio::join!(
+            self.create_channel(
+                &people.owner,
+                &team.workspace_id,
+                json!({"name": "notes", "kind": "doc"}),
+            ),
+            self.create_channel(
+                &people.member,
+                &team.workspace_id,
+                json!({"name": "secret-notes", "kind": "doc", "private": true}),
+            )
+        );
+        DocTeam {
+            team,
+            doc_id: doc["id"].as_str().unwrap().to_owned(),
+            private_doc_id: private_doc["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A [`DocTeam`] of freshly registered people.
+    pub async fn fresh_doc_team(&self) -> DocTeam {
+        self.doc_team(&People::register(self).await).await
+    }
+
+    /// The document of a doc channel, as `user` (must answer 200).
+    pub async fn get_document(&self, user: &TestUser, channel_id: &str) -> Value {
+        let path = format!("/v1/channels/{channel_id}/document");
+        self.must(Method::GET, &path, user, None, StatusCode::OK)
+            .await
+    }
+
+    /// Saves `content` over `base_version` as `user` (must answer 200); returns the document.
+    pub async fn save_document(
+        &self,
+        user: &TestUser,
+        channel_id: &str,
+        content: &str,
+        base_version: u64,
+    ) -> Value {
+        let path = format!("/v1/channels/{channel_id}/document");
+        let body = json!({"content": content, "base_version": base_version});
+        self.must(Method::PUT, &path, user, Some(body), StatusCode::OK)
+            .await
+    }
+
+    /// HTTP sync from `state_vector` (base64; empty for nothing) as `user`; returns
+    /// `{update, state_vector}`.
+    pub async fn sync_document(
+        &self,
+        user: &TestUser,
+        channel_id: &str,
+        state_vector: &str,
+    ) -> Value {
+        let path = format!("/v1/channels/{channel_id}/document/sync");
+        self.must_post(
+            &path,
+            user,
+            json!({"state_vector": state_vector}),
+            StatusCode::OK,
+        )
+        .await
+    }
 }

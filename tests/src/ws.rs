@@ -42,12 +42,30 @@ pub async fn connect(api: &Api, user: &TestUser) -> Socket {
         .0
 }
 
-/// Sends one JSON frame.
+/// WebSocket frames carry at most this much (API Gateway's limit, which the local gateway
+/// enforces); longer messages go in fragments.
+const FRAME_MAX: usize = 32 * 1024;
+
+/// Sends one JSON message, in fragments of at most [`FRAME_MAX`] bytes when it is longer.
 pub async fn send(socket: &mut Socket, frame: Value) {
-    socket
-        .send(Message::Text(frame.to_string().into()))
-        .await
-        .unwrap();
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let text = frame.to_string();
+    if text.len() <= FRAME_MAX {
+        socket.send(Message::Text(text.into())).await.unwrap();
+        return;
+    }
+    let chunks: Vec<&[u8]> = text.as_bytes().chunks(FRAME_MAX).collect();
+    let last = chunks.len() - 1;
+    for (index, chunk) in chunks.into_iter().enumerate() {
+        let opcode = if index == 0 {
+            OpCode::Data(Data::Text)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        let fragment = Frame::message(chunk.to_vec(), opcode, index == last);
+        socket.send(Message::Frame(fragment)).await.unwrap();
+    }
 }
 
 /// The next text frame, as JSON (raw text as a JSON string if it is not JSON).
@@ -124,4 +142,58 @@ pub async fn connect_subscribed(api: &Api, user: &TestUser, channels: &[&str]) -
     let answer = subscribe_answer(&mut socket, channels).await;
     assert_eq!(answer["type"], "subscribed", "{answer}");
     socket
+}
+
+/// The next frame of `kind` or the next `error`, skipping others (a frame whose answer is
+/// either).
+pub async fn next_of_or_error(socket: &mut Socket, kind: &str) -> Value {
+    for _ in 0..200 {
+        let frame = next_frame(socket).await;
+        if frame["type"] == kind || frame["type"] == "error" {
+            return frame;
+        }
+    }
+    panic!("no {kind} or error frame");
+}
+
+/// Sends a `doc.update` frame (`update`: base64 of Yjs v1).
+pub async fn send_doc_update(socket: &mut Socket, channel_id: &str, update: &str) {
+    send(
+        socket,
+        json!({"action": "doc.update", "channel_id": channel_id, "update": update}),
+    )
+    .await;
+}
+
+/// Sends `doc.sync` from `state_vector` (base64; empty for nothing) and returns the answer
+/// (`doc.sync` or `error`).
+pub async fn doc_sync(socket: &mut Socket, channel_id: &str, state_vector: &str) -> Value {
+    send(
+        socket,
+        json!({"action": "doc.sync", "channel_id": channel_id, "state_vector": state_vector}),
+    )
+    .await;
+    next_of_or_error(socket, "doc.sync").await
+}
+
+/// Sends a `doc.update` and waits until the gateway has handled it: a `ping` sent after it
+/// is answered after it (one socket's frames are handled in order). Returns the `error`
+/// frame it answered, if any; other frames meanwhile are skipped.
+pub async fn doc_update_answer(
+    socket: &mut Socket,
+    channel_id: &str,
+    update: &str,
+) -> Option<Value> {
+    send_doc_update(socket, channel_id, update).await;
+    send(socket, json!({"action": "ping"})).await;
+    let mut error = None;
+    for _ in 0..1000 {
+        let frame = next_frame(socket).await;
+        if frame["type"] == "error" && error.is_none() {
+            error = Some(frame);
+        } else if frame["type"] == "pong" {
+            return error;
+        }
+    }
+    panic!("no pong after doc.update");
 }

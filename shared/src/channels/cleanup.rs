@@ -2,8 +2,8 @@
 //! Deleting a channel record makes it unreachable at once (the routes check the record);
 //! this removes what it leaves behind (a todo or kanban channel's counts leave the
 //! workspace workload first; deleting its messages in turn removes their search
-//! postings; its subscriptions are ended by the broadcaster once it has delivered
-//! `channel.deleted`). A removed workspace membership takes the channel memberships its
+//! postings; its document's partition goes too; its subscriptions are ended by the
+//! broadcaster once it has delivered `channel.deleted`). A removed workspace membership takes the channel memberships its
 //! removal's own sweep missed.
 
 use crate::channels::{Channel, ChannelKind};
@@ -26,7 +26,9 @@ async fn clean_up(state: &AppState, change: &Change) -> ApiResult<()> {
             if matches!(channel.kind, ChannelKind::Todo | ChannelKind::Kanban) {
                 state.store.release_channel_work(&channel).await?;
             }
-            let doomed = state.store.channel_leftover_keys(channel.id).await?;
+            let mut doomed = state.store.channel_leftover_keys(channel.id).await?;
+            // A doc channel's document lives in its own partition (`DOC#cid`).
+            doomed.extend(state.store.document_leftover_keys(channel.id).await?);
             state.store.delete_keys(&doomed).await
         }
         Some(keys::entity::WORKSPACE_MEMBER) => {

@@ -291,6 +291,36 @@ fn notification_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
         .unwrap_or_default())
 }
 
+/// `document.updated` for a revision a REST save or restore wrote (live updates are
+/// relayed by the WebSocket function; compactions are not news).
+fn document_events(change: &Change) -> ApiResult<Vec<Outgoing>> {
+    use crate::documents::{RevisionImage, RevisionReason};
+    if change.kind != ChangeKind::Insert {
+        return Ok(Vec::new());
+    }
+    let Some(revision) = change.new_as::<RevisionImage>()? else {
+        return Ok(Vec::new());
+    };
+    if revision.reason == RevisionReason::Compaction {
+        return Ok(Vec::new());
+    }
+    let channel = revision.channel_id;
+    Ok(vec![Outgoing {
+        audience: Audience::Channel(channel),
+        event: ServerEvent::new(
+            "document.updated",
+            Some(channel),
+            json!({
+                "channel_id": channel,
+                "version": revision.version,
+                "updated_at": revision.created_at,
+                "updated_by": revision.updated_by,
+                "reason": revision.reason,
+            }),
+        ),
+    }])
+}
+
 /// The events one table change produces. TTL expiries produce none.
 pub fn events_for(change: &Change) -> ApiResult<Vec<Outgoing>> {
     if change.by_ttl {
@@ -306,6 +336,7 @@ pub fn events_for(change: &Change) -> ApiResult<Vec<Outgoing>> {
         Some(keys::entity::NOTIFICATION) if change.kind == ChangeKind::Insert => {
             notification_events(change)
         }
+        Some(keys::entity::DOCUMENT_REVISION) => document_events(change),
         _ => Ok(Vec::new()),
     }
 }

@@ -68,6 +68,24 @@ pub enum ClientFrame {
         payload: Value,
     },
     Ping,
+    /// Sync step 1 of a document: the client's state vector (base64 of Yjs v1).
+    #[serde(rename = "doc.sync")]
+    DocSync {
+        channel_id: ChannelId,
+        state_vector: String,
+    },
+    /// A document update (base64 of Yjs v1): stored, then relayed.
+    #[serde(rename = "doc.update")]
+    DocUpdate {
+        channel_id: ChannelId,
+        update: String,
+    },
+    /// An awareness update (base64, y-protocols awareness encoding): relayed only.
+    #[serde(rename = "doc.awareness")]
+    DocAwareness {
+        channel_id: ChannelId,
+        update: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -487,6 +505,26 @@ pub async fn handle_frame<P: Poster>(
                 kind,
                 payload,
             } => signal(state, poster, user, channel_id, to_user_id, kind, payload).await,
+            ClientFrame::DocSync {
+                channel_id,
+                state_vector,
+            } => {
+                doc_sync(
+                    state,
+                    poster,
+                    user,
+                    connection_id,
+                    channel_id,
+                    &state_vector,
+                )
+                .await
+            }
+            ClientFrame::DocUpdate { channel_id, update } => {
+                doc_update(state, poster, user, connection_id, channel_id, update).await
+            }
+            ClientFrame::DocAwareness { channel_id, update } => {
+                doc_awareness(state, poster, user, connection_id, channel_id, update).await
+            }
         }
     }
     .await;
@@ -658,6 +696,104 @@ async fn signal<P: Poster>(
         json!({"channel_id": channel_id, "from_user_id": from, "kind": kind, "payload": payload}),
     );
     deliver(state, poster, &Audience::User(to), &event, None).await
+}
+
+// ---- documents: doc.sync, doc.update, doc.awareness ----------------------------------
+
+/// The error of a document frame where this build has no documents (the `documents`
+/// feature is off).
+#[cfg(not(feature = "documents"))]
+fn documents_not_served() -> ApiError {
+    ApiError::Unavailable("documents are not served by this function".into())
+}
+
+/// `doc.sync`: answers this connection with what it lacks and the server's state vector,
+/// or `fetch` when that would not fit a WebSocket message.
+async fn doc_sync<P: Poster>(
+    state: &AppState,
+    poster: &P,
+    user: UserId,
+    connection_id: &str,
+    channel_id: ChannelId,
+    state_vector: &str,
+) -> ApiResult<()> {
+    #[cfg(feature = "documents")]
+    {
+        let data = crate::documents::live_sync(state, user, channel_id, state_vector).await?;
+        reply(
+            poster,
+            connection_id,
+            ServerEvent::new("doc.sync", Some(channel_id), data),
+        )
+        .await;
+        Ok(())
+    }
+    #[cfg(not(feature = "documents"))]
+    {
+        let _ = (state, poster, user, connection_id, channel_id, state_vector);
+        Err(documents_not_served())
+    }
+}
+
+/// `doc.update`: stored first (durable), then posted straight to the channel's other
+/// subscribers from here (the fastest path: no stream hop), then the log is compacted if
+/// it is due.
+async fn doc_update<P: Poster>(
+    state: &AppState,
+    poster: &P,
+    user: UserId,
+    connection_id: &str,
+    channel_id: ChannelId,
+    update: String,
+) -> ApiResult<()> {
+    #[cfg(feature = "documents")]
+    {
+        let Some((channel, stored)) =
+            crate::documents::live_update(state, user, channel_id, &update).await?
+        else {
+            return Ok(()); // nothing new: neither stored nor relayed
+        };
+        let event = ServerEvent::new(
+            "doc.update",
+            Some(channel_id),
+            json!({"update": update, "user_id": user}),
+        );
+        let targets = channel_audience(state, channel_id, Some(&channel.channel)).await?;
+        post_to(state, poster, targets, &event, Some(connection_id)).await?;
+        crate::documents::compact_if_due(state, channel_id, stored).await
+    }
+    #[cfg(not(feature = "documents"))]
+    {
+        let _ = (state, poster, user, connection_id, channel_id, update);
+        Err(documents_not_served())
+    }
+}
+
+/// `doc.awareness`: relayed to the channel's other subscribers, never stored.
+async fn doc_awareness<P: Poster>(
+    state: &AppState,
+    poster: &P,
+    user: UserId,
+    connection_id: &str,
+    channel_id: ChannelId,
+    update: String,
+) -> ApiResult<()> {
+    #[cfg(feature = "documents")]
+    {
+        let channel = crate::documents::live_awareness(state, user, channel_id, &update).await?;
+        let event = ServerEvent::new(
+            "doc.awareness",
+            Some(channel_id),
+            json!({"update": update, "user_id": user}),
+        );
+        let targets = channel_audience(state, channel_id, Some(&channel.channel)).await?;
+        post_to(state, poster, targets, &event, Some(connection_id)).await
+    }
+    #[cfg(not(feature = "documents"))]
+    {
+        let _ = (state, poster, user, connection_id, channel_id, update);
+        Err(documents_not_served())
+    }
 }
 
 /// The stream consumer: maps each change to events and delivers them; returns the ids of
