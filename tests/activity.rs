@@ -513,3 +513,30 @@ async fn a_record_delivered_twice_writes_one_entry() {
         assert_eq!(count().await, 2);
     }
 }
+
+/// Restoring a document's revision is logged with who restored it; saves are not.
+#[tokio::test]
+async fn a_document_restore_is_logged() {
+    let api = Api::new();
+    let team = api.doc_team(&People::register(&api).await).await;
+    let (owner, doc) = (&team.team.owner, team.doc_id.as_str());
+    let wid = team.team.workspace_id.as_str();
+    api.save_document(owner, doc, "first draft", 0).await;
+    api.save_document(owner, doc, "second draft", 1).await;
+    api.must_post(
+        &format!("/v1/channels/{doc}/document/revisions/1/restore"),
+        owner,
+        json!({}),
+        StatusCode::OK,
+    )
+    .await;
+    let restored = entry("document.restored", owner, "document", doc);
+    logged(&api, owner, wid, &restored).await;
+    let about_doc: Vec<Gist> = about(&api, owner, wid, &[doc])
+        .await
+        .iter()
+        .map(gist)
+        .filter(|g| g.0.starts_with("document."))
+        .collect();
+    assert_eq!(about_doc, vec![restored]);
+}

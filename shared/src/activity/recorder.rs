@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::activity::{Activity, Target};
 use crate::boards::{Card, Column};
 use crate::channels::{Channel, ChannelKind};
+use crate::documents::{RevisionImage, RevisionReason};
 use crate::error::ApiResult;
 use crate::files::StoredFile;
 use crate::ids::{ActivityId, ChannelId, UserId, WorkspaceId};
@@ -179,6 +180,28 @@ async fn entries_for(state: &AppState, change: &Change) -> ApiResult<Vec<Entry>>
                 new.map(WorkItem::card),
             )
             .await?
+        }
+        Some(keys::entity::DOCUMENT_REVISION) if kind == ChangeKind::Insert => {
+            let Some(revision) = change.new_as::<RevisionImage>()? else {
+                return Ok(Vec::new());
+            };
+            if revision.reason != RevisionReason::Restore {
+                return Ok(Vec::new());
+            }
+            match state.store.get_channel(revision.channel_id).await? {
+                Some(channel) => vec![Entry {
+                    workspace_id: channel.workspace_id,
+                    kind: "document.restored".into(),
+                    actor_id: revision.updated_by,
+                    target: target("document", channel.id),
+                    channel_id: Some(channel.id),
+                    summary: format!(
+                        "restored the document of #{} as version {}",
+                        channel.name, revision.version
+                    ),
+                }],
+                None => Vec::new(),
+            }
         }
         Some(keys::entity::COLUMN) => {
             let (old, new) = (change.old_as::<Column>()?, change.new_as::<Column>()?);
