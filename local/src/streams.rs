@@ -121,6 +121,7 @@ async fn poll(
                 .shard_iterator;
             shards.insert(shard_id, iterator);
         }
+        let mut busy = false;
         for iterator in shards.values_mut() {
             let Some(current) = iterator.take() else {
                 continue;
@@ -139,11 +140,15 @@ async fn poll(
                 .filter_map(change_from_record)
                 .collect();
             if !changes.is_empty() {
+                busy = true;
                 deliver(state, poster, changes).await;
             }
             *iterator = output.next_shard_iterator;
         }
-        tokio::time::sleep(POLL_INTERVAL).await;
+        // While records keep coming, read on at once; wait only when the stream is idle.
+        if !busy {
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer};
 
 /// A field of a PATCH body: absent (leave as is), `null` (clear), or a new value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Patch<T> {
     #[default]
     Absent,

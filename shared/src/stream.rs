@@ -87,6 +87,41 @@ where
     failed
 }
 
+/// Like [`each_change`], but up to `limit` changes at once: for consumers whose writes do
+/// not depend on the order of the records (their ids derive from each record, so any
+/// order and any redelivery give the same result).
+pub async fn each_change_concurrently<'a, F, Fut>(
+    changes: &'a [Change],
+    what: &str,
+    limit: usize,
+    consume: F,
+) -> Vec<String>
+where
+    F: Fn(&'a Change) -> Fut,
+    Fut: std::future::Future<Output = crate::ApiResult<()>>,
+{
+    use futures::StreamExt;
+    // A plain loop over a FuturesUnordered (not a stream combinator with a closure), so the
+    // future stays Send for any caller's lifetimes.
+    let mut in_flight = futures::stream::FuturesUnordered::new();
+    let mut next = changes.iter();
+    let mut failed = Vec::new();
+    loop {
+        while in_flight.len() < limit.max(1) {
+            let Some(change) = next.next() else { break };
+            let done = consume(change);
+            in_flight.push(async move { (change, done.await) });
+        }
+        let Some((change, result)) = in_flight.next().await else {
+            return failed;
+        };
+        if let Err(error) = result {
+            tracing::error!(record = %change.id, error = %error, "{what} failed");
+            failed.push(change.id.clone());
+        }
+    }
+}
+
 /// The principal DynamoDB uses for deletions by TTL.
 const TTL_PRINCIPAL: &str = "dynamodb.amazonaws.com";
 

@@ -17,15 +17,22 @@ use crate::invites::Invite;
 use crate::keys::{self, Key};
 use crate::messages::message_from_image;
 use crate::state::AppState;
-use crate::stream::{Change, ChangeKind, each_change};
+use crate::stream::{Change, ChangeKind, each_change_concurrently};
 use crate::tasks::Task;
 use crate::workspaces::WorkspaceMember;
 
 /// Records the activity of every change of a batch; returns the ids of the records that
 /// failed.
 pub async fn record_changes(state: &AppState, changes: &[Change]) -> Vec<String> {
-    each_change(changes, "activity", |change| record(state, change)).await
+    // Entry ids derive from their records: any order gives the same log.
+    each_change_concurrently(changes, "activity", RECORDS_IN_FLIGHT, |change| {
+        record(state, change)
+    })
+    .await
 }
+
+/// Records of a batch handled at once.
+const RECORDS_IN_FLIGHT: usize = 16;
 
 /// One entry before it gets its id and time.
 struct Entry {

@@ -79,6 +79,17 @@ pub struct Card {
 }
 
 impl Card {
+    /// The fields a card shares with tasks, to change in place.
+    pub(crate) fn fields(&mut self) -> crate::work::Fields<'_> {
+        crate::work::Fields {
+            title: &mut self.title,
+            description: &mut self.description,
+            assignee_id: &mut self.assignee_id,
+            due_date: &mut self.due_date,
+            labels: &mut self.labels,
+        }
+    }
+
     /// Cards are always open and have no priority.
     pub fn footprint(&self) -> Footprint {
         Footprint {

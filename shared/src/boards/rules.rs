@@ -15,15 +15,16 @@ use crate::channels::{Channel, ChannelKind};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::ids::{CardId, ChannelId, ColumnId, UserId};
-use crate::keys::{self, Key};
+use crate::keys;
 use crate::patch::Patch;
 use crate::positions;
 use crate::state::AppState;
 use crate::table::{Page, PageRequest};
 use crate::validate::Validator;
 use crate::work::{
-    self, Anchor, WRITE_ATTEMPTS, WorkOutcome, add_guards, check_assignee, check_description,
-    check_labels, check_title, guard_error, parse_due, position_between, read_guards,
+    self, Anchor, FieldsPatch, WRITE_ATTEMPTS, WorkOutcome, add_guards, check_assignee,
+    check_description, check_labels, check_title, guard_error, parse_due, position_between,
+    read_guards, writer_guards,
 };
 
 /// Columns a board may hold.
@@ -137,13 +138,6 @@ async fn kanban_channel(
     channel_id: ChannelId,
 ) -> ApiResult<ChannelAccess> {
     work::channel_of_kind(state, caller, channel_id, &[ChannelKind::Kanban]).await
-}
-
-fn writer_guards(access: &ChannelAccess) -> Vec<Key> {
-    vec![
-        keys::workspace_member(access.channel.workspace_id, access.caller),
-        keys::channel_member(access.channel.id, access.caller),
-    ]
 }
 
 fn check_column_name(check: &mut Validator, name: &str) {
@@ -490,16 +484,14 @@ pub async fn update_card(
     request: UpdateCardRequest,
 ) -> ApiResult<CardView> {
     let mut check = Validator::new();
-    match &request.title {
-        Patch::Clear => check.add("title", "must not be null"),
-        Patch::Set(title) => check_title(&mut check, title),
-        Patch::Absent => {}
-    }
-    check_description(&mut check, request.description.as_set());
-    if let Patch::Set(labels) = &request.labels {
-        check_labels(&mut check, labels);
-    }
-    let due_date = parse_due(&mut check, request.due_date.as_set());
+    let fields = FieldsPatch {
+        title: &request.title,
+        description: &request.description,
+        assignee_id: request.assignee_id,
+        due_date: &request.due_date,
+        labels: &request.labels,
+    };
+    let due_date = fields.check(&mut check);
     check.finish()?;
     let access = kanban_channel(state, caller, channel_id).await?;
     access.require_member()?;
@@ -516,29 +508,7 @@ pub async fn update_card(
             .await?
             .ok_or_else(|| ApiError::not_found("card"))?;
         let mut after = before.clone();
-        if let Patch::Set(title) = &request.title {
-            after.title = title.trim().to_owned();
-        }
-        match &request.description {
-            Patch::Set(description) => after.description = Some(description.clone()),
-            Patch::Clear => after.description = None,
-            Patch::Absent => {}
-        }
-        match request.assignee_id {
-            Patch::Set(assignee) => after.assignee_id = Some(assignee),
-            Patch::Clear => after.assignee_id = None,
-            Patch::Absent => {}
-        }
-        match &request.due_date {
-            Patch::Set(_) => after.due_date = due_date,
-            Patch::Clear => after.due_date = None,
-            Patch::Absent => {}
-        }
-        match &request.labels {
-            Patch::Set(labels) => after.labels = labels.clone(),
-            Patch::Clear => after.labels = Vec::new(),
-            Patch::Absent => {}
-        }
+        fields.apply(due_date, after.fields());
         if after == before {
             return Ok(before.into());
         }

@@ -20,7 +20,7 @@ use crate::notifications::{
     Notification, NotificationKind, NotificationLevel, ReaderState, preview,
 };
 use crate::state::AppState;
-use crate::stream::{Change, ChangeKind, each_change};
+use crate::stream::{Change, ChangeKind, each_change_concurrently};
 use crate::tasks::Task;
 
 /// Thread participants (besides the starter) a reply notifies at most: the first this many
@@ -35,9 +35,16 @@ pub const NOTIFICATION_DAYS: i64 = 90;
 /// Notifications written at once for one record.
 const DELIVERIES_IN_FLIGHT: usize = 8;
 
+/// Records of a batch handled at once (the order of records does not matter here: every
+/// notification's id derives from its source).
+const RECORDS_IN_FLIGHT: usize = 16;
+
 /// Notifies for every change of a batch; returns the ids of the records that failed.
 pub async fn notify_changes(state: &AppState, changes: &[Change]) -> Vec<String> {
-    each_change(changes, "notifications", |change| notify(state, change)).await
+    each_change_concurrently(changes, "notifications", RECORDS_IN_FLIGHT, |change| {
+        notify(state, change)
+    })
+    .await
 }
 
 async fn notify(state: &AppState, change: &Change) -> ApiResult<()> {

@@ -52,6 +52,17 @@ impl Task {
         self.status == TaskStatus::Done
     }
 
+    /// The fields a task shares with cards, to change in place.
+    pub(crate) fn fields(&mut self) -> crate::work::Fields<'_> {
+        crate::work::Fields {
+            title: &mut self.title,
+            description: &mut self.description,
+            assignee_id: &mut self.assignee_id,
+            due_date: &mut self.due_date,
+            labels: &mut self.labels,
+        }
+    }
+
     /// What the task contributes to counters, due markers and its assignee's list.
     pub fn footprint(&self) -> Footprint {
         Footprint {

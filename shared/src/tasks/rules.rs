@@ -19,9 +19,9 @@ use crate::table::{Page, PageRequest};
 use crate::tasks::{Task, TaskStatus, TaskView};
 use crate::validate::Validator;
 use crate::work::{
-    self, Anchor, Priority, StatusQuery, WRITE_ATTEMPTS, WorkOutcome, add_guards, check_assignee,
-    check_description, check_labels, check_title, guard_error, parse_due, position_between,
-    read_guards,
+    self, Anchor, FieldsPatch, Priority, StatusQuery, WRITE_ATTEMPTS, WorkOutcome, add_guards,
+    check_assignee, check_description, check_labels, check_title, guard_error, parse_due,
+    position_between, read_guards, writer_guards,
 };
 
 #[derive(Debug, Deserialize)]
@@ -75,14 +75,6 @@ async fn todo_channel(
     channel_id: ChannelId,
 ) -> ApiResult<ChannelAccess> {
     work::channel_of_kind(state, caller, channel_id, &[ChannelKind::Todo]).await
-}
-
-/// The memberships a member's write relies on: still in the workspace and the channel.
-fn writer_guards(access: &ChannelAccess) -> Vec<Key> {
-    vec![
-        keys::workspace_member(access.channel.workspace_id, access.caller),
-        keys::channel_member(access.channel.id, access.caller),
-    ]
 }
 
 /// Maps how a write ended; `Ok(None)` means "read again and retry".
@@ -321,19 +313,17 @@ pub async fn update(
     request: UpdateTaskRequest,
 ) -> ApiResult<TaskView> {
     let mut check = Validator::new();
-    match &request.title {
-        Patch::Clear => check.add("title", "must not be null"),
-        Patch::Set(title) => check_title(&mut check, title),
-        Patch::Absent => {}
-    }
+    let fields = FieldsPatch {
+        title: &request.title,
+        description: &request.description,
+        assignee_id: request.assignee_id,
+        due_date: &request.due_date,
+        labels: &request.labels,
+    };
+    let due_date = fields.check(&mut check);
     if request.priority == Patch::Clear {
         check.add("priority", "must not be null");
     }
-    check_description(&mut check, request.description.as_set());
-    if let Patch::Set(labels) = &request.labels {
-        check_labels(&mut check, labels);
-    }
-    let due_date = parse_due(&mut check, request.due_date.as_set());
     check.finish()?;
 
     let access = todo_channel(state, caller, channel_id).await?;
@@ -345,31 +335,9 @@ pub async fn update(
     }
     let task = change_task(state, &access, task_id, extra_guards, |before| {
         let mut after = before.clone();
-        if let Patch::Set(title) = &request.title {
-            after.title = title.trim().to_owned();
-        }
-        match &request.description {
-            Patch::Set(description) => after.description = Some(description.clone()),
-            Patch::Clear => after.description = None,
-            Patch::Absent => {}
-        }
-        match request.assignee_id {
-            Patch::Set(assignee) => after.assignee_id = Some(assignee),
-            Patch::Clear => after.assignee_id = None,
-            Patch::Absent => {}
-        }
-        match &request.due_date {
-            Patch::Set(_) => after.due_date = due_date,
-            Patch::Clear => after.due_date = None,
-            Patch::Absent => {}
-        }
+        fields.apply(due_date, after.fields());
         if let Patch::Set(priority) = request.priority {
             after.priority = priority;
-        }
-        match &request.labels {
-            Patch::Set(labels) => after.labels = labels.clone(),
-            Patch::Clear => after.labels = Vec::new(),
-            Patch::Absent => {}
         }
         Ok((after != *before).then_some(after))
     })

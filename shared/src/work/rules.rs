@@ -13,6 +13,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::ids::{ChannelId, UserId, WorkspaceId};
 use crate::keys::{self, Key};
+use crate::patch::Patch;
 use crate::positions;
 use crate::state::AppState;
 use crate::table::Page;
@@ -111,6 +112,76 @@ pub async fn channel_of_kind(
         )));
     }
     Ok(access)
+}
+
+/// The memberships a member's write relies on: still in the workspace and the channel.
+pub(crate) fn writer_guards(access: &ChannelAccess) -> Vec<Key> {
+    vec![
+        keys::workspace_member(access.channel.workspace_id, access.caller),
+        keys::channel_member(access.channel.id, access.caller),
+    ]
+}
+
+/// The fields tasks and cards share, as a PATCH names them.
+pub(crate) struct FieldsPatch<'a> {
+    pub title: &'a Patch<String>,
+    pub description: &'a Patch<String>,
+    pub assignee_id: Patch<UserId>,
+    pub due_date: &'a Patch<String>,
+    pub labels: &'a Patch<Vec<String>>,
+}
+
+/// The same fields of a stored task or card, to change in place.
+pub(crate) struct Fields<'a> {
+    pub title: &'a mut String,
+    pub description: &'a mut Option<String>,
+    pub assignee_id: &'a mut Option<UserId>,
+    pub due_date: &'a mut Option<NaiveDate>,
+    pub labels: &'a mut Vec<String>,
+}
+
+impl FieldsPatch<'_> {
+    /// Checks the fields given (`null` for the title is a 400); returns the due date parsed.
+    pub(crate) fn check(&self, check: &mut Validator) -> Option<NaiveDate> {
+        match self.title {
+            Patch::Clear => check.add("title", "must not be null"),
+            Patch::Set(title) => check_title(check, title),
+            Patch::Absent => {}
+        }
+        check_description(check, self.description.as_set());
+        if let Patch::Set(labels) = self.labels {
+            check_labels(check, labels);
+        }
+        parse_due(check, self.due_date.as_set())
+    }
+
+    /// Applies the fields given: `null` clears description, assignee and due date, and
+    /// empties the labels. `due` is the date [`FieldsPatch::check`] parsed.
+    pub(crate) fn apply(&self, due: Option<NaiveDate>, fields: Fields<'_>) {
+        if let Patch::Set(title) = self.title {
+            *fields.title = title.trim().to_owned();
+        }
+        match self.description {
+            Patch::Set(description) => *fields.description = Some(description.clone()),
+            Patch::Clear => *fields.description = None,
+            Patch::Absent => {}
+        }
+        match self.assignee_id {
+            Patch::Set(assignee) => *fields.assignee_id = Some(assignee),
+            Patch::Clear => *fields.assignee_id = None,
+            Patch::Absent => {}
+        }
+        match self.due_date {
+            Patch::Set(_) => *fields.due_date = due,
+            Patch::Clear => *fields.due_date = None,
+            Patch::Absent => {}
+        }
+        match self.labels {
+            Patch::Set(labels) => *fields.labels = labels.clone(),
+            Patch::Clear => fields.labels.clear(),
+            Patch::Absent => {}
+        }
+    }
 }
 
 /// The memberships that let `user` read `channel`: the workspace membership, and the
