@@ -121,10 +121,11 @@ async fn poll(
                 .shard_iterator;
             shards.insert(shard_id, iterator);
         }
-        let mut busy = false;
-        for iterator in shards.values_mut() {
+        // Shards are independent (each keeps its own order): read and deliver them at once.
+        let streams = &streams;
+        let reads = shards.values_mut().map(|iterator| async move {
             let Some(current) = iterator.take() else {
-                continue;
+                return Ok::<bool, anyhow::Error>(false);
             };
             let output = streams
                 .get_records()
@@ -133,17 +134,22 @@ async fn poll(
                 .send()
                 .await
                 .context("GetRecords")?;
+            *iterator = output.next_shard_iterator;
             let changes: Vec<Change> = output
                 .records
                 .unwrap_or_default()
                 .into_iter()
                 .filter_map(change_from_record)
                 .collect();
-            if !changes.is_empty() {
-                busy = true;
-                deliver(state, poster, changes).await;
+            if changes.is_empty() {
+                return Ok(false);
             }
-            *iterator = output.next_shard_iterator;
+            deliver(state, poster, changes).await;
+            Ok(true)
+        });
+        let mut busy = false;
+        for read in futures::future::join_all(reads).await {
+            busy |= read?;
         }
         // While records keep coming, read on at once; wait only when the stream is idle.
         if !busy {

@@ -14,7 +14,7 @@ pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// How long a test waits for one frame.
-pub const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = Duration::from_secs(45);
 
 /// The WebSocket URL that opens a socket with `ticket`.
 pub fn ws_url(ticket: &str) -> String {
