@@ -333,7 +333,7 @@ async fn assert_absent(raw: &RawTable, at: At<'_>) {
     }
 }
 
-const POLLS: usize = 150;
+const POLLS: usize = 450;
 const POLL_PAUSE: Duration = Duration::from_millis(100);
 
 /// An item written asynchronously (by the stream or a WebSocket frame): polled, boundedly.

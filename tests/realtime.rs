@@ -446,8 +446,9 @@ async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
     api.post_text(&team.member, &team.general_id, "anyone there?")
         .await;
     // The subscriptions are listed through GSI1, which follows the table a moment later
-    // (in AWS too): both are polled.
-    for _ in 0..150 {
+    // (in AWS too): both are polled, as long as a frame is waited for.
+    let deadline = tokio::time::Instant::now() + huddle_tests::ws::WAIT;
+    while tokio::time::Instant::now() < deadline {
         let gone = state.store.get_connection(&ghost).await.unwrap().is_none()
             && state
                 .store
@@ -1111,7 +1112,8 @@ async fn the_broadcaster_posts_only_to_subscribers_who_may_still_read() {
 /// Waits until a connection's item no longer lists `channel` (ended by the broadcaster).
 async fn wait_until_unsubscribed(connection_id: &str, channel: ChannelId) {
     let state = app_state().await;
-    for _ in 0..150 {
+    let deadline = tokio::time::Instant::now() + huddle_tests::ws::WAIT;
+    while tokio::time::Instant::now() < deadline {
         let connection = state.store.get_connection(connection_id).await.unwrap();
         if !connection.unwrap().channels.contains(&channel) {
             return;

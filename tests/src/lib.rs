@@ -258,7 +258,10 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = bool>,
 {
-    for _ in 0..150 {
+    // As long as a WebSocket frame is waited for: what the stream drives can lag behind a
+    // burst of writes (the permission matrix's) by tens of seconds on a small machine.
+    let deadline = tokio::time::Instant::now() + ws::WAIT;
+    while tokio::time::Instant::now() < deadline {
         if check().await {
             return;
         }
