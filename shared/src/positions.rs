@@ -27,8 +27,9 @@ const LAST_DIGIT: u8 = b'z';
 const SMALLEST_INTEGER: &str = "A00000000000000000000000000";
 /// Random characters [`jittered`] appends.
 pub const JITTER_CHARS: usize = 2;
-/// The longest position a list accepts; well above what the algorithm produces in
-/// practice (see the module docs), and a bound on what a stored item can hold.
+/// The longest position a list accepts (a longer one is refused with 409): well above what
+/// the algorithm produces in practice (see the module docs), and well inside DynamoDB's
+/// 1 KiB limit on a sort key (positions are part of GSI1 sort keys).
 pub const POSITION_MAX: usize = 256;
 
 /// A position key could not be made: the neighbours are out of order or malformed.
