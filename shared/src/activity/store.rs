@@ -37,6 +37,32 @@ struct DeletionNoteItem {
     expires_at: i64,
 }
 
+fn deletion_note(key: &Key, actor: UserId) -> DeletionNoteItem {
+    DeletionNoteItem {
+        key: keys::deletion_note(key),
+        entity: keys::entity::DELETION_NOTE.into(),
+        actor_id: actor,
+        expires_at: crate::clock::now().timestamp() + NOTE_SECONDS,
+    }
+}
+
+/// The deletion note of the item with `key` as a Put for the delete's own transaction, so
+/// the note exists exactly when the delete happens.
+pub(crate) fn deletion_note_put(
+    table: &str,
+    key: &Key,
+    actor: UserId,
+) -> ApiResult<aws_sdk_dynamodb::types::TransactWriteItem> {
+    let put = aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(to_attributes(&deletion_note(key, actor))?))
+        .build()
+        .map_err(crate::error::ApiError::internal)?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+        .put(put)
+        .build())
+}
+
 impl Store {
     /// Writes an activity entry once: its id derives from its stream record, so a
     /// redelivery finds it there and writes nothing.
@@ -80,18 +106,13 @@ impl Store {
         Ok(page.map(|item| item.activity))
     }
 
-    /// Notes who is deleting the item with `key`, just before the delete.
+    /// Notes who is deleting the item with `key`, just before the delete (for deletes that
+    /// are not transactions; a transaction takes [`deletion_note_put`] instead).
     pub(crate) async fn note_deletion(&self, key: &Key, actor: UserId) -> ApiResult<()> {
-        let note = DeletionNoteItem {
-            key: keys::deletion_note(key),
-            entity: keys::entity::DELETION_NOTE.into(),
-            actor_id: actor,
-            expires_at: crate::clock::now().timestamp() + NOTE_SECONDS,
-        };
         self.client()
             .put_item()
             .table_name(self.table())
-            .set_item(Some(to_attributes(&note)?))
+            .set_item(Some(to_attributes(&deletion_note(key, actor))?))
             .send()
             .await
             .map_err(|e| crate::table::dynamo_error("PutItem", e))?;

@@ -639,13 +639,9 @@ pub async fn delete_card(
         if before.created_by != caller {
             access.require_workspace_admin()?;
         }
-        state
-            .store
-            .note_card_deletion(channel_id, card_id, caller)
-            .await?;
         let outcome = state
             .store
-            .save_card(Some(&before), None, None, guards.clone())
+            .delete_card(&before, guards.clone(), caller)
             .await?;
         if card_written(state, outcome, None, guards.len())
             .await?

@@ -346,6 +346,29 @@ impl Store {
         entering: Option<&Column>,
         guards: Vec<Key>,
     ) -> ApiResult<WorkOutcome> {
+        self.write_card(before, after, entering, guards, None).await
+    }
+
+    /// Deletes a card as read, with its counters and the note of who deleted it, in one
+    /// transaction.
+    pub async fn delete_card(
+        &self,
+        before: &Card,
+        guards: Vec<Key>,
+        actor: UserId,
+    ) -> ApiResult<WorkOutcome> {
+        self.write_card(Some(before), None, None, guards, Some(actor))
+            .await
+    }
+
+    async fn write_card(
+        &self,
+        before: Option<&Card>,
+        after: Option<&Card>,
+        entering: Option<&Column>,
+        guards: Vec<Key>,
+        deleted_by: Option<UserId>,
+    ) -> ApiResult<WorkOutcome> {
         let table = self.table();
         let Some(card) = after.or(before) else {
             return Ok(WorkOutcome::Written);
@@ -379,6 +402,7 @@ impl Store {
             after: after.map(Card::footprint),
             guards,
             extra,
+            deleted_by: deleted_by.map(|actor| (keys::card(card.channel_id, card.id), actor)),
         })
         .await
     }
@@ -419,17 +443,6 @@ impl Store {
             .into_iter()
             .map(|item| item.card)
             .find(|card| card.id != moving))
-    }
-
-    /// Notes who is deleting a card (for the activity log), just before the delete.
-    pub async fn note_card_deletion(
-        &self,
-        channel_id: ChannelId,
-        card_id: CardId,
-        actor: UserId,
-    ) -> ApiResult<()> {
-        self.note_deletion(&keys::card(channel_id, card_id), actor)
-            .await
     }
 
     /// The last card of a column in board order, skipping `moving`.

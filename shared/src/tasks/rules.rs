@@ -458,13 +458,9 @@ pub async fn delete(
         if before.created_by != caller {
             access.require_workspace_admin()?;
         }
-        state
-            .store
-            .note_task_deletion(channel_id, task_id, caller)
-            .await?;
         let outcome = state
             .store
-            .save_task(Some(&before), None, guards.clone())
+            .delete_task(&before, guards.clone(), caller)
             .await?;
         if written(outcome, guards.len())?.is_some() {
             return Ok(());

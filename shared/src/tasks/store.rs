@@ -65,13 +65,35 @@ impl Store {
         Ok(items.into_iter().map(|item| item.task).collect())
     }
 
-    /// Writes a task change (`before` `None`: a new task; `after` `None`: a delete) with
-    /// its counters, conditioned on the revision read and on `guards` (memberships).
+    /// Writes a new task (`before` `None`) or a changed one with its counters, conditioned
+    /// on the revision read and on `guards` (memberships).
     pub async fn save_task(
         &self,
         before: Option<&Task>,
         after: Option<&Task>,
         guards: Vec<Key>,
+    ) -> ApiResult<WorkOutcome> {
+        self.write_task(before, after, guards, None).await
+    }
+
+    /// Deletes a task as read, with its counters and the note of who deleted it, in one
+    /// transaction.
+    pub async fn delete_task(
+        &self,
+        before: &Task,
+        guards: Vec<Key>,
+        actor: UserId,
+    ) -> ApiResult<WorkOutcome> {
+        self.write_task(Some(before), None, guards, Some(actor))
+            .await
+    }
+
+    async fn write_task(
+        &self,
+        before: Option<&Task>,
+        after: Option<&Task>,
+        guards: Vec<Key>,
+        deleted_by: Option<UserId>,
     ) -> ApiResult<WorkOutcome> {
         let Some(task) = after.or(before) else {
             return Ok(WorkOutcome::Written);
@@ -97,6 +119,7 @@ impl Store {
             after: after.map(Task::footprint),
             guards,
             extra: Vec::new(),
+            deleted_by: deleted_by.map(|actor| (keys::task(task.channel_id, task.id), actor)),
         })
         .await
     }
@@ -156,17 +179,6 @@ impl Store {
             .into_iter()
             .map(|item| item.task)
             .find(|task| task.id != moving))
-    }
-
-    /// Notes who is deleting a task (for the activity log), just before the delete.
-    pub async fn note_task_deletion(
-        &self,
-        channel_id: ChannelId,
-        task_id: TaskId,
-        actor: UserId,
-    ) -> ApiResult<()> {
-        self.note_deletion(&keys::task(channel_id, task_id), actor)
-            .await
     }
 
     /// The last open task in board order, if any.

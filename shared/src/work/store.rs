@@ -124,6 +124,9 @@ pub(crate) struct WorkWrite {
     pub guards: Vec<Key>,
     /// Further conditional writes of the area (a column's card count, say).
     pub extra: Vec<TransactWriteItem>,
+    /// For a delete: the deleted item's key and who deletes it, noted in the same
+    /// transaction for the activity log.
+    pub deleted_by: Option<(Key, UserId)>,
 }
 
 /// How a [`WorkWrite`] ended.
@@ -330,6 +333,11 @@ impl Store {
         let extras = GUARDS + write.guards.len();
         let extra_count = write.extra.len();
         items.extend(write.extra);
+        if let Some((key, actor)) = &write.deleted_by {
+            items.push(crate::activity::store::deletion_note_put(
+                table, key, *actor,
+            )?);
+        }
         items.extend(counter_writes(
             table,
             write.workspace_id,
