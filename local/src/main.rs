@@ -3,6 +3,7 @@
 //! bucket exist, and polls the table's stream to drive the stream consumers.
 
 mod bootstrap;
+mod openapi;
 mod streams;
 mod websocket;
 
@@ -28,12 +29,17 @@ fn app(state: AppState, poster: ManagementPoster) -> Router {
             .merge(huddle_boards::routes(state.clone()))
             .merge(huddle_notifications::routes(state.clone()))
             .merge(huddle_documents::routes(state.clone()))
+            .merge(huddle_docs::routes())
             .merge(websocket::routes(state, poster)),
     )
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|arg| arg == "--openapi") {
+        print!("{}", openapi::json()?);
+        return Ok(());
+    }
     let mut config = Config::from_env().context("reading configuration")?;
     huddle_shared::telemetry::init(config.log_json);
     let sdk_config = huddle_shared::state::load_aws_config().await;

@@ -6,10 +6,13 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// One problem with one input field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
+    /// The field's path in the request, as `title` or `items[2].name`; `body` for the
+    /// whole body.
     pub field: String,
     pub message: String,
 }
@@ -118,34 +121,74 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidRequest { .. } => "invalid_request",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::Conflict(_) => "conflict",
-            Self::WipLimitReached(_) => "wip_limit_reached",
-            Self::TooLarge(_) => "too_large",
-            Self::MethodNotAllowed(_) => "method_not_allowed",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
+            Self::InvalidRequest { .. } => ErrorCode::InvalidRequest,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::WipLimitReached(_) => ErrorCode::WipLimitReached,
+            Self::TooLarge(_) => ErrorCode::TooLarge,
+            Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorPayload<'a>,
+/// The machine-readable kind of an error (`error.code` of every error body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    WipLimitReached,
+    TooLarge,
+    MethodNotAllowed,
+    RateLimited,
+    Unavailable,
+    Internal,
 }
 
-#[derive(Serialize)]
-struct ErrorPayload<'a> {
-    code: &'static str,
-    message: &'a str,
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::WipLimitReached => "wip_limit_reached",
+            Self::TooLarge => "too_large",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::RateLimited => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// The body of every error answer (API.md): `{"error": {code, message, details?}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// A human-readable explanation; not for matching on.
+    pub message: String,
+    /// The fields at fault, on some `invalid_request` answers.
     #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<&'a [FieldError]>,
+    pub details: Option<Vec<FieldError>>,
 }
 
 impl IntoResponse for ApiError {
@@ -171,13 +214,13 @@ impl IntoResponse for ApiError {
             | Self::RateLimited { message, .. } => message.as_str(),
         };
         let details = match &self {
-            Self::InvalidRequest { details, .. } if !details.is_empty() => Some(details.as_slice()),
+            Self::InvalidRequest { details, .. } if !details.is_empty() => Some(details.clone()),
             _ => None,
         };
         let body = ErrorBody {
-            error: ErrorPayload {
+            error: ErrorDetail {
                 code: self.code(),
-                message,
+                message: message.to_owned(),
                 details,
             },
         };

@@ -10,6 +10,8 @@ macro_rules! ulid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(utoipa::ToSchema)]
+        #[schema(value_type = String, pattern = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$", example = "01JDZ6B5D3Q4X8V9W2T7N1M0KC")]
         #[serde(transparent)]
         pub struct $name(Ulid);
 

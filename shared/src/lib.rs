@@ -1,7 +1,7 @@
 //! Huddle's shared library, one folder per area around a small core.
 //!
 //! Core: configuration, the error model, HTTP plumbing, validation, logging, ids, the
-//! clock, PATCH fields, authentication ([`auth`]), the access guards ([`access`]), the one
+//! clock, PATCH fields, the API description's shared pieces ([`openapi`], [`params`]), authentication ([`auth`]), the access guards ([`access`]), the one
 //! single-table schema ([`keys`]), the generic DynamoDB machinery ([`table`]) and stream
 //! record decoding ([`stream`]).
 //!
@@ -20,7 +20,9 @@ pub mod http;
 pub mod ids;
 pub mod keys;
 pub mod limits;
+pub mod openapi;
 pub mod pagination;
+pub mod params;
 pub mod patch;
 pub mod positions;
 pub mod state;

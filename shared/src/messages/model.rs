@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::files::{FileView, StoredFile};
 use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
@@ -41,7 +42,7 @@ pub struct Message {
 }
 
 /// One emoji's reactions on a message, as the API shows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReactionSummary {
     pub emoji: String,
     pub count: u64,
@@ -50,7 +51,7 @@ pub struct ReactionSummary {
 }
 
 /// A message as the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MessageView {
     pub id: MessageId,
     pub channel_id: ChannelId,
@@ -118,7 +119,7 @@ impl MessageView {
 }
 
 /// An earlier version of an edited message (`GET .../history`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MessageVersion {
     pub message_id: MessageId,
     pub content: String,
@@ -126,4 +127,27 @@ pub struct MessageVersion {
     pub written_at: DateTime<Utc>,
     /// When it was replaced.
     pub replaced_at: DateTime<Utc>,
+}
+
+/// `/v1/channels/{channel_id}/messages/{message_id}/…` and `/pins/{message_id}`.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MessagePath {
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The message.
+    pub message_id: MessageId,
+}
+
+/// `/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}`.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReactionPath {
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The message.
+    pub message_id: MessageId,
+    /// A short name (`thumbsup`, `+1`) or one emoji character, URL-encoded.
+    #[param(min_length = 1, max_length = 32)]
+    pub emoji: String,
 }

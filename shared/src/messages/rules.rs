@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::access::{self, ChannelAccess};
 use crate::clock;
@@ -23,34 +24,52 @@ pub const MENTIONS_MAX: usize = 50;
 pub const EMOJI_MAX: usize = 32;
 pub const EMOJI_KINDS_MAX: usize = 50;
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/channels/{channel_id}/messages`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
+    /// The text; `<@user_id>` mentions a member.
+    #[schema(min_length = 1, max_length = 4000)]
     pub content: String,
+    /// Sends a reply in this message's thread.
     #[serde(default)]
     pub parent_id: Option<MessageId>,
+    /// Ready files of this channel to attach (at most 10).
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub attachment_ids: Vec<FileId>,
+    /// Makes the send idempotent: a retry with the same id answers the first message.
     #[serde(default)]
+    #[schema(max_length = 64)]
     pub client_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `PATCH /v1/channels/{channel_id}/messages/{message_id}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageRequest {
+    #[schema(min_length = 1, max_length = 4000)]
     pub content: String,
 }
 
 /// `?limit&cursor&before&after` of the message list.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageListQuery {
+    /// Items per page (default 50).
     #[serde(default)]
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
+    /// Only messages older than this message id.
     #[serde(default)]
+    #[param(value_type = Option<MessageId>)]
     pub before: Option<String>,
+    /// Only messages newer than this message id (oldest first).
     #[serde(default)]
+    #[param(value_type = Option<MessageId>)]
     pub after: Option<String>,
 }
 

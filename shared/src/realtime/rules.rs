@@ -539,7 +539,7 @@ pub async fn handle_frame<P: Poster>(
         reply(
             poster,
             connection_id,
-            ServerEvent::error(error.code(), &message),
+            ServerEvent::error(error.code().as_str(), &message),
         )
         .await;
     }

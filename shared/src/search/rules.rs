@@ -105,14 +105,22 @@ pub async fn index_changes(state: &AppState, changes: &[Change]) -> Vec<String> 
 }
 
 /// `GET /v1/workspaces/{wid}/search?q&channel_id&limit&cursor`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// The words to find; a message matches when it has every one.
     #[serde(default)]
+    #[param(required = true)]
     pub q: Option<String>,
+    /// Only this channel's messages.
     #[serde(default)]
+    #[param(value_type = Option<ChannelId>)]
     pub channel_id: Option<String>,
+    /// Items per page (default 50).
     #[serde(default)]
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
 }

@@ -22,9 +22,10 @@ use crate::keys::{self, Key, Partition, SortRange};
 const BATCH_GETS_IN_FLIGHT: usize = 8;
 
 /// One page of a list, as every list route answers it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
