@@ -1,5 +1,6 @@
 //! template.yaml and the code agree: every HTTP route the template sends to a function
-//! is one the function (served here by the local gateway) actually has.
+//! is one the function (served here by the local gateway) actually has, and every
+//! operation of the API description (generated from the routers) is deployed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use huddle_tests::Api;
@@ -56,5 +57,27 @@ async fn every_template_route_is_served() {
             "{method} {path} is in template.yaml but not served: {}",
             reply.status
         );
+    }
+}
+
+/// The routers and the description are one (`routes!`), so this is every route the code has.
+#[test]
+fn every_described_operation_is_in_the_template() {
+    let description: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json"))
+            .expect("openapi.json at the repository root"),
+    )
+    .expect("openapi.json is JSON");
+    let deployed = template_routes();
+    let paths = description["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 30, "only {} paths described", paths.len());
+    for (path, item) in paths {
+        for method in item.as_object().expect("path item").keys() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            assert!(
+                deployed.contains(&(method.clone(), path.clone())),
+                "{method} {path} is described but has no HttpApi event in template.yaml"
+            );
+        }
     }
 }
