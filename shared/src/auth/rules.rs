@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::secrets;
 use crate::auth::store::{RefreshRotation, RefreshToken, TicketRedemption};
@@ -19,18 +20,27 @@ pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
 pub const DISPLAY_NAME_MAX: usize = 64;
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/auth/register`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    /// The sign-in email; unique regardless of case.
+    #[schema(format = Email, max_length = 254, example = "ann@example.org")]
     pub email: String,
+    #[schema(format = Password, min_length = 8, max_length = 128)]
     pub password: String,
+    /// Shown to other members (surrounding spaces are trimmed).
+    #[schema(min_length = 1, max_length = 64)]
     pub display_name: String,
 }
 
-#[derive(Deserialize)]
+/// `POST /v1/auth/login`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(example = "ann@example.org")]
     pub email: String,
+    #[schema(format = Password)]
     pub password: String,
 }
 
@@ -42,9 +52,11 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
-#[derive(Deserialize)]
+/// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    /// The `refresh_token` of the session's latest token pair.
     pub refresh_token: String,
 }
 
@@ -55,10 +67,14 @@ impl std::fmt::Debug for RefreshRequest {
 }
 
 /// The token pair handed to a client.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Tokens {
+    /// A JWT for `Authorization: Bearer …`.
     pub access_token: String,
+    /// An opaque secret for `/v1/auth/refresh`; each one works once.
     pub refresh_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
@@ -66,20 +82,24 @@ pub struct Tokens {
     pub refresh_expires_in: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A signed-in user and their tokens (register and login).
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Session {
     pub user: User,
     pub tokens: Tokens,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A rotated token pair.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Refreshed {
     pub tokens: Tokens,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A single-use ticket for opening the WebSocket (`?ticket=`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WsTicket {
     pub ticket: String,
+    /// Seconds until the ticket expires.
     pub expires_in: u64,
 }
 

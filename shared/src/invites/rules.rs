@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::access;
 use crate::auth::secrets;
@@ -20,30 +21,37 @@ pub const DEFAULT_EXPIRY_HOURS: i64 = 168;
 pub const MAX_EXPIRY_HOURS: i64 = 720;
 pub const MAX_USES_LIMIT: u32 = 10_000;
 
-#[derive(Debug, Default, Deserialize)]
+/// `POST /v1/workspaces/{workspace_id}/invites`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInviteRequest {
+    /// Hours until the invite expires (default 168, a week).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 720)]
     pub expires_in_hours: Option<i64>,
+    /// How many times it may be accepted (default: unlimited).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10000)]
     pub max_uses: Option<u32>,
 }
 
 /// `POST /v1/invites/{code}/accept`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AcceptedInvite {
     pub workspace: WorkspaceView,
+    /// The caller's role (a member accepting again keeps theirs).
     pub role: Role,
 }
 
 /// What the code alone reveals: enough to decide whether to accept.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InvitePreview {
     pub workspace: WorkspacePreview,
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The workspace an invite leads to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WorkspacePreview {
     pub id: WorkspaceId,
     pub name: String,

@@ -88,7 +88,7 @@ pub enum ClientFrame {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceStatus {
     Online,
@@ -834,9 +834,10 @@ async fn broadcast_change<P: Poster>(
 }
 
 /// An online member, as `GET /v1/workspaces/{wid}/presence` lists them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OnlineMember {
     pub user_id: UserId,
+    #[schema(value_type = PresenceStatus)]
     pub status: String,
 }
 

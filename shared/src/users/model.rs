@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::ids::UserId;
 
 /// A user as stored and as its owner sees it (`GET /v1/users/me`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct User {
     pub id: UserId,
     pub email: String,
@@ -20,7 +21,7 @@ pub struct User {
 }
 
 /// What any signed-in user may see of another (`GET /v1/users/{id}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PublicProfile {
     pub id: UserId,
     pub display_name: String,

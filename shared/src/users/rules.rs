@@ -1,6 +1,7 @@
 //! Profiles: the caller's own (with email), its updates, and other users' public view.
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::auth::rules::DISPLAY_NAME_MAX;
 use crate::clock;
@@ -16,13 +17,17 @@ use std::collections::HashMap;
 
 pub const BIO_MAX: usize = 500;
 
-/// `PATCH /v1/users/me`. `bio: null` clears the bio.
-#[derive(Debug, Deserialize)]
+/// `PATCH /v1/users/me`: absent fields stay as they are; `bio: null` clears the bio.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
+    /// A new display name (surrounding spaces are trimmed); it cannot be cleared.
     #[serde(default)]
+    #[schema(value_type = String, min_length = 1, max_length = 64)]
     pub display_name: Patch<String>,
+    /// A new bio; `null` or an empty one clears it.
     #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub bio: Patch<String>,
 }
 

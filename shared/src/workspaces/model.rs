@@ -2,12 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::ids::{ChannelId, UserId, WorkspaceId};
 use crate::users::PublicProfile;
 
 /// A member's role. Ordered: `Member < Admin < Owner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Member,
@@ -22,7 +25,7 @@ impl Role {
 }
 
 /// A workspace as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Workspace {
     pub id: WorkspaceId,
     pub name: String,
@@ -31,9 +34,9 @@ pub struct Workspace {
     pub owner_id: UserId,
     /// The public chat channel every member joins.
     pub general_channel_id: ChannelId,
-    /// Channels the workspace holds, DMs aside (`general` included): an `ADD` in the
-    /// transaction that creates or deletes a channel, whose condition keeps it within
-    /// `CHANNELS_PER_WORKSPACE_MAX`.
+    /// Channels the workspace holds, DMs aside (`general` included).
+    // An `ADD` in the transaction that creates or deletes a channel, whose condition keeps
+    // it within `CHANNELS_PER_WORKSPACE_MAX`.
     #[serde(default)]
     pub channel_count: u64,
     pub created_at: DateTime<Utc>,
@@ -41,10 +44,11 @@ pub struct Workspace {
 }
 
 /// A workspace as the API returns it: with the caller's role.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct WorkspaceView {
     #[serde(flatten)]
     pub workspace: Workspace,
+    /// The caller's role in the workspace.
     pub my_role: Role,
 }
 
@@ -67,9 +71,19 @@ pub struct WorkspaceMember {
 }
 
 /// A member as `GET /v1/workspaces/{wid}/members` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MemberView {
     pub user: PublicProfile,
     pub role: Role,
     pub joined_at: DateTime<Utc>,
+}
+
+/// `/v1/workspaces/{workspace_id}/members/{user_id}`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct WorkspaceMemberPath {
+    /// The workspace.
+    pub workspace_id: WorkspaceId,
+    /// The member.
+    pub user_id: UserId,
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::access::{self, WorkspaceAccess};
 use crate::channels::{Channel, ChannelKind, ChannelMember};
@@ -26,35 +27,52 @@ pub const NAME_MAX: usize = 80;
 pub const DESCRIPTION_MAX: usize = 1000;
 pub const GENERAL_CHANNEL: &str = "general";
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/workspaces`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkspaceRequest {
+    /// Surrounding spaces are trimmed.
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
+    /// An empty one is the same as none.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `PATCH /v1/workspaces/{workspace_id}`: absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWorkspaceRequest {
+    /// A new name; it cannot be cleared.
     #[serde(default)]
+    #[schema(value_type = String, min_length = 1, max_length = 80)]
     pub name: Patch<String>,
+    /// A new description; `null` or an empty one clears it.
     #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 1000)]
     pub description: Patch<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/workspaces/{workspace_id}/members`: exactly one of `user_id` and `email`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
+    /// The user to add.
     #[serde(default)]
     pub user_id: Option<UserId>,
+    /// Or the email of the user to add.
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    /// `member` (the default) or `admin`; ownership moves only by transfer.
     #[serde(default)]
     pub role: Option<Role>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `PATCH /v1/workspaces/{workspace_id}/members/{user_id}`: `owner` transfers ownership
+/// (the caller becomes an admin).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMemberRequest {
     pub role: Role,
