@@ -20,7 +20,7 @@ pub struct User {
 }
 
 /// What any signed-in user may see of another (`GET /v1/users/{id}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublicProfile {
     pub id: UserId,
     pub display_name: String,
