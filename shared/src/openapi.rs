@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use utoipa::ToSchema;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::Schema;
@@ -16,7 +17,6 @@ use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, LicenseBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Type,
 };
-use utoipa::ToSchema;
 
 use crate::error::ErrorBody;
 use crate::ids::{
