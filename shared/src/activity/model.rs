@@ -2,14 +2,19 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::ids::{ActivityId, ChannelId, UserId, WorkspaceId};
 
 /// What an activity entry is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Target {
+    /// `user`, `invite`, `channel`, `message`, `file`, `task`, `card`, `column` or
+    /// `document`.
     #[serde(rename = "type")]
+    #[schema(example = "channel")]
     pub kind: String,
+    /// The target's id (an invite's code for invites, the channel's id for a document).
     pub id: String,
 }
 
@@ -28,13 +33,21 @@ pub struct Activity {
 }
 
 /// An activity entry as the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ActivityView {
     pub id: ActivityId,
+    /// What happened: `member.joined|left|removed|role_changed`,
+    /// `invite.created|revoked|accepted`, `channel.created|updated|deleted`,
+    /// `message.deleted`, `file.deleted`, `task.*`, `card.*`, `column.*`
+    /// (`created|updated|deleted`) or `document.restored`.
+    #[schema(example = "channel.created")]
     pub kind: String,
+    /// Who acted.
     pub actor_id: UserId,
     pub target: Target,
+    /// The channel it happened in, when there is one.
     pub channel_id: Option<ChannelId>,
+    /// A one-line description.
     pub summary: String,
     pub at: DateTime<Utc>,
 }

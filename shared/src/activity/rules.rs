@@ -1,6 +1,7 @@
 //! The activity route: a workspace's log, newest first, optionally one actor's (admin+).
 
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::access;
 use crate::activity::ActivityView;
@@ -11,12 +12,18 @@ use crate::state::AppState;
 use crate::table::Page;
 
 /// `?actor_id&limit&cursor`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityQuery {
+    /// Only what this user did.
     #[serde(default)]
+    #[param(value_type = Option<UserId>)]
     pub actor_id: Option<String>,
+    /// Items per page (default 50).
     #[serde(default)]
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
 }

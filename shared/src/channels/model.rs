@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::ids::{ChannelId, MessageId, UserId, WorkspaceId};
 use crate::notifications::NotificationLevel;
 
 /// What a channel is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Chat,
@@ -79,7 +80,7 @@ pub struct ChannelMember {
 }
 
 /// A channel as the API returns it, with the caller's view of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ChannelView {
     pub id: ChannelId,
     pub workspace_id: WorkspaceId,
@@ -92,11 +93,17 @@ pub struct ChannelView {
     pub updated_at: DateTime<Utc>,
     pub member_count: u64,
     pub last_message_at: Option<DateTime<Utc>>,
+    /// For DMs only: every member, the caller included.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub dm_members: Vec<UserId>,
+    /// Whether the caller is a member.
     pub joined: bool,
+    /// Top-level messages since the caller's read marker (0 when not a member).
     pub unread_count: u64,
+    /// Mentions of the caller since they last read (0 when not a member).
     pub mention_count: u64,
+    /// The caller's read marker.
     pub last_read_message_id: Option<MessageId>,
     /// The caller's notification level (the kind's default when not a member or unset).
     pub notification_level: NotificationLevel,
@@ -135,4 +142,14 @@ impl ChannelView {
             notification_level,
         }
     }
+}
+
+/// `/v1/channels/{channel_id}/members/{user_id}`.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ChannelMemberPath {
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The member.
+    pub user_id: UserId,
 }

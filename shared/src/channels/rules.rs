@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use utoipa::openapi::{Object, ObjectBuilder, Type};
 
 use crate::access::{self, ChannelAccess};
 use crate::channels::{Channel, ChannelKind, ChannelMember, ChannelView};
@@ -27,46 +29,83 @@ pub const NAME_MAX: usize = 80;
 pub const TOPIC_MAX: usize = 250;
 pub const DM_MAX_OTHERS: usize = 8;
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/workspaces/{workspace_id}/channels`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChannelRequest {
+    /// Unique in the workspace: lower-case letters, digits, `-` and `_`.
+    #[schema(min_length = 1, max_length = 80, pattern = "^[a-z0-9_-]{1,80}$")]
     pub name: String,
+    /// Any kind but `dm` (DMs are opened with `POST /v1/workspaces/{workspace_id}/dms`).
+    #[schema(schema_with = creatable_kind_schema)]
     pub kind: ChannelKind,
+    /// Readable by its members only.
     #[serde(default)]
     pub private: bool,
+    /// No control characters but newlines; surrounding whitespace is trimmed.
     #[serde(default)]
+    #[schema(
+        max_length = 250,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub topic: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The kinds `POST /v1/workspaces/{workspace_id}/channels` creates: all but `dm`.
+fn creatable_kind_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["chat", "voice", "todo", "doc", "kanban"]))
+        .description(Some(
+            "What the channel is for (`dm` channels are opened with \
+             `POST /v1/workspaces/{workspace_id}/dms`).",
+        ))
+        .build()
+}
+
+/// `PATCH /v1/channels/{channel_id}`: only the fields given change; a `null` topic clears it.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChannelRequest {
+    /// A new name (not for DMs); cannot be `null`.
     #[serde(default)]
+    #[schema(value_type = String, min_length = 1, max_length = 80, pattern = "^[a-z0-9_-]{1,80}$")]
     pub name: Patch<String>,
+    /// A new topic, or `null` to clear it (no control characters but newlines; a blank one
+    /// clears it too).
     #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 250, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
     pub topic: Patch<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/channels/{channel_id}/members`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddChannelMemberRequest {
+    /// A member of the channel's workspace.
     pub user_id: UserId,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/workspaces/{workspace_id}/dms`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenDmRequest {
+    /// The other members: 1 to 8 distinct members of the workspace (the caller's own id
+    /// and repeats are ignored).
+    #[schema(min_items = 1, max_items = 8)]
     pub user_ids: Vec<UserId>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `PUT /v1/channels/{channel_id}/read`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkReadRequest {
+    /// Read up to this message (a later id than the latest counts as the latest).
     pub message_id: MessageId,
 }
 
-/// A channel member as `GET /v1/channels/{cid}/members` lists it.
-#[derive(Debug, Clone, Serialize)]
+/// A channel member as `GET /v1/channels/{channel_id}/members` lists it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ChannelMemberView {
     pub user: PublicProfile,
     pub joined_at: chrono::DateTime<chrono::Utc>,

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
 use crate::ids::{ChannelId, FileId, UserId, WorkspaceId};
 
@@ -69,4 +70,12 @@ impl FileView {
             created_at: file.created_at,
         }
     }
+}
+
+/// `/v1/files/{file_id}/…`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct FilePath {
+    /// The file.
+    pub file_id: FileId,
 }

@@ -2,10 +2,12 @@
 //! completion check, downloads, deletes, avatars, and the message attachment rules.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::{Object, ObjectBuilder, Type};
 
 use crate::access;
 use crate::clock;
-use crate::config::AVATAR_CONTENT_TYPES;
+use crate::config::{AVATAR_CONTENT_TYPES, DEFAULT_UPLOAD_CONTENT_TYPES};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::files::storage::{
     UploadInstructions, attachment_object_key, avatar_object_key, content_disposition,
@@ -22,26 +24,67 @@ pub const ATTACHMENTS_MAX: usize = 10;
 /// How long an unfinished upload's record lives (its object expires by lifecycle rule).
 const PENDING_TTL_SECONDS: i64 = 24 * 3600;
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/channels/{channel_id}/uploads`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UploadRequest {
+    /// The name downloads get: not blank, no control characters but newlines; surrounding
+    /// whitespace is trimmed.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub filename: String,
+    #[schema(schema_with = upload_content_type_schema)]
     pub content_type: String,
+    /// The exact length in bytes; over the upload limit (default 25 MiB) is a 413.
+    #[schema(minimum = 1)]
     pub size: u64,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/users/me/avatar`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvatarUploadRequest {
+    #[schema(schema_with = avatar_content_type_schema)]
     pub content_type: String,
+    /// The exact length in bytes; over the avatar limit (default 5 MiB) is a 413.
+    #[schema(minimum = 1)]
     pub size: u64,
 }
 
-/// What an upload request answers.
-#[derive(Debug, Clone, Serialize)]
+/// The attachment types: the deployment's allow-list, described with its default.
+fn upload_content_type_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(format!(
+            "A media type on the deployment's allow-list (`UPLOAD_CONTENT_TYPES`; case and \
+             media-type parameters are ignored). The default list: {}.",
+            DEFAULT_UPLOAD_CONTENT_TYPES.join(", ")
+        )))
+        .examples([serde_json::json!("image/png")])
+        .build()
+}
+
+/// The avatar types, as the avatar route takes them.
+fn avatar_content_type_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(AVATAR_CONTENT_TYPES.iter().copied()))
+        .description(Some(
+            "An image type (case and media-type parameters are ignored).",
+        ))
+        .build()
+}
+
+/// What an upload request answers: upload with `upload`, then complete the file with
+/// `POST /v1/files/{file_id}/complete`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UploadTicket {
     pub file_id: FileId,
     pub upload: UploadInstructions,
+    /// When the upload URL stops working.
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 

@@ -8,16 +8,48 @@ use std::time::Duration;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::{Object, ObjectBuilder, Type};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 
 /// How a client uploads: a PUT to `url` with exactly these headers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UploadInstructions {
+    /// Always `PUT` (a presigned PutObject).
+    #[schema(schema_with = put_method_schema)]
     pub method: String,
+    /// The presigned URL, valid until the ticket's `expires_at`.
     pub url: String,
+    /// The headers to send, exactly as given: the signature binds the declared length,
+    /// type and disposition, so S3 refuses any other upload.
+    #[schema(schema_with = upload_headers_schema)]
     pub headers: BTreeMap<String, String>,
+}
+
+/// `"PUT"`, the one method of presigned uploads.
+fn put_method_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["PUT"]))
+        .build()
+}
+
+/// The upload headers: always `content-type`, `content-length` and `content-disposition`
+/// (lower-case names, string values), and any others the signature needs.
+fn upload_headers_schema() -> Object {
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("content-type", string())
+        .property("content-length", string().pattern(Some("^[1-9][0-9]*$")))
+        .property("content-disposition", string())
+        .required("content-type")
+        .required("content-length")
+        .required("content-disposition")
+        .additional_properties(Some(string()))
+        .build()
 }
 
 /// What S3 has for a key.

@@ -2,13 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::channels::ChannelKind;
 use crate::ids::{CardId, ChannelId, MessageId, NotificationId, TaskId, UserId, WorkspaceId};
 
 /// Why a notification was made. One per event and recipient: the first that applies of
 /// mention, reply, dm, message (assignments have their own events).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
     Mention,
@@ -20,7 +23,7 @@ pub enum NotificationKind {
 
 /// What a member hears of a channel: everything, mentions (and replies in their threads,
 /// and assignments), or nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationLevel {
     All,
@@ -72,16 +75,22 @@ pub struct Notification {
 }
 
 /// A notification as the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct NotificationView {
     pub id: NotificationId,
     pub kind: NotificationKind,
     pub workspace_id: WorkspaceId,
     pub channel_id: ChannelId,
+    /// The message it is about (mentions, replies, DMs and messages).
     pub message_id: Option<MessageId>,
+    /// The task assigned (assignments in todo channels).
     pub task_id: Option<TaskId>,
+    /// The card assigned (assignments on kanban boards).
     pub card_id: Option<CardId>,
+    /// Who acted.
     pub actor_id: UserId,
+    /// The start of the text, on one line.
+    #[schema(max_length = 140)]
     pub preview: String,
     pub read: bool,
     pub created_at: DateTime<Utc>,
@@ -106,9 +115,18 @@ impl From<Notification> for NotificationView {
 }
 
 /// `GET /v1/notifications/unread-count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct UnreadCount {
+    /// Unread notifications (a counter kept with each write, not a count of them).
     pub count: u64,
+}
+
+/// `/v1/notifications/{notification_id}/…`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct NotificationPath {
+    /// The notification.
+    pub notification_id: NotificationId,
 }
 
 /// A preview: the first 140 characters of a text, on one line.

@@ -3,6 +3,7 @@
 
 use futures::StreamExt;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::access;
 use crate::clock;
@@ -21,19 +22,28 @@ const READS_IN_FLIGHT: usize = 8;
 const READ_ALL_ROUNDS: usize = 100;
 
 /// `?unread_only&workspace_id&limit&cursor`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NotificationQuery {
+    /// Only unread notifications (default false).
     #[serde(default)]
+    #[param(value_type = Option<bool>)]
     pub unread_only: Option<String>,
+    /// Only notifications from this workspace.
     #[serde(default)]
+    #[param(value_type = Option<WorkspaceId>)]
     pub workspace_id: Option<String>,
+    /// Items per page (default 50).
     #[serde(default)]
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `PUT /v1/channels/{channel_id}/notification-level`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LevelRequest {
     pub level: NotificationLevel,
