@@ -9,7 +9,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 /// Every function's routes, described. A new function area adds one `merge` line.
 pub fn document() -> OpenApi {
-    let functions = OpenApiRouter::<AppState>::new().merge(huddle_messages::api());
+    let functions = OpenApiRouter::<AppState>::new()
+        .merge(huddle_messages::api())
+        .merge(huddle_tasks::api())
+        .merge(huddle_boards::api())
+        .merge(huddle_documents::api());
     let mut document = functions.into_openapi();
     document.merge(huddle_docs::api().into_openapi());
     huddle_shared::openapi::describe(document)
