@@ -15,7 +15,10 @@ pub fn document() -> OpenApi {
         .merge(huddle_channels::api())
         .merge(huddle_messages::api())
         .merge(huddle_files::api())
-        .merge(huddle_notifications::api());
+        .merge(huddle_tasks::api())
+        .merge(huddle_boards::api())
+        .merge(huddle_notifications::api())
+        .merge(huddle_documents::api());
     let mut document = functions.into_openapi();
     document.merge(huddle_docs::api().into_openapi());
     huddle_shared::openapi::describe(document)

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::ids::{CardId, ChannelId, ColumnId, UserId, WorkspaceId};
 use crate::work::Footprint;
@@ -29,13 +30,17 @@ pub struct Column {
 }
 
 /// A column as the API returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ColumnView {
     pub id: ColumnId,
     pub channel_id: ChannelId,
     pub name: String,
+    /// The column's place on the board (a fractional key: compare as strings).
     pub position: String,
+    /// `null` when the column has no WIP limit.
+    #[schema(minimum = 1, maximum = 1000)]
     pub wip_limit: Option<u32>,
+    /// Cards in the column.
     pub card_count: u64,
 }
 
@@ -103,7 +108,7 @@ impl Card {
 }
 
 /// A card as the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CardView {
     pub id: CardId,
     pub channel_id: ChannelId,
@@ -113,6 +118,7 @@ pub struct CardView {
     pub assignee_id: Option<UserId>,
     pub labels: Vec<String>,
     pub due_date: Option<NaiveDate>,
+    /// The card's place in its column (a fractional key: compare as strings).
     pub position: String,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
@@ -139,16 +145,40 @@ impl From<Card> for CardView {
 }
 
 /// One column of `GET /v1/channels/{cid}/board`, with its first cards.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct BoardColumn {
     #[serde(flatten)]
     pub column: ColumnView,
+    /// The column's first cards (at most 100), in order.
     pub cards: Vec<CardView>,
+    /// The `cursor` of `GET .../columns/{column_id}/cards` for the rest; `null` when there
+    /// is no more.
     pub next_cursor: Option<String>,
 }
 
 /// `GET /v1/channels/{cid}/board`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Board {
+    /// Every column, in board order.
     pub columns: Vec<BoardColumn>,
+}
+
+/// `/v1/channels/{channel_id}/columns/{column_id}/…`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ColumnPath {
+    /// The kanban channel.
+    pub channel_id: ChannelId,
+    /// The column.
+    pub column_id: ColumnId,
+}
+
+/// `/v1/channels/{channel_id}/cards/{card_id}/…`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CardPath {
+    /// The kanban channel.
+    pub channel_id: ChannelId,
+    /// The card.
+    pub card_id: CardId,
 }

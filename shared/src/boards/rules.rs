@@ -6,6 +6,7 @@
 
 use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::access::ChannelAccess;
 use crate::boards::{
@@ -23,8 +24,8 @@ use crate::table::{Page, PageRequest};
 use crate::validate::Validator;
 use crate::work::{
     self, Anchor, FieldsPatch, WRITE_ATTEMPTS, WorkOutcome, add_guards, check_assignee,
-    check_description, check_labels, check_title, guard_error, parse_due, position_between,
-    read_guards, writer_guards,
+    check_description, check_labels, check_title, guard_error, labels_schema, parse_due,
+    position_between, read_guards, writer_guards,
 };
 
 /// Columns a board may hold.
@@ -40,69 +41,105 @@ const COLUMNS_READ: usize = 1000;
 /// Columns whose first cards a board read fetches at once.
 const COLUMN_READS_IN_FLIGHT: usize = 8;
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/channels/{channel_id}/columns`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateColumnRequest {
+    /// Trimmed; 1 to 80 characters, no control characters.
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
+    /// Cards the column may hold; `null` or absent: no limit.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub wip_limit: Option<u32>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A PATCH of a column: absent fields stay; `null` removes the WIP limit; `null` for the
+/// name is a 400.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateColumnRequest {
+    /// Trimmed; 1 to 80 characters, no control characters; not `null`.
     #[serde(default)]
+    #[schema(value_type = String, min_length = 1, max_length = 80)]
     pub name: Patch<String>,
+    /// A limit below the current count only stops more cards coming in; `null` removes it.
     #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub wip_limit: Patch<u32>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `{before_id | after_id}`: exactly one, another column of the board.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveColumnRequest {
+    /// Places the column right before this one.
     #[serde(default)]
     pub before_id: Option<ColumnId>,
+    /// Places the column right after this one.
     #[serde(default)]
     pub after_id: Option<ColumnId>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/channels/{channel_id}/columns/{column_id}/cards`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCardRequest {
+    /// Trimmed; 1 to 200 characters, no control characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
+    /// Someone who can read the channel (a 400 naming `assignee_id` otherwise).
     #[serde(default)]
     pub assignee_id: Option<UserId>,
     #[serde(default)]
+    #[schema(schema_with = labels_schema)]
     pub labels: Option<Vec<String>>,
+    /// `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(value_type = Option<NaiveDate>)]
     pub due_date: Option<String>,
 }
 
-/// A PATCH of a card: as for tasks (no status, no priority).
-#[derive(Debug, Default, Deserialize)]
+/// A PATCH of a card: as for tasks (no status, no priority). Absent fields stay; `null`
+/// clears description, assignee and due date, and empties the labels; `null` for the title
+/// is a 400.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCardRequest {
+    /// Trimmed; 1 to 200 characters, no control characters; not `null`.
     #[serde(default)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub title: Patch<String>,
+    /// `null` clears it.
     #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub description: Patch<String>,
+    /// Someone who can read the channel; `null` unassigns.
     #[serde(default)]
+    #[schema(value_type = Option<UserId>)]
     pub assignee_id: Patch<UserId>,
+    /// `YYYY-MM-DD`; `null` clears it.
     #[serde(default)]
+    #[schema(value_type = Option<NaiveDate>)]
     pub due_date: Patch<String>,
     #[serde(default)]
+    #[schema(schema_with = labels_schema)]
     pub labels: Patch<Vec<String>>,
 }
 
 /// `{column_id, before_id? | after_id?}`: neither places the card last.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveCardRequest {
+    /// The column the card goes to (its own, or another of the board).
     pub column_id: ColumnId,
+    /// Places the card right before this card of that column.
     #[serde(default)]
     pub before_id: Option<CardId>,
+    /// Places the card right after this card of that column.
     #[serde(default)]
     pub after_id: Option<CardId>,
 }

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use crate::error::{ErrorCode, ErrorDetail};
 use crate::ids::{ChannelId, UserId};
 
 /// The largest document text, in UTF-8 bytes (API.md: 256 KiB).
@@ -66,52 +68,106 @@ pub struct DocumentMeta {
 }
 
 /// The document as the routes answer it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Document {
+    /// The text (Markdown by convention), at most 256 KiB of UTF-8.
     pub content: String,
+    /// Goes up by one with every stored change, live or REST; 0 for a document nobody
+    /// wrote.
     pub version: u64,
+    /// `null` for a document nobody wrote.
     pub updated_at: Option<DateTime<Utc>>,
+    /// `null` for a document nobody wrote.
     pub updated_by: Option<UserId>,
 }
 
 /// One revision in the list, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RevisionSummary {
+    /// The document version the revision holds.
     pub version: u64,
     pub created_at: DateTime<Utc>,
+    /// Who wrote that version.
     pub updated_by: UserId,
 }
 
 /// One revision with its text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct RevisionView {
+    /// The document version the revision holds.
     pub version: u64,
     pub content: String,
     pub created_at: DateTime<Utc>,
+    /// Who wrote that version.
     pub updated_by: UserId,
 }
 
 /// `PUT /v1/channels/{cid}/document`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaveDocumentRequest {
+    /// The whole new text, at most 256 KiB of UTF-8 (413 beyond), applied as a text diff.
+    #[schema(max_length = 262144)]
     pub content: String,
+    /// The version the writer last saw; another one is a 409 carrying the current document.
     pub base_version: u64,
 }
 
 /// `POST /v1/channels/{cid}/document/sync`: the client's state vector (base64 of its Yjs
 /// v1 encoding; empty for a client with nothing).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncRequest {
+    /// Standard, padded base64 of the client's Yjs v1 state vector (at most 64 KiB
+    /// decoded; 413 beyond); empty for a client with nothing.
+    #[schema(format = Byte, content_encoding = "base64")]
     pub state_vector: String,
 }
 
 /// What a client lacks (`update`) and the server's state vector, both base64 of Yjs v1.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct SyncAnswer {
+    /// Standard, padded base64 of a Yjs v1 update holding what the client lacks.
+    #[schema(format = Byte, content_encoding = "base64")]
     pub update: String,
+    /// Standard, padded base64 of the server's Yjs v1 state vector.
+    #[schema(format = Byte, content_encoding = "base64")]
     pub state_vector: String,
+}
+
+/// The 409 of a save: the error, with the current document beside it when `base_version`
+/// is stale (a channel of another kind answers the error alone).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentConflict {
+    pub error: ErrorDetail,
+    /// The document as it is now, for the writer to merge and retry with its version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub current: Option<Document>,
+}
+
+impl DocumentConflict {
+    /// `base_version` is not the current version: here is the current document.
+    pub fn stale(current: Document) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: ErrorCode::Conflict,
+                message: "base_version is not the current version".to_owned(),
+                details: None,
+            },
+            current: Some(current),
+        }
+    }
+}
+
+/// `/v1/channels/{channel_id}/document/revisions/{version}/…`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RevisionPath {
+    /// The doc channel.
+    pub channel_id: ChannelId,
+    /// The document version the revision holds.
+    pub version: u64,
 }
 
 /// How a save ended.

@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::ids::{ChannelId, TaskId, UserId, WorkspaceId};
 use crate::work::{Footprint, Priority};
 
 /// Open or done.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     #[default]
@@ -76,7 +77,7 @@ impl Task {
 }
 
 /// A task as the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TaskView {
     pub id: TaskId,
     pub channel_id: ChannelId,
@@ -87,11 +88,14 @@ pub struct TaskView {
     pub assignee_id: Option<UserId>,
     pub due_date: Option<NaiveDate>,
     pub labels: Vec<String>,
+    /// The task's place in board order (a fractional key: compare as strings).
     pub position: String,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the task was completed; `null` while it is open.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Who completed the task; `null` while it is open.
     pub completed_by: Option<UserId>,
 }
 
@@ -115,4 +119,14 @@ impl From<Task> for TaskView {
             completed_by: task.completed_by,
         }
     }
+}
+
+/// `/v1/channels/{channel_id}/tasks/{task_id}/…`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TaskPath {
+    /// The todo channel.
+    pub channel_id: ChannelId,
+    /// The task.
+    pub task_id: TaskId,
 }

@@ -5,6 +5,7 @@
 //! on a concurrent change) and on the memberships it relies on.
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::access::ChannelAccess;
 use crate::channels::ChannelKind;
@@ -20,51 +21,73 @@ use crate::tasks::{Task, TaskStatus, TaskView};
 use crate::validate::Validator;
 use crate::work::{
     self, Anchor, FieldsPatch, Priority, StatusQuery, WRITE_ATTEMPTS, WorkOutcome, add_guards,
-    check_assignee, check_description, check_labels, check_title, guard_error, parse_due,
-    position_between, read_guards, writer_guards,
+    check_assignee, check_description, check_labels, check_title, guard_error, labels_schema,
+    parse_due, position_between, read_guards, writer_guards,
 };
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/channels/{channel_id}/tasks`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTaskRequest {
+    /// Trimmed; 1 to 200 characters, no control characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
+    /// Someone who can read the channel (a 400 naming `assignee_id` otherwise).
     #[serde(default)]
     pub assignee_id: Option<UserId>,
+    /// `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(value_type = Option<NaiveDate>)]
     pub due_date: Option<String>,
+    /// `medium` when absent.
     #[serde(default)]
     pub priority: Option<Priority>,
     #[serde(default)]
+    #[schema(schema_with = labels_schema)]
     pub labels: Option<Vec<String>>,
 }
 
 /// A PATCH: absent fields stay, `null` clears (description, assignee, due date; labels
 /// become `[]`); `null` for title or priority is a 400.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTaskRequest {
+    /// Trimmed; 1 to 200 characters, no control characters; not `null`.
     #[serde(default)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub title: Patch<String>,
+    /// `null` clears it.
     #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub description: Patch<String>,
+    /// Someone who can read the channel; `null` unassigns.
     #[serde(default)]
+    #[schema(value_type = Option<UserId>)]
     pub assignee_id: Patch<UserId>,
+    /// `YYYY-MM-DD`; `null` clears it.
     #[serde(default)]
+    #[schema(value_type = Option<NaiveDate>)]
     pub due_date: Patch<String>,
+    /// Not `null`.
     #[serde(default)]
+    #[schema(value_type = Priority)]
     pub priority: Patch<Priority>,
     #[serde(default)]
+    #[schema(schema_with = labels_schema)]
     pub labels: Patch<Vec<String>>,
 }
 
-/// `{before_id | after_id}`: exactly one.
-#[derive(Debug, Default, Deserialize)]
+/// `{before_id | after_id}`: exactly one, another task of the channel.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveTaskRequest {
+    /// Places the task right before this one.
     #[serde(default)]
     pub before_id: Option<TaskId>,
+    /// Places the task right after this one.
     #[serde(default)]
     pub after_id: Option<TaskId>,
 }

@@ -3,13 +3,15 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Type};
 
 use crate::boards::CardView;
 use crate::ids::{ColumnId, UserId};
 use crate::tasks::TaskView;
 
 /// A task's priority.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Low,
@@ -67,7 +69,7 @@ pub struct OpenDone {
 }
 
 /// `by_priority` of todo stats: open tasks per priority.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ByPriority {
     pub low: u64,
     pub medium: u64,
@@ -75,50 +77,63 @@ pub struct ByPriority {
     pub urgent: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One assignee's tasks in todo stats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AssigneeStats {
     pub user_id: UserId,
     pub open: u64,
     pub done: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One assignee's cards in kanban stats (cards count as open).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AssigneeOpen {
     pub user_id: UserId,
     pub open: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One column in kanban stats, in board order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ColumnStats {
     pub column_id: ColumnId,
     pub name: String,
+    /// Cards in the column.
     pub count: u64,
+    /// `null` when the column has no WIP limit.
+    #[schema(minimum = 1, maximum = 1000)]
     pub wip_limit: Option<u32>,
 }
 
 /// `GET /v1/channels/{cid}/stats` of a todo channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TodoStats {
     pub total: u64,
     pub open: u64,
     pub done: u64,
+    /// `done` of `total` in percent, rounded down; 0 when there are no tasks.
+    #[schema(maximum = 100)]
     pub completion_percent: u64,
+    /// Open tasks due before today (UTC).
     pub overdue: u64,
+    /// Open tasks per priority.
     pub by_priority: ByPriority,
+    /// Assignees with tasks, by user id.
     pub by_assignee: Vec<AssigneeStats>,
 }
 
 /// `GET /v1/channels/{cid}/stats` of a kanban channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct KanbanStats {
     pub total: u64,
+    /// Cards due before today (UTC).
     pub overdue: u64,
     pub by_column: Vec<ColumnStats>,
+    /// Assignees with cards, by user id.
     pub by_assignee: Vec<AssigneeOpen>,
 }
 
 /// The stats of a todo or kanban channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum ChannelStats {
     Todo(TodoStats),
@@ -126,20 +141,47 @@ pub enum ChannelStats {
 }
 
 /// One row of `GET /v1/workspaces/{wid}/workload`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct WorkloadRow {
     pub user_id: UserId,
+    /// Open tasks and cards assigned to the user.
     pub open: u64,
+    /// Done tasks assigned to the user.
     pub done: u64,
+    /// Open tasks and cards assigned to the user, due before today (UTC).
     pub overdue: u64,
 }
 
 /// One item of `GET /v1/workspaces/{wid}/my-work`: a task or a card, with its kind.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WorkItemView {
     Task(TaskView),
     Card(CardView),
+}
+
+/// The schema of a request's `labels` (`null` or absent: none): at most 10 unique labels
+/// of 1 to 32 characters, no control characters (what [`crate::work::check_labels`]
+/// accepts).
+pub(crate) fn labels_schema() -> utoipa::openapi::Array {
+    ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Array,
+            Type::Null,
+        ]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(crate::work::LABEL_MAX)),
+        )
+        .max_items(Some(crate::work::LABELS_MAX))
+        .unique_items(true)
+        .description(Some(
+            "At most 10 unique labels of 1 to 32 characters (not blank, no control \
+             characters); `null` means none",
+        ))
+        .build()
 }
 
 /// Counts as stored may not go below zero in a view.

@@ -6,6 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa::openapi::{ObjectBuilder, Type};
 
 use crate::access::{self, ChannelAccess};
 use crate::channels::{Channel, ChannelKind};
@@ -365,17 +367,56 @@ pub async fn stats(
     }))
 }
 
-/// `?status=open|done|all&limit&cursor` of my-work (and of the task list).
-#[derive(Debug, Default, Deserialize)]
+/// `?status&assignee_id&limit&cursor` of the task list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     #[serde(default)]
+    #[param(schema_with = status_schema)]
     pub status: Option<String>,
+    /// Only the tasks assigned to this user.
     #[serde(default)]
+    #[param(value_type = Option<UserId>)]
     pub assignee_id: Option<String>,
+    /// Items per page (default 50).
     #[serde(default)]
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
+}
+
+/// `?status&limit&cursor` of my-work. It lists the caller's own work: an `assignee_id` is
+/// a 400 (and not a documented parameter).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyWorkQuery {
+    #[serde(default)]
+    #[param(schema_with = status_schema)]
+    pub status: Option<String>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub assignee_id: Option<String>,
+    /// Items per page (default 50).
+    #[serde(default)]
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// The schema of `status`: what [`parse_status`] accepts.
+fn status_schema() -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "`open` (the default), `done`, or `all` (the open ones, then the done ones)",
+        ))
+        .enum_values(Some(["open", "done", "all"]))
+        .default(Some(serde_json::Value::from("open")))
+        .build()
 }
 
 /// What a status filter keeps: open (`Some(false)`), done (`Some(true)`) or all (`None`).
@@ -398,7 +439,7 @@ pub async fn my_work(
     state: &AppState,
     caller: UserId,
     workspace_id: WorkspaceId,
-    query: StatusQuery,
+    query: MyWorkQuery,
 ) -> ApiResult<Page<WorkItemView>> {
     if query.assignee_id.is_some() {
         return Err(ApiError::invalid_fields(vec![FieldError::new(
