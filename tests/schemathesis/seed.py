@@ -56,6 +56,7 @@ def main():
 
     workspace_id = workspace("fuzz")
     spare_workspace_id = workspace("fuzz-spare")
+    members_workspace_id = workspace("fuzz-members")
 
     def channel(name, kind, ws=workspace_id):
         made = call("POST", f"/v1/workspaces/{ws}/channels", {"name": name, "kind": kind}, owner)
@@ -64,6 +65,8 @@ def main():
 
     chat = channel("fuzz-chat", "chat")
     spare_chat = channel("fuzz-spare", "chat")
+    leave_chat = channel("fuzz-leave", "chat")
+    members_chat = channel("fuzz-members", "chat")
     todo = channel("fuzz-todo", "todo")
     kanban = channel("fuzz-kanban", "kanban")
     doc = channel("fuzz-doc", "doc")
@@ -130,8 +133,11 @@ def main():
         "FUZZ_SPARE_USER_ID": spare_id,
         "FUZZ_WORKSPACE_ID": workspace_id,
         "FUZZ_SPARE_WORKSPACE_ID": spare_workspace_id,
+        "FUZZ_MEMBERS_WORKSPACE_ID": members_workspace_id,
         "FUZZ_CHAT_ID": chat,
         "FUZZ_SPARE_CHAT_ID": spare_chat,
+        "FUZZ_LEAVE_CHAT_ID": leave_chat,
+        "FUZZ_MEMBERS_CHAT_ID": members_chat,
         "FUZZ_TODO_ID": todo,
         "FUZZ_KANBAN_ID": kanban,
         "FUZZ_DOC_ID": doc,
