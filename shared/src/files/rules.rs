@@ -9,12 +9,13 @@ use crate::access;
 use crate::clock;
 use crate::config::{AVATAR_CONTENT_TYPES, DEFAULT_UPLOAD_CONTENT_TYPES};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::files::gets_thumbnail;
 use crate::files::storage::{
     UploadInstructions, attachment_object_key, avatar_object_key, content_disposition,
-    pending_object_key,
+    pending_object_key, thumbnail_object_key,
 };
 use crate::files::{AvatarChange, FileCompletion};
-use crate::files::{FilePurpose, FileStatus, FileView, StoredFile};
+use crate::files::{FilePurpose, FileStatus, FileView, StoredFile, ThumbnailStatus};
 use crate::ids::{ChannelId, FileId, UserId};
 use crate::state::AppState;
 use crate::validate::Validator;
@@ -161,6 +162,7 @@ pub async fn request_upload(
         channel_id: Some(channel_id),
         uploader_id: caller,
         filename: request.filename.trim().to_owned(),
+        thumbnail: gets_thumbnail(&content_type).then_some(ThumbnailStatus::Pending),
         content_type,
         size: request.size,
         status: FileStatus::Pending,
@@ -170,6 +172,7 @@ pub async fn request_upload(
             &id.to_string(),
         ),
         created_at: clock::now(),
+        thumbnail_key: None,
     };
     issue_upload(state, file).await
 }
@@ -203,11 +206,13 @@ pub async fn request_avatar_upload(
         channel_id: None,
         uploader_id: caller,
         filename: format!("avatar.{extension}"),
+        thumbnail: gets_thumbnail(&content_type).then_some(ThumbnailStatus::Pending),
         content_type,
         size: request.size,
         status: FileStatus::Pending,
         object_key: avatar_object_key(&caller.to_string(), &id.to_string()),
         created_at: clock::now(),
+        thumbnail_key: None,
     };
     issue_upload(state, file).await
 }
@@ -241,21 +246,53 @@ async fn visible_file(
     }
 }
 
-/// The API view, with a fresh download URL when the file is ready.
+/// The API view, with fresh download URLs when the file (and its thumbnail) is ready.
 pub async fn file_view(state: &AppState, file: &StoredFile) -> ApiResult<FileView> {
-    let download_url = match (file.status, state.storage.as_ref()) {
-        (FileStatus::Ready, Some(storage)) => Some(
+    let Some(storage) = state.storage.as_ref() else {
+        return Ok(FileView::new(file, None, None));
+    };
+    let ttl = state.config.download_url_ttl;
+    let download_url = match file.status {
+        FileStatus::Ready => Some(
             storage
-                .presign_download(
-                    &file.object_key,
-                    &content_disposition(&file.filename),
-                    state.config.download_url_ttl,
-                )
+                .presign_download(&file.object_key, &content_disposition(&file.filename), ttl)
                 .await?,
         ),
+        FileStatus::Pending => None,
+    };
+    let thumbnail_url = match (file.thumbnail, &file.thumbnail_key) {
+        (Some(ThumbnailStatus::Ready), Some(key)) => {
+            Some(storage.presign_download(key, "inline", ttl).await?)
+        }
         _ => None,
     };
-    Ok(FileView::new(file, download_url))
+    Ok(FileView::new(file, download_url, thumbnail_url))
+}
+
+/// Brings message copies of attachments up to date with their thumbnails: a copy is taken
+/// at send time, often before its thumbnail is made. Copies still pending are read again
+/// (one batch read for all of them; none when every copy is settled); a deleted file's copy
+/// stays as it was.
+pub async fn settle_thumbnails<'a>(
+    state: &AppState,
+    copies: impl IntoIterator<Item = &'a mut StoredFile>,
+) -> ApiResult<()> {
+    let mut unsettled: Vec<&mut StoredFile> = copies
+        .into_iter()
+        .filter(|copy| copy.thumbnail == Some(ThumbnailStatus::Pending))
+        .collect();
+    if unsettled.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<FileId> = unsettled.iter().map(|copy| copy.id).collect();
+    let current = state.store.get_files(&ids).await?;
+    for copy in &mut unsettled {
+        if let Some(file) = current.iter().find(|file| file.id == copy.id) {
+            copy.thumbnail = file.thumbnail;
+            copy.thumbnail_key.clone_from(&file.thumbnail_key);
+        }
+    }
+    Ok(())
 }
 
 /// `POST /v1/files/{fid}/complete`: the uploader; verifies the object S3 holds against
@@ -346,6 +383,13 @@ pub async fn delete(state: &AppState, caller: UserId, file_id: FileId) -> ApiRes
         FileStatus::Pending => pending_object_key(&file.id.to_string()),
     };
     storage.delete(&key).await?;
+    if file.thumbnail.is_some() {
+        // Made or not yet: a thumbnail recorded after this read goes with the item's
+        // removal record (the thumbnails function deletes it).
+        storage
+            .delete(&thumbnail_object_key(&file.object_key))
+            .await?;
+    }
     if file.purpose == FilePurpose::Avatar {
         state
             .store

@@ -81,6 +81,25 @@ pub fn avatar_object_key(user_id: &str, file_id: &str) -> String {
     format!("avatars/{user_id}/{file_id}")
 }
 
+/// The end of every thumbnail's key: originals (keyed by file id alone) never end so, which
+/// lets the thumbnails function's policy write these keys and no others.
+pub const THUMBNAIL_KEY_SUFFIX: &str = ".thumbnail.jpg";
+
+/// A file's thumbnail (an avatar's square version), beside its object.
+pub fn thumbnail_object_key(object_key: &str) -> String {
+    format!("{object_key}{THUMBNAIL_KEY_SUFFIX}")
+}
+
+/// What reading an object with a size limit found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectRead {
+    Found(Vec<u8>),
+    /// There is no such object.
+    Missing,
+    /// The object is longer than the limit (nothing past it was read).
+    TooLarge,
+}
+
 /// `attachment; filename="…"` with the name made safe for a header (RFC 6266: an ASCII
 /// fallback plus the UTF-8 name percent-encoded).
 pub fn content_disposition(filename: &str) -> String {
@@ -239,6 +258,66 @@ impl Storage {
             }
             Err(error) => Err(s3_error("CopyObject", error)),
         }
+    }
+
+    /// The object's bytes, if it has at most `max_bytes`: a longer one is refused from its
+    /// length, or as soon as the body passes the limit, never read whole.
+    pub async fn read_limited(&self, key: &str, max_bytes: u64) -> ApiResult<ObjectRead> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(error)
+                if error.as_service_error().is_some_and(|e| e.is_no_such_key())
+                    || error
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                return Ok(ObjectRead::Missing);
+            }
+            Err(error) => return Err(s3_error("GetObject", error)),
+        };
+        let declared = output
+            .content_length
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
+        if declared > max_bytes {
+            return Ok(ObjectRead::TooLarge);
+        }
+        let capacity = usize::try_from(declared).unwrap_or(0);
+        let mut bytes = Vec::with_capacity(capacity);
+        let mut body = output.body;
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("reading {key}: {e}")))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Ok(ObjectRead::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(ObjectRead::Found(bytes))
+    }
+
+    /// Writes an object (replacing any at `key`), served inline with this type.
+    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> ApiResult<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_disposition("inline")
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|e| s3_error("PutObject", e))?;
+        Ok(())
     }
 
     /// Deletes an object (a missing one is fine).

@@ -1,16 +1,26 @@
-//! File records: created pending (with a TTL), made ready once verified, deleted.
+//! File records: created pending (with a TTL), made ready once verified, their thumbnail
+//! attempted and recorded, deleted.
 
 use serde::{Deserialize, Serialize};
 
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use chrono::{DateTime, Utc};
 
 use crate::error::{ApiError, ApiResult};
-use crate::files::{FileStatus, StoredFile};
+use crate::files::{FileStatus, StoredFile, ThumbnailStatus};
 use crate::ids::{FileId, UserId};
 use crate::keys::{self, Key};
-use crate::table::{Store, TransactOutcome, item_exists, to_attribute, to_attributes};
+use crate::table::{
+    Store, TransactOutcome, conditional_or_old, from_attributes, item_exists, to_attribute,
+    to_attributes,
+};
 use crate::users::store as users;
+
+/// How many times the thumbnails function started on a file's thumbnail (removed once it
+/// is settled): bounds the retries of an image that crashes or times out the function.
+const THUMBNAIL_ATTEMPTS: &str = "thumbnail_attempts";
 
 #[derive(Serialize, Deserialize)]
 struct FileItem {
@@ -23,6 +33,38 @@ struct FileItem {
     /// Epoch seconds while pending: an abandoned upload's record expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
+    /// While a thumbnail is being attempted: see [`THUMBNAIL_ATTEMPTS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thumbnail_attempts: Option<u32>,
+}
+
+/// How starting a thumbnail attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ThumbnailClaim {
+    /// The file is ready and its thumbnail still pending: this is attempt `attempt` (1 for
+    /// the first), and `file` is the item as it is now.
+    Claimed { file: Box<StoredFile>, attempt: u32 },
+    /// The file is gone, or its thumbnail already settled (a redelivered record).
+    Settled,
+}
+
+/// What a thumbnail attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThumbnailOutcome<'a> {
+    /// Written at this key.
+    Ready { key: &'a str },
+    /// The image cannot be thumbnailed; none will be.
+    Failed,
+}
+
+/// How recording a thumbnail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThumbnailRecord {
+    Recorded,
+    /// Another delivery of the same record settled it first.
+    AlreadySettled,
+    /// The file was deleted meanwhile.
+    FileGone,
 }
 
 /// The profile change that comes with a completed avatar upload.
@@ -48,6 +90,7 @@ impl Store {
             entity: keys::entity::FILE.into(),
             file: file.clone(),
             expires_at: Some(expires_at),
+            thumbnail_attempts: None,
         };
         self.put_new_item(&item).await
     }
@@ -97,6 +140,77 @@ impl Store {
             TransactOutcome::Committed => FileCompletion::Ready,
             TransactOutcome::ConditionFailed(_) => FileCompletion::NotPending,
         })
+    }
+
+    /// Counts one more attempt at a ready file's pending thumbnail and reads the file as it
+    /// is now, in one conditional update.
+    pub async fn claim_thumbnail(&self, file_id: FileId) -> ApiResult<ThumbnailClaim> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::file(file_id))?))
+            .update_expression("ADD #attempts :one")
+            .condition_expression(format!(
+                "{} AND #status = :ready AND #thumbnail = :pending",
+                item_exists()
+            ))
+            .expression_attribute_names("#attempts", THUMBNAIL_ATTEMPTS)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#thumbnail", "thumbnail")
+            .expression_attribute_values(":one", to_attribute(&1u32)?)
+            .expression_attribute_values(":ready", to_attribute(&FileStatus::Ready)?)
+            .expression_attribute_values(":pending", to_attribute(&ThumbnailStatus::Pending)?)
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        let Ok(output) = conditional_or_old("UpdateItem", result)? else {
+            return Ok(ThumbnailClaim::Settled);
+        };
+        let item = output
+            .attributes
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("UpdateItem returned no item")))?;
+        let item: FileItem = from_attributes(item)?;
+        Ok(ThumbnailClaim::Claimed {
+            attempt: item.thumbnail_attempts.unwrap_or(1),
+            file: Box::new(item.file),
+        })
+    }
+
+    /// Settles a pending thumbnail (ready with its key, or failed), once: a second delivery
+    /// finds it settled and changes nothing.
+    pub async fn record_thumbnail(
+        &self,
+        file_id: FileId,
+        outcome: ThumbnailOutcome<'_>,
+    ) -> ApiResult<ThumbnailRecord> {
+        let request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::file(file_id))?))
+            .condition_expression(format!("{} AND #thumbnail = :pending", item_exists()))
+            .expression_attribute_names("#thumbnail", "thumbnail")
+            .expression_attribute_names("#attempts", THUMBNAIL_ATTEMPTS)
+            .expression_attribute_values(":pending", to_attribute(&ThumbnailStatus::Pending)?)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let request = match outcome {
+            ThumbnailOutcome::Ready { key } => request
+                .update_expression("SET #thumbnail = :ready, #key = :key REMOVE #attempts")
+                .expression_attribute_names("#key", "thumbnail_key")
+                .expression_attribute_values(":ready", to_attribute(&ThumbnailStatus::Ready)?)
+                .expression_attribute_values(":key", to_attribute(&key)?),
+            ThumbnailOutcome::Failed => request
+                .update_expression("SET #thumbnail = :failed REMOVE #attempts")
+                .expression_attribute_values(":failed", to_attribute(&ThumbnailStatus::Failed)?),
+        };
+        Ok(
+            match conditional_or_old("UpdateItem", request.send().await)? {
+                Ok(_) => ThumbnailRecord::Recorded,
+                Err(Some(_)) => ThumbnailRecord::AlreadySettled,
+                Err(None) => ThumbnailRecord::FileGone,
+            },
+        )
     }
 
     pub async fn delete_file(&self, file_id: FileId, actor: UserId) -> ApiResult<()> {

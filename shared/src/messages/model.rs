@@ -61,7 +61,8 @@ pub struct MessageView {
     pub reply_count: u64,
     pub last_reply_at: Option<DateTime<Utc>>,
     pub reactions: Vec<ReactionSummary>,
-    /// Files attached to the message; `download_url` is filled in by the route.
+    /// Files attached to the message; `download_url` and `thumbnail_url` are filled in by
+    /// the route.
     pub attachments: Vec<FileView>,
     pub mentions: Vec<UserId>,
     pub pinned: bool,
@@ -106,7 +107,7 @@ impl MessageView {
                 message
                     .attachments
                     .iter()
-                    .map(|file| FileView::new(file, None))
+                    .map(|file| FileView::new(file, None, None))
                     .collect()
             },
             mentions: message.mentions,

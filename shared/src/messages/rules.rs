@@ -129,8 +129,24 @@ fn check_content(check: &mut Validator, content: &str) {
     }
 }
 
-/// The API view of a message, with fresh download URLs for its attachments.
-async fn view(state: &AppState, stored: StoredMessage, viewer: UserId) -> ApiResult<MessageView> {
+/// The API view of a message, with fresh download and thumbnail URLs for its attachments.
+async fn view(
+    state: &AppState,
+    mut stored: StoredMessage,
+    viewer: UserId,
+) -> ApiResult<MessageView> {
+    if !stored.message.deleted {
+        files::settle_thumbnails(state, stored.message.attachments.iter_mut()).await?;
+    }
+    present(state, stored, viewer).await
+}
+
+/// [`view`] once the attachments' thumbnails are settled.
+async fn present(
+    state: &AppState,
+    stored: StoredMessage,
+    viewer: UserId,
+) -> ApiResult<MessageView> {
     let attachments = stored.message.attachments.clone();
     let mut view = MessageView::new(stored.message, &stored.reactions, Some(viewer));
     if !view.attachments.is_empty() {
@@ -143,12 +159,18 @@ async fn view(state: &AppState, stored: StoredMessage, viewer: UserId) -> ApiRes
 
 pub(crate) async fn views(
     state: &AppState,
-    page: Page<StoredMessage>,
+    mut page: Page<StoredMessage>,
     viewer: UserId,
 ) -> ApiResult<Page<MessageView>> {
+    let copies = page
+        .items
+        .iter_mut()
+        .filter(|stored| !stored.message.deleted)
+        .flat_map(|stored| stored.message.attachments.iter_mut());
+    files::settle_thumbnails(state, copies).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for stored in page.items {
-        items.push(view(state, stored, viewer).await?);
+        items.push(present(state, stored, viewer).await?);
     }
     Ok(Page {
         items,

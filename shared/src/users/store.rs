@@ -28,6 +28,10 @@ struct UserItem {
     /// The S3 key of the current avatar (the profile shows a stable URL instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     avatar_key: Option<String>,
+    /// The S3 key of the current avatar's 256 px square version, once the thumbnails
+    /// function made it (what `avatar_url` serves then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    avatar_thumbnail_key: Option<String>,
 }
 
 /// The credential item: the email's uniqueness marker, holding what login needs.
@@ -104,6 +108,7 @@ impl Store {
             entity: keys::entity::USER.into(),
             user,
             avatar_key: None,
+            avatar_thumbnail_key: None,
         };
         const CREDENTIAL_INDEX: usize = 1;
         let outcome = self
@@ -201,7 +206,7 @@ impl Store {
             .update_item()
             .table_name(self.table())
             .set_key(Some(to_attributes(&keys::user(user_id))?))
-            .update_expression("REMOVE avatar_url, avatar_key")
+            .update_expression("REMOVE avatar_url, avatar_key, avatar_thumbnail_key")
             .condition_expression(format!("{} AND avatar_key = :key", item_exists()))
             .expression_attribute_values(":key", to_attribute(&avatar_key)?)
             .send()
@@ -209,15 +214,39 @@ impl Store {
         conditional("UpdateItem", result).map(|_| ())
     }
 
-    /// The S3 key of a user's current avatar.
+    /// The S3 key `avatar_url` serves: the current avatar's square version once it is
+    /// made, else the avatar as uploaded.
     pub async fn get_avatar_key(&self, user_id: UserId) -> ApiResult<Option<String>> {
         let item: Option<UserItem> = self.get(keys::user(user_id)).await?;
-        Ok(item.and_then(|item| item.avatar_key))
+        Ok(item.and_then(|item| item.avatar_thumbnail_key.or(item.avatar_key)))
+    }
+
+    /// Points the profile at its avatar's square version, if `avatar_key` is still its
+    /// avatar (a later avatar, or none, leaves the profile as it is). Idempotent.
+    pub async fn set_avatar_thumbnail(
+        &self,
+        user_id: UserId,
+        avatar_key: &str,
+        thumbnail_key: &str,
+    ) -> ApiResult<()> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(to_attributes(&keys::user(user_id))?))
+            .update_expression("SET avatar_thumbnail_key = :thumbnail")
+            .condition_expression(format!("{} AND avatar_key = :key", item_exists()))
+            .expression_attribute_values(":key", to_attribute(&avatar_key)?)
+            .expression_attribute_values(":thumbnail", to_attribute(&thumbnail_key)?)
+            .send()
+            .await;
+        conditional("UpdateItem", result).map(|_| ())
     }
 }
 
-/// The update that points a profile at a new avatar object (the user must exist), for the
-/// transaction that makes the avatar's file ready.
+/// The update that points a profile at a new avatar object (the user must exist; the last
+/// avatar's square version is dropped), for the transaction that makes the avatar's file
+/// ready.
 pub(crate) fn set_avatar(
     table: &str,
     user_id: UserId,
@@ -228,7 +257,10 @@ pub(crate) fn set_avatar(
     let update = aws_sdk_dynamodb::types::Update::builder()
         .table_name(table)
         .set_key(Some(to_attributes(&keys::user(user_id))?))
-        .update_expression("SET avatar_url = :url, avatar_key = :key, updated_at = :now")
+        .update_expression(
+            "SET avatar_url = :url, avatar_key = :key, updated_at = :now \
+             REMOVE avatar_thumbnail_key",
+        )
         .condition_expression(item_exists())
         .expression_attribute_values(":url", to_attribute(&avatar_url)?)
         .expression_attribute_values(":key", to_attribute(&avatar_key)?)
