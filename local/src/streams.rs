@@ -45,12 +45,13 @@ fn change_from_record(record: Record) -> Option<Change> {
 /// its Lambda `main.rs` reaches through `handle`). A record counts as failed if any
 /// consumer failed it (each consumer is idempotent, as a redelivery by Lambda requires).
 async fn consume(state: &AppState, poster: &ManagementPoster, changes: &[Change]) -> Vec<String> {
-    let (maintenance, broadcast, notifier) = tokio::join!(
+    let (maintenance, broadcast, notifier, thumbnails) = tokio::join!(
         huddle_indexer::consume(state, changes),
         huddle_broadcast::consume(state, poster, changes),
         huddle_notifier::consume(state, changes),
+        huddle_thumbnails::consume(state, changes),
     );
-    failed_in_any([maintenance, broadcast, notifier])
+    failed_in_any([maintenance, broadcast, notifier, thumbnails])
 }
 
 /// Polls forever; restarts after errors (DynamoDB Local restarting, say).
