@@ -1155,13 +1155,18 @@ async fn pending_ready_attached_and_avatar_file_items_are_exact() {
             ),
             _ => (nul(), nul(), format!("avatars/{uid}/{id}")),
         };
-        json!({
+        let mut item = json!({
             "PK": s(&k(&["FILE", id])), "SK": s("META"), "type": s("file"),
             "id": s(id), "purpose": s(purpose), "workspace_id": workspace, "channel_id": channel,
             "uploader_id": s(uid), "filename": s(filename), "content_type": s(content_type),
             "size": n(size), "status": s("pending"), "object_key": s(&object_key),
             "created_at": s(TIME), "expires_at": n(EPOCH),
-        })
+        });
+        // Images wait for a thumbnail from the start; other files never have the attribute.
+        if content_type.starts_with("image/") {
+            item["thumbnail"] = s("pending");
+        }
+        item
     };
 
     // Pending: with a TTL, and the media type without its parameters.
@@ -1259,6 +1264,79 @@ async fn pending_ready_attached_and_avatar_file_items_are_exact() {
         }),
     );
     assert!(time(&profile, "updated_at") > time(&profile, "created_at"));
+
+    // Those eight bytes are no picture: the thumbnails function settles the file as failed
+    // (its attempt count gone with it) and leaves the profile as it was.
+    let mut expected_failed = file(avatar_id, "avatar", "avatar.png", "image/png", 8);
+    expected_failed["status"] = s("ready");
+    expected_failed["thumbnail"] = s("failed");
+    expected_failed
+        .as_object_mut()
+        .unwrap()
+        .remove("expires_at");
+    let mut settled = Value::Null;
+    for _ in 0..150 {
+        settled = stored(&raw, At::File(avatar_id)).await;
+        if settled["thumbnail"] != s("pending") {
+            break;
+        }
+        tokio::time::sleep(POLL_PAUSE).await;
+    }
+    assert_item(&settled, expected_failed);
+    assert_eq!(stored(&raw, At::User(uid)).await, profile);
+}
+
+#[tokio::test]
+async fn a_thumbnail_is_recorded_on_its_file_and_an_avatar_square_on_the_profile() {
+    let api = Api::new();
+    let raw = RawTable::new().await;
+    let user = api.register_user().await;
+    let uid = user.id.as_str();
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::new_rgb8(300, 200)
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    let png = png.into_inner();
+    let ticket = request_avatar(&api, &user, "image/png", png.len()).await;
+    let fid = json_id(&ticket, "file_id");
+    let fid = fid.as_str();
+    assert_eq!(
+        put_upload(&ticket["upload"], png.clone(), None).await,
+        StatusCode::OK
+    );
+    complete_upload(&api, &user, fid).await;
+    let object_key = format!("avatars/{uid}/{fid}");
+    let thumbnail_key = format!("{object_key}.thumbnail.jpg");
+    let mut file = Value::Null;
+    for _ in 0..150 {
+        file = stored(&raw, At::File(fid)).await;
+        if file["thumbnail"] != s("pending") {
+            break;
+        }
+        tokio::time::sleep(POLL_PAUSE).await;
+    }
+    assert_item(
+        &file,
+        json!({
+            "PK": s(&k(&["FILE", fid])), "SK": s("META"), "type": s("file"),
+            "id": s(fid), "purpose": s("avatar"), "workspace_id": nul(), "channel_id": nul(),
+            "uploader_id": s(uid), "filename": s("avatar.png"), "content_type": s("image/png"),
+            "size": n(png.len()), "status": s("ready"), "object_key": s(&object_key),
+            "created_at": s(TIME), "thumbnail": s("ready"), "thumbnail_key": s(&thumbnail_key),
+        }),
+    );
+    assert_item(
+        &stored(&raw, At::User(uid)).await,
+        json!({
+            "PK": s(&k(&["USER", uid])), "SK": s("PROFILE"), "type": s("user"),
+            "id": s(uid), "email": s(&user.email), "display_name": s("Test User"),
+            "bio": nul(),
+            "avatar_url": s(&format!("/v1/users/{uid}/avatar?v={fid}")),
+            "avatar_key": s(&object_key),
+            "avatar_thumbnail_key": s(&thumbnail_key),
+            "created_at": s(TIME), "updated_at": s(TIME),
+        }),
+    );
 }
 
 // ---- tasks and boards ----------------------------------------------------------------------

@@ -55,9 +55,20 @@ pub async fn request_avatar(api: &Api, user: &TestUser, content_type: &str, size
 
 /// Asks for a PNG avatar upload and PUTs `png`; returns the file id, not yet completed.
 pub async fn stage_avatar(api: &Api, user: &TestUser, png: &[u8]) -> String {
-    let ticket = request_avatar(api, user, "image/png", png.len()).await;
+    stage_typed_avatar(api, user, "image/png", png).await
+}
+
+/// Asks for an avatar upload of `content_type` and PUTs `body`; returns the file id, not
+/// yet completed.
+pub async fn stage_typed_avatar(
+    api: &Api,
+    user: &TestUser,
+    content_type: &str,
+    body: &[u8],
+) -> String {
+    let ticket = request_avatar(api, user, content_type, body.len()).await;
     assert_eq!(
-        put_upload(&ticket["upload"], png.to_vec(), None).await,
+        put_upload(&ticket["upload"], body.to_vec(), None).await,
         StatusCode::OK
     );
     ticket["file_id"].as_str().unwrap().to_owned()
@@ -69,7 +80,7 @@ pub async fn complete_upload(api: &Api, user: &TestUser, file_id: &str) -> Value
     api.must_post(&path, user, json!({}), StatusCode::OK).await
 }
 
-/// Uploads and completes a file; returns its view.
+/// Uploads and completes a text file; returns its view.
 pub async fn upload_file(
     api: &Api,
     user: &TestUser,
@@ -77,7 +88,19 @@ pub async fn upload_file(
     filename: &str,
     body: &[u8],
 ) -> Value {
-    let ticket = request_upload(api, user, channel, filename, "text/plain", body.len()).await;
+    upload_typed(api, user, channel, filename, "text/plain", body).await
+}
+
+/// Uploads and completes a file declared as `content_type`; returns its view.
+pub async fn upload_typed(
+    api: &Api,
+    user: &TestUser,
+    channel: &str,
+    filename: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Value {
+    let ticket = request_upload(api, user, channel, filename, content_type, body.len()).await;
     assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
     assert_eq!(
         put_upload(&ticket.body["upload"], body.to_vec(), None).await,
