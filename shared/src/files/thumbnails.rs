@@ -157,3 +157,89 @@ pub async fn make_thumbnail(state: &AppState, file_id: FileId, render: Render) -
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn image(status: &str, content_type: &str, thumbnail: Option<&str>) -> serde_dynamo::Item {
+        let mut item = json!({
+            "PK": "FILE#01JCZ5Q0000000000000000000", "SK": "META", "type": "file",
+            "id": "01JCZ5Q0000000000000000000", "purpose": "attachment",
+            "workspace_id": null, "channel_id": null,
+            "uploader_id": "01JCZ5Q0000000000000000001", "filename": "a",
+            "content_type": content_type, "size": 10, "status": status,
+            "object_key": "workspaces/w/channels/c/f", "created_at": "2026-11-21T00:00:00Z",
+        });
+        if let Some(thumbnail) = thumbnail {
+            item["thumbnail"] = Value::from(thumbnail);
+        }
+        serde_dynamo::to_item(item).unwrap()
+    }
+
+    fn change(
+        kind: ChangeKind,
+        old: Option<serde_dynamo::Item>,
+        new: Option<serde_dynamo::Item>,
+    ) -> Change {
+        Change {
+            id: "1".into(),
+            kind,
+            old,
+            new,
+            by_ttl: false,
+            at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn only_an_image_turning_ready_asks_for_a_thumbnail() {
+        let pending = |thumbnail| Some(image("pending", "image/png", thumbnail));
+        let ready = |thumbnail| Some(image("ready", "image/png", thumbnail));
+        let asking = change(
+            ChangeKind::Modify,
+            pending(Some("pending")),
+            ready(Some("pending")),
+        );
+        assert!(requested(&asking).unwrap().is_some());
+
+        let not_asking = [
+            // Not an image.
+            change(
+                ChangeKind::Modify,
+                Some(image("pending", "text/plain", None)),
+                Some(image("ready", "text/plain", None)),
+            ),
+            // Already ready before (a thumbnail being recorded, say).
+            change(
+                ChangeKind::Modify,
+                ready(Some("pending")),
+                ready(Some("ready")),
+            ),
+            change(
+                ChangeKind::Modify,
+                ready(Some("pending")),
+                ready(Some("pending")),
+            ),
+            // Created, or removed.
+            change(ChangeKind::Insert, None, pending(Some("pending"))),
+            change(ChangeKind::Remove, ready(Some("ready")), None),
+        ];
+        for change in not_asking {
+            assert!(requested(&change).unwrap().is_none(), "{change:?}");
+        }
+    }
+
+    #[test]
+    fn thumbnails_are_keyed_beside_their_original() {
+        assert_eq!(
+            crate::files::storage::thumbnail_object_key("avatars/u/f"),
+            "avatars/u/f.thumbnail.jpg"
+        );
+        assert_eq!(shape_for(FilePurpose::Avatar), AVATAR_THUMBNAIL);
+        assert_eq!(shape_for(FilePurpose::Attachment), ATTACHMENT_THUMBNAIL);
+    }
+}
