@@ -9,7 +9,10 @@ use crate::ids::UserId;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,
-    pub email: String,
+    /// Absent for a user from an identity provider that gave no verified email, or whose
+    /// email already belonged to another account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub display_name: String,
     #[serde(default)]
     pub bio: Option<String>,
