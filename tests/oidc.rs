@@ -18,7 +18,8 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::join_all;
-use huddle_tests::{Api, Reply, app_state, unique_email};
+use huddle_shared::keys;
+use huddle_tests::{Api, RawTable, Reply, app_state, typed, unique_email};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -357,7 +358,7 @@ async fn unsigned_confused_and_unknown_key_tokens_are_refused() {
     let none = |header: Value| format!("{}.", signing_input(&header, &claims));
     assert_refused(&me(&api, &none(json!({"alg": "none"}))).await, "alg none");
     assert_refused(
-        &me(&api, &none(json!({"alg": "none", "kid": "rsa-1"}))).await,
+        &me(&api, &none(json!({"alg": "none", "kid": provider.rsa.kid}))).await,
         "alg none with a key id",
     );
     // The classic confusion: HS256 "signed" with the provider's public key.
@@ -375,7 +376,8 @@ async fn unsigned_confused_and_unknown_key_tokens_are_refused() {
     // A valid RSA signature under the EC key's id, and the other way round.
     let rsa_signed = provider.rsa.token(&claims);
     let (_, rest) = rsa_signed.split_once('.').unwrap();
-    let header = URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "kid": "ec-1"}).to_string());
+    let header =
+        URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "kid": provider.ec.kid}).to_string());
     assert_refused(
         &me(&api, &format!("{header}.{rest}")).await,
         "RS256 under an EC key id",
@@ -383,7 +385,7 @@ async fn unsigned_confused_and_unknown_key_tokens_are_refused() {
     // A token from a key the provider never published, under a new id and under a known one.
     let stranger = TestKey::ec("never-published");
     assert_refused(&me(&api, &stranger.token(&claims)).await, "unknown kid");
-    let impostor = TestKey::ec("ec-1");
+    let impostor = TestKey::ec(&provider.ec.kid);
     assert_refused(
         &me(&api, &impostor.token(&claims)).await,
         "someone else's key, known kid",
@@ -512,7 +514,7 @@ async fn a_cognito_access_token_is_accepted_by_its_client_id() {
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["display_name"], "cognito-user");
     // Cognito access tokens carry no email: the user has none.
-    assert!(reply.body.get("email").is_none(), "{:?}", reply.body);
+    assert!(reply.body["email"].is_null(), "{:?}", reply.body);
     for (what, token) in [
         (
             "another app client",
@@ -546,7 +548,7 @@ async fn an_email_that_has_an_account_is_never_merged() {
     .await;
     assert_eq!(external.status, StatusCode::OK, "{:?}", external.body);
     assert_ne!(external.body["id"], password_user.id.as_str());
-    assert!(external.body.get("email").is_none(), "{:?}", external.body);
+    assert!(external.body["email"].is_null(), "{:?}", external.body);
     let login = api
         .post(
             "/v1/auth/login",
@@ -610,7 +612,7 @@ async fn an_email_that_has_an_account_is_never_merged() {
     )
     .await;
     assert_ne!(second.body["id"], external_id);
-    assert!(second.body.get("email").is_none());
+    assert!(second.body["email"].is_null(), "{:?}", second.body);
 
     // An email the provider did not verify is not taken at all.
     let unverified = unique_email();
@@ -622,7 +624,7 @@ async fn an_email_that_has_an_account_is_never_merged() {
         )),
     )
     .await;
-    assert!(reply.body.get("email").is_none(), "{:?}", reply.body);
+    assert!(reply.body["email"].is_null(), "{:?}", reply.body);
     let register = api
         .post(
             "/v1/auth/register",
@@ -655,4 +657,99 @@ async fn huddle_tokens_keep_working_beside_the_providers() {
         &api.get("/v1/users/me", Some(&relabelled)).await,
         "relabelled Huddle token",
     );
+}
+
+/// The attribute names of a raw item, sorted.
+fn attribute_names(item: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = item
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+#[tokio::test]
+async fn the_user_identity_marker_and_email_items_are_exact() {
+    let api = Api::new();
+    let provider = provider();
+    let raw = RawTable::new().await;
+    let sub = fresh_subject();
+    let email = format!("Ext.{}@Example.TEST", ulid::Ulid::new());
+    let token = provider.rsa.token(&claims(
+        &sub,
+        json!({"email": email, "email_verified": true, "name": "Ext Item"}),
+    ));
+    let reply = me(&api, &token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let uid = reply.body["id"].as_str().unwrap();
+
+    let marker_key = keys::external_identity(&provider.issuer, &sub);
+    let marker = raw.item(&marker_key).await.expect("the identity marker");
+    assert_eq!(
+        attribute_names(&marker),
+        [
+            "PK",
+            "SK",
+            "created_at",
+            "issuer",
+            "subject",
+            "type",
+            "user_id"
+        ]
+    );
+    assert_eq!(marker["PK"], json!({"S": marker_key.pk}));
+    assert_eq!(marker["SK"], json!({"S": "IDENTITY"}));
+    assert_eq!(marker["type"], json!({"S": "external_identity"}));
+    assert_eq!(marker["issuer"], json!({"S": provider.issuer}));
+    assert_eq!(marker["subject"], json!({"S": sub}));
+    assert_eq!(marker["user_id"], json!({"S": uid}));
+
+    let profile = raw.item(&keys::user(typed(uid))).await.expect("the user");
+    assert_eq!(
+        attribute_names(&profile),
+        [
+            "PK",
+            "SK",
+            "avatar_url",
+            "bio",
+            "created_at",
+            "display_name",
+            "email",
+            "id",
+            "type",
+            "updated_at"
+        ]
+    );
+    assert_eq!(profile["email"], json!({"S": email}));
+    assert_eq!(profile["display_name"], json!({"S": "Ext Item"}));
+    assert_eq!(profile["bio"], json!({"NULL": true}));
+    assert_eq!(profile["created_at"], marker["created_at"]);
+
+    // The email's marker holds no password.
+    let credential = raw
+        .item(&keys::credential(&email.to_lowercase()))
+        .await
+        .expect("the email marker");
+    assert_eq!(
+        attribute_names(&credential),
+        ["PK", "SK", "created_at", "type", "user_id"]
+    );
+    assert_eq!(credential["type"], json!({"S": "credential"}));
+    assert_eq!(credential["user_id"], json!({"S": uid}));
+
+    // Without an email, the profile stores null and no marker is written.
+    let bare = me(
+        &api,
+        &provider.ec.token(&claims(&fresh_subject(), json!({}))),
+    )
+    .await;
+    let bare_profile = raw
+        .item(&keys::user(typed(bare.body["id"].as_str().unwrap())))
+        .await
+        .expect("the user");
+    assert_eq!(bare_profile["email"], json!({"NULL": true}));
+    assert_eq!(bare_profile["display_name"], json!({"S": "New member"}));
 }

@@ -9,9 +9,9 @@ use crate::ids::UserId;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,
-    /// Absent for a user from an identity provider that gave no verified email, or whose
+    /// `None` for a user from the identity provider that gave no verified email, or whose
     /// email already belonged to another account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub email: Option<String>,
     pub display_name: String,
     #[serde(default)]
