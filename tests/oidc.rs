@@ -157,10 +157,13 @@ fn provider() -> &'static Provider {
             .expect("the test provider serves plain http on 127.0.0.1")
             .trim_end_matches('/')
             .to_owned();
+        // Key ids of this run only: a gateway that served an earlier run still holds that
+        // run's keys under their ids.
+        let run = ulid::Ulid::new().to_string().to_lowercase();
         let (rsa, ec, rotated) = (
-            TestKey::rsa("rsa-1"),
-            TestKey::ec("ec-1"),
-            TestKey::rsa("rsa-2"),
+            TestKey::rsa(&format!("rsa-1-{run}")),
+            TestKey::ec(&format!("ec-1-{run}")),
+            TestKey::rsa(&format!("rsa-2-{run}")),
         );
         let published = Arc::new(Mutex::new(vec![rsa.jwk(), ec.jwk()]));
         let jwks_fetches = Arc::new(AtomicUsize::new(0));
@@ -208,6 +211,33 @@ fn provider() -> &'static Provider {
             jwks_fetches,
         }
     })
+}
+
+/// The provider, once the gateway accepts its keys: a gateway that fetched the key set of
+/// an earlier run moments ago waits for its refetch interval before it looks again.
+async fn ready_provider() -> &'static Provider {
+    static READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    let provider = provider();
+    READY
+        .get_or_init(|| async {
+            let api = Api::new();
+            let deadline = Instant::now() + provider.refetch_interval + Duration::from_secs(10);
+            loop {
+                let token = provider.rsa.token(&claims("readiness", json!({})));
+                let reply = me(&api, &token).await;
+                if reply.status == StatusCode::OK {
+                    break;
+                }
+                assert_refused(&reply, "the first token of this run");
+                assert!(
+                    Instant::now() < deadline,
+                    "the gateway never took this run's keys"
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+        .await;
+    provider
 }
 
 /// Tests that count key-set fetches, or cause them, run one at a time.
@@ -263,7 +293,7 @@ fn assert_refused(reply: &Reply, what: &str) {
 #[tokio::test]
 async fn rs256_and_es256_tokens_reach_the_api_and_provision_one_user() {
     let api = Api::new();
-    let provider = provider();
+    let provider = ready_provider().await;
     let state = app_state().await;
     for key in [&provider.rsa, &provider.ec] {
         let sub = fresh_subject();
@@ -316,7 +346,7 @@ async fn rs256_and_es256_tokens_reach_the_api_and_provision_one_user() {
 #[tokio::test]
 async fn wrong_issuer_audience_expired_and_premature_tokens_are_refused() {
     let api = Api::new();
-    let provider = provider();
+    let provider = ready_provider().await;
     let now = chrono::Utc::now().timestamp();
     for (what, extra) in [
         ("wrong issuer", json!({"iss": "http://127.0.0.1:9/other"})),
@@ -347,7 +377,7 @@ async fn wrong_issuer_audience_expired_and_premature_tokens_are_refused() {
 async fn unsigned_confused_and_unknown_key_tokens_are_refused() {
     let _one_at_a_time = KEY_SET_FETCHES.lock().await;
     let api = Api::new();
-    let provider = provider();
+    let provider = ready_provider().await;
     let claims = claims(&fresh_subject(), json!({}));
     // The gateway knows the keys already (or fetches them now).
     assert_eq!(
@@ -406,7 +436,7 @@ async fn unsigned_confused_and_unknown_key_tokens_are_refused() {
 async fn a_rotated_key_is_accepted_after_a_refetch_and_unknown_ids_do_not_flood_the_provider() {
     let _one_at_a_time = KEY_SET_FETCHES.lock().await;
     let api = Api::new();
-    let provider = provider();
+    let provider = ready_provider().await;
     let sub = fresh_subject();
     let before = me(&api, &provider.rsa.token(&claims(&sub, json!({})))).await;
     assert_eq!(before.status, StatusCode::OK, "{:?}", before.body);
@@ -464,7 +494,7 @@ async fn a_rotated_key_is_accepted_after_a_refetch_and_unknown_ids_do_not_flood_
 #[tokio::test]
 async fn concurrent_first_calls_make_one_user() {
     let api = Api::new();
-    let provider = provider();
+    let provider = ready_provider().await;
     for key in [&provider.rsa, &provider.ec] {
         let sub = fresh_subject();
         let replies = join_all((0..10).map(|_| {
@@ -495,7 +525,7 @@ async fn concurrent_first_calls_make_one_user() {
 #[tokio::test]
 async fn a_cognito_access_token_is_accepted_by_its_client_id() {
     let api = Api::new();
-    let provider = provider();
+    let provider = ready_provider().await;
     let cognito = |sub: &str, client_id: &str, token_use: &str| {
         claims(
             sub,
@@ -532,7 +562,7 @@ async fn a_cognito_access_token_is_accepted_by_its_client_id() {
 #[tokio::test]
 async fn an_email_that_has_an_account_is_never_merged() {
     let api = Api::new();
-    let provider = provider();
+    let provider = ready_provider().await;
     let key = &provider.ec;
 
     // A password account holds the email: the external user is a different user, without it.
@@ -674,7 +704,7 @@ fn attribute_names(item: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn the_user_identity_marker_and_email_items_are_exact() {
     let api = Api::new();
-    let provider = provider();
+    let provider = ready_provider().await;
     let raw = RawTable::new().await;
     let sub = fresh_subject();
     let email = format!("Ext.{}@Example.TEST", ulid::Ulid::new());
