@@ -40,6 +40,31 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# A free TCP port on 127.0.0.1 below the kernel's ephemeral range: one that stays free
+# until a test binds it later (outgoing connections never take it meanwhile).
+free_port_outside_ephemeral() {
+  python3 - <<'PY'
+import random, socket
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+for _ in range(200):
+    port = random.randrange(10000, max(low, 10001))
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port below the ephemeral range")
+PY
+}
+
 # Wait until something listens on 127.0.0.1:$1 (max $2 seconds).
 wait_for_port() {
   local port=$1 timeout=${2:-60} i=0
@@ -127,6 +152,12 @@ start_stack() {
     export RATE_LIMIT_ADDRESS_PER_HOUR="${RATE_LIMIT_ADDRESS_PER_HOUR:-0}"
     export RATE_LIMIT_SENDS="${RATE_LIMIT_SENDS:-100000}"
     export RATE_LIMIT_UPLOADS_PER_MINUTE="${RATE_LIMIT_UPLOADS_PER_MINUTE:-100000}"
+    # An external identity provider that tests/oidc.rs serves itself on this port (the
+    # gateway fetches nothing from it until a token of that issuer arrives). Its key set
+    # may be refetched every 2 s instead of every minute, so key rotation is testable.
+    export OIDC_ISSUER="${OIDC_ISSUER:-http://127.0.0.1:$(free_port_outside_ephemeral)}"
+    export OIDC_AUDIENCE="${OIDC_AUDIENCE:-huddle-test-api}"
+    export OIDC_JWKS_REFETCH_SECONDS="${OIDC_JWKS_REFETCH_SECONDS:-2}"
   fi
 
   "${GATEWAY_BIN:-$CARGO_TARGET_DIR/debug/huddle-local}" >"$STACK_LOG_DIR/gateway.log" 2>&1 &

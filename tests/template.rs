@@ -1,6 +1,7 @@
 //! template.yaml and the code agree: every HTTP route the template sends to a function
 //! is one the function (served here by the local gateway) actually has, and every
-//! operation of the API description (generated from the routers) is deployed.
+//! operation of the API description (generated from the routers) is deployed; the
+//! gateway serves that description and a docs page that needs nothing from elsewhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use huddle_tests::Api;
@@ -48,14 +49,19 @@ async fn every_template_route_is_served() {
             })
             .collect::<Vec<_>>()
             .join("/");
-        let reply = api.call(method.clone(), &concrete, None, None).await;
-        let unrouted = (reply.status == StatusCode::NOT_FOUND
-            && reply.body["error"]["message"] == "no such route")
-            || reply.status == StatusCode::METHOD_NOT_ALLOWED;
+        // Raw: the docs page and its assets answer HTML, scripts and styles, not JSON.
+        let reply = reqwest::Client::new()
+            .request(method.clone(), api.url(&concrete))
+            .send()
+            .await
+            .expect("the gateway is not reachable");
+        let status = reply.status();
+        let body = reply.text().await.unwrap_or_default();
+        let unrouted = (status == StatusCode::NOT_FOUND && body.contains("no such route"))
+            || status == StatusCode::METHOD_NOT_ALLOWED;
         assert!(
             !unrouted,
-            "{method} {path} is in template.yaml but not served: {}",
-            reply.status
+            "{method} {path} is in template.yaml but not served: {status}"
         );
     }
 }
@@ -80,4 +86,55 @@ fn every_described_operation_is_in_the_template() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn the_description_and_the_docs_page_are_served_without_a_token() {
+    let api = Api::new();
+    let client = reqwest::Client::new();
+    let served = client
+        .get(api.url("/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "application/json");
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json")).unwrap();
+    assert!(
+        served.text().await.unwrap() == committed,
+        "the gateway serves another openapi.json than the committed one (build after regenerating)"
+    );
+
+    let page = client.get(api.url("/docs")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<base href=\"/docs/\">"));
+    // Every script and style the page loads is one of ours, served here.
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        assert!(html.contains(asset), "{asset}");
+        let reply = client
+            .get(api.url(&format!("/docs/{asset}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::OK, "{asset}");
+        let body = reply.text().await.unwrap();
+        if asset == "swagger-initializer.js" {
+            assert!(body.contains("/v1/openapi.json"));
+        }
+    }
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    let missing = client.get(api.url("/docs/nope.js")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

@@ -45,6 +45,23 @@ pub struct Config {
     pub activity_retention_days: u32,
     /// Rate limits (429 with `Retry-After`).
     pub limits: Limits,
+    /// Sign-in with an external identity provider; `None` when `OIDC_ISSUER` is unset.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// An external identity provider whose access tokens are accepted beside Huddle's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcConfig {
+    /// The `iss` the provider writes, exactly (Auth0's ends with `/`, Cognito's does not).
+    pub issuer: String,
+    /// What `aud` must contain; or, in a Cognito access token (no `aud`), its `client_id`.
+    pub audience: String,
+    /// Where the signing keys are; `None`: the `jwks_uri` of the issuer's discovery
+    /// document (`{issuer}/.well-known/openid-configuration`).
+    pub jwks_url: Option<String>,
+    /// Least time between two fetches of the key set when a token names an unknown key
+    /// (default 60 s).
+    pub jwks_refetch_interval: Duration,
 }
 
 /// The rate limits, each a count per fixed window.
@@ -118,6 +135,7 @@ impl std::fmt::Debug for Config {
             .field("password_hash_queue", &self.password_hash_queue)
             .field("activity_retention_days", &self.activity_retention_days)
             .field("limits", &self.limits)
+            .field("oidc", &self.oidc)
             .finish_non_exhaustive()
     }
 }
@@ -132,6 +150,69 @@ pub enum ConfigError {
 }
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Whether `url` may be fetched for signing keys: `https`, or plain `http` to this machine
+/// only (a provider served by a test or a local development server).
+pub fn is_acceptable_key_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1"),
+        _ => false,
+    }
+}
+
+/// Reads the `OIDC_*` variables: both of issuer and audience, or neither (an empty value
+/// is unset, as the template passes them).
+fn oidc_config(
+    lookup: &impl Fn(&str) -> Option<String>,
+    jwt_issuer: &str,
+    refetch_interval: Duration,
+) -> Result<Option<OidcConfig>, ConfigError> {
+    let set = |name: &str| {
+        lookup(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let (issuer, audience) = match (set("OIDC_ISSUER"), set("OIDC_AUDIENCE")) {
+        (None, None) => return Ok(None),
+        (Some(issuer), Some(audience)) => (issuer, audience),
+        (Some(_), None) => return Err(ConfigError::Missing("OIDC_AUDIENCE")),
+        (None, Some(_)) => return Err(ConfigError::Missing("OIDC_ISSUER")),
+    };
+    let not_a_key_url = |name: &'static str| ConfigError::Invalid {
+        name,
+        reason: "expected an https URL (plain http only to 127.0.0.1 or localhost)".into(),
+    };
+    if !is_acceptable_key_url(&issuer) {
+        return Err(not_a_key_url("OIDC_ISSUER"));
+    }
+    if issuer == jwt_issuer {
+        return Err(ConfigError::Invalid {
+            name: "OIDC_ISSUER",
+            reason: "must differ from JWT_ISSUER (the two kinds of token are told apart by it)"
+                .into(),
+        });
+    }
+    let jwks_url = set("OIDC_JWKS_URL");
+    if jwks_url
+        .as_deref()
+        .is_some_and(|url| !is_acceptable_key_url(url))
+    {
+        return Err(not_a_key_url("OIDC_JWKS_URL"));
+    }
+    Ok(Some(OidcConfig {
+        issuer,
+        audience,
+        jwks_url,
+        jwks_refetch_interval: refetch_interval,
+    }))
+}
 
 impl Config {
     /// The bucket, or a clear error for functions that need it.
@@ -224,10 +305,16 @@ impl Config {
                 reason: format!("must be at least {MIN_JWT_SECRET_BYTES} bytes"),
             });
         }
+        let jwt_issuer = lookup("JWT_ISSUER").unwrap_or_else(|| "huddle".into());
+        let oidc = oidc_config(
+            &lookup,
+            &jwt_issuer,
+            seconds("OIDC_JWKS_REFETCH_SECONDS", 60)?,
+        )?;
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             jwt_secret,
-            jwt_issuer: lookup("JWT_ISSUER").unwrap_or_else(|| "huddle".into()),
+            jwt_issuer,
             jwt_audience: lookup("JWT_AUDIENCE").unwrap_or_else(|| "huddle-api".into()),
             access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 30 * 60)?,
             refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECONDS", 7 * 24 * 3600)?,
@@ -285,6 +372,7 @@ impl Config {
                 uploads_per_minute: count("RATE_LIMIT_UPLOADS_PER_MINUTE", 30)?,
                 sockets_per_user: count("WEBSOCKETS_PER_USER_MAX", 10)?,
             },
+            oidc,
         })
     }
 }
@@ -389,6 +477,71 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn an_identity_provider_needs_issuer_and_audience() {
+        let base = [("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)];
+        let with = |extra: &[(&str, &str)]| {
+            let pairs: Vec<(&str, &str)> = base.iter().chain(extra).copied().collect();
+            Config::from_lookup(lookup(&pairs)).map(|config| config.oidc)
+        };
+        assert!(matches!(with(&[]), Ok(None)));
+        // The template passes empty values when the feature is off.
+        assert!(matches!(
+            with(&[
+                ("OIDC_ISSUER", ""),
+                ("OIDC_AUDIENCE", ""),
+                ("OIDC_JWKS_URL", "")
+            ]),
+            Ok(None)
+        ));
+        let cognito = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc";
+        let oidc = with(&[("OIDC_ISSUER", cognito), ("OIDC_AUDIENCE", "client")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(oidc.issuer, cognito);
+        assert_eq!(oidc.audience, "client");
+        assert_eq!(oidc.jwks_url, None);
+        assert_eq!(oidc.jwks_refetch_interval, Duration::from_secs(60));
+        assert!(matches!(
+            with(&[("OIDC_ISSUER", cognito)]),
+            Err(ConfigError::Missing("OIDC_AUDIENCE"))
+        ));
+        assert!(matches!(
+            with(&[("OIDC_AUDIENCE", "client")]),
+            Err(ConfigError::Missing("OIDC_ISSUER"))
+        ));
+        for (name, issuer, jwks) in [
+            ("OIDC_ISSUER", "http://idp.example.com", ""),
+            ("OIDC_ISSUER", "not a url", ""),
+            ("OIDC_ISSUER", "huddle", ""),
+            ("OIDC_JWKS_URL", cognito, "http://idp.example.com/jwks.json"),
+            ("OIDC_JWKS_URL", cognito, "file:///etc/keys"),
+        ] {
+            let refused = with(&[
+                ("OIDC_ISSUER", issuer),
+                ("OIDC_AUDIENCE", "client"),
+                ("OIDC_JWKS_URL", jwks),
+            ]);
+            assert!(
+                matches!(refused, Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{issuer} {jwks}: {refused:?}"
+            );
+        }
+        let local = with(&[
+            ("OIDC_ISSUER", "http://127.0.0.1:4444"),
+            ("OIDC_AUDIENCE", "api"),
+            ("OIDC_JWKS_URL", "http://localhost:4444/keys"),
+            ("OIDC_JWKS_REFETCH_SECONDS", "2"),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            local.jwks_url.as_deref(),
+            Some("http://localhost:4444/keys")
+        );
+        assert_eq!(local.jwks_refetch_interval, Duration::from_secs(2));
     }
 
     #[test]

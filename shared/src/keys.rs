@@ -8,6 +8,7 @@
 //! | refresh token | `REFRESH#sha256(token)` | `TOKEN` | |
 //! | refresh family | `FAMILY#fid` | `FAMILY` | |
 //! | WebSocket ticket | `TICKET#sha256(ticket)` | `TICKET` | |
+//! | external identity (link to its user) | `IDENTITY#sha256(issuer, subject)` | `IDENTITY` | |
 //! | workspace | `WS#wid` | `META` | |
 //! | workspace member | `WS#wid` | `MEMBER#uid` | `USER#uid` / `WS#wid` |
 //! | invite | `INVITE#code` | `INVITE` | `WS#wid` / `INVITE#code` |
@@ -75,6 +76,7 @@ pub mod entity {
     pub const REFRESH_TOKEN: &str = "refresh_token";
     pub const REFRESH_FAMILY: &str = "refresh_family";
     pub const WS_TICKET: &str = "ws_ticket";
+    pub const EXTERNAL_IDENTITY: &str = "external_identity";
     pub const WORKSPACE: &str = "workspace";
     pub const WORKSPACE_MEMBER: &str = "workspace_member";
     pub const INVITE: &str = "invite";
@@ -269,6 +271,22 @@ pub fn refresh_family(family_id: FamilyId) -> Key {
 /// A single-use WebSocket ticket, addressed by the hash of its secret.
 pub fn ws_ticket(ticket_hash: &str) -> Key {
     Key::new(format!("TICKET#{ticket_hash}"), "TICKET")
+}
+
+/// The marker that links an identity of an external provider (its `iss` and `sub`) to
+/// its one Huddle user. Both parts go into a digest, each prefixed by its length, so no
+/// issuer and subject run together into another pair's key, and the key stays short
+/// whatever the provider's identifiers are.
+pub fn external_identity(issuer: &str, subject: &str) -> Key {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for part in [issuer, subject] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part.as_bytes());
+    }
+    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.finalize());
+    Key::new(format!("IDENTITY#{digest}"), "IDENTITY")
 }
 
 const MEMBER_PREFIX: &str = "MEMBER#";
@@ -1000,6 +1018,7 @@ mod tests {
             refresh_token("x").pk,
             refresh_family(FamilyId::generate()).pk,
             ws_ticket("x").pk,
+            external_identity("x", "x").pk,
             workspace(w).pk,
             invite("x").pk,
             channel(ChannelId::generate()).pk,
@@ -1012,6 +1031,25 @@ mod tests {
         ];
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
+    }
+
+    #[test]
+    fn external_identities_do_not_collide() {
+        let issuer = "https://idp.example.com/";
+        let key = external_identity(issuer, "user-1");
+        assert_eq!(key, external_identity(issuer, "user-1"));
+        assert_ne!(key, external_identity(issuer, "user-2"));
+        assert_ne!(
+            key,
+            external_identity("https://other.example.com/", "user-1")
+        );
+        // The boundary between issuer and subject is part of the key.
+        assert_ne!(external_identity("a#b", "c"), external_identity("a", "b#c"));
+        assert_ne!(external_identity("ab", ""), external_identity("a", "b"));
+        // Long identifiers still make a short key.
+        let long = "s".repeat(10_000);
+        assert!(external_identity(&long, &long).pk.len() < 64);
+        assert!(key.pk.starts_with("IDENTITY#"));
     }
 
     #[test]

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use utoipa::ToSchema;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::Schema;
@@ -17,6 +16,7 @@ use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, LicenseBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Type,
 };
+use utoipa::{IntoResponses, ToSchema};
 
 use crate::error::ErrorBody;
 use crate::ids::{
@@ -96,6 +96,29 @@ pub fn describe(mut document: OpenApi) -> OpenApi {
         ),
     );
     document.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+    // Any bearer token may be an external identity provider's (when one is configured),
+    // whose keys may be momentarily unreachable: every authenticated operation can
+    // answer 503 then.
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if operation.security.is_none() {
+                for (status, response) in ServiceUnavailable::responses() {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status)
+                        .or_insert(response);
+                }
+            }
+        }
+    }
     document.tags = Some(
         TAGS.iter()
             .map(|(name, description)| {
@@ -215,7 +238,6 @@ error_answer!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use utoipa::IntoResponses;
 
     #[test]
     fn error_answers_carry_the_error_body_and_retry_hints() {

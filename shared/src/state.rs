@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::JwtKeys;
+use crate::auth::oidc::IdentityProvider;
 use crate::auth::password::HashLimiter;
 use crate::config::Config;
 use crate::files::storage::Storage;
@@ -19,6 +20,9 @@ pub struct AppState {
     pub storage: Option<Storage>,
     /// Password hashing, bounded (one bound per process, shared by every clone).
     pub passwords: Arc<HashLimiter>,
+    /// The external identity provider, when one is configured (its key set and the
+    /// identities it has linked are kept per process).
+    pub identity_provider: Option<Arc<IdentityProvider>>,
 }
 
 impl AppState {
@@ -32,12 +36,17 @@ impl AppState {
             config.password_hash_concurrency,
             config.password_hash_queue,
         ));
+        let identity_provider = config
+            .oidc
+            .clone()
+            .map(|oidc| Arc::new(IdentityProvider::new(oidc)));
         Ok(Self {
             config: Arc::new(config),
             store,
             jwt,
             storage,
             passwords,
+            identity_provider,
         })
     }
 

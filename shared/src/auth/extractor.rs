@@ -1,5 +1,6 @@
 //! The `Authorization: Bearer <access token>` extractor: a handler that takes an
-//! [`AuthUser`] only runs for a valid token.
+//! [`AuthUser`] only runs for a valid token, Huddle's own or (when one is configured) the
+//! identity provider's.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -38,7 +39,12 @@ where
             return Err(ApiError::unauthorized("expected a Bearer token"));
         }
         let app = AppState::from_ref(state);
-        let user_id = app.jwt.verify(token)?;
+        let user_id = match &app.identity_provider {
+            Some(provider) if provider.claims_to_issue(token) => {
+                provider.user_for(&app.store, token).await?
+            }
+            _ => app.jwt.verify(token)?,
+        };
         Ok(Self { user_id })
     }
 }

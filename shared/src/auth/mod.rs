@@ -1,10 +1,11 @@
 //! Authentication: password hashing, access tokens (JWT), opaque secrets for refresh
 //! tokens and WebSocket tickets, the Bearer extractor every protected route uses, and the
 //! sign-in rules (register, login, refresh rotation, logout, WebSocket tickets) with their
-//! token and ticket items.
+//! token and ticket items, and the tokens of an external identity provider ([`oidc`]).
 
 pub mod extractor;
 pub mod jwt;
+pub mod oidc;
 pub mod password;
 pub mod rules;
 pub mod secrets;

@@ -155,7 +155,7 @@ pub async fn register(
     let password_hash = state.passwords.hash_password(request.password).await?;
     let user = User {
         id: UserId::generate(),
-        email: request.email.trim().to_owned(),
+        email: Some(request.email.trim().to_owned()),
         display_name: request.display_name.trim().to_owned(),
         bio: None,
         avatar_url: None,
@@ -200,7 +200,11 @@ pub async fn login(
         state.store.get_credential(&normalized),
         crate::limits::check_login(state, &normalized),
     )?;
-    let Some(credential) = credential else {
+    // An email with no password (a user of the identity provider) is answered as an
+    // unknown one: that user signs in only through the provider.
+    let Some((user_id, password_hash)) =
+        credential.and_then(|found| Some((found.user_id, found.password_hash?)))
+    else {
         state
             .passwords
             .verify_against_dummy(request.password)
@@ -210,27 +214,22 @@ pub async fn login(
     };
     if !state
         .passwords
-        .verify_password(request.password, credential.password_hash)
+        .verify_password(request.password, password_hash)
         .await?
     {
-        tracing::info!(user_id = %credential.user_id, "login refused: wrong password");
+        tracing::info!(%user_id, "login refused: wrong password");
         crate::limits::count_login_failure(state, &normalized).await?;
         return Err(ApiError::unauthorized(LOGIN_FAILED));
     }
 
     let now = clock::now();
-    let (refresh_secret, refresh) =
-        mint_refresh_token(state, credential.user_id, FamilyId::generate(), now)?;
+    let (refresh_secret, refresh) = mint_refresh_token(state, user_id, FamilyId::generate(), now)?;
     let (user, ()) = tokio::try_join!(
-        state.store.get_user(credential.user_id),
+        state.store.get_user(user_id),
         state.store.start_session(&refresh)
     )?;
-    let user = user.ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!(
-            "credential without user {}",
-            credential.user_id
-        ))
-    })?;
+    let user = user
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("credential without user {user_id}")))?;
     tracing::info!(user_id = %user.id, "user logged in");
     let tokens = token_pair(state, user.id, refresh_secret)?;
     Ok(Session { user, tokens })

@@ -10,7 +10,10 @@ use crate::ids::UserId;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct User {
     pub id: UserId,
-    pub email: String,
+    /// `None` for a user from the identity provider that gave no verified email, or whose
+    /// email already belonged to another account.
+    #[serde(default)]
+    pub email: Option<String>,
     pub display_name: String,
     #[serde(default)]
     pub bio: Option<String>,

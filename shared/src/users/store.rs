@@ -1,6 +1,6 @@
 //! Users and their credentials: registration, profile reads and profile updates.
 
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +42,9 @@ struct CredentialItem {
     #[serde(rename = "type")]
     entity: String,
     user_id: UserId,
-    password_hash: String,
+    /// Absent for a user who signs in through an identity provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_hash: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -50,7 +52,38 @@ struct CredentialItem {
 #[derive(Debug, Clone)]
 pub struct Credential {
     pub user_id: UserId,
-    pub password_hash: String,
+    /// `None`: the user signs in through an identity provider, never with a password.
+    pub password_hash: Option<String>,
+}
+
+/// The Put that creates a user item, for a transaction.
+pub(crate) fn user_put(table: &str, user: &User) -> ApiResult<TransactWriteItem> {
+    let item = UserItem {
+        key: keys::user(user.id),
+        entity: keys::entity::USER.into(),
+        user: user.clone(),
+        avatar_key: None,
+        avatar_thumbnail_key: None,
+    };
+    put_new(table, &item)
+}
+
+/// The Put that claims an email for `user_id` (its uniqueness marker), for a transaction.
+pub(crate) fn credential_put(
+    table: &str,
+    normalized_email: &str,
+    user_id: UserId,
+    password_hash: Option<String>,
+    created_at: DateTime<Utc>,
+) -> ApiResult<TransactWriteItem> {
+    let item = CredentialItem {
+        key: keys::credential(normalized_email),
+        entity: keys::entity::CREDENTIAL.into(),
+        user_id,
+        password_hash,
+        created_at,
+    };
+    put_new(table, &item)
 }
 
 /// Everything registration writes, in one transaction.
@@ -96,25 +129,17 @@ impl Store {
             password_hash,
             refresh,
         } = account;
-        let credential = CredentialItem {
-            key: keys::credential(&normalized_email),
-            entity: keys::entity::CREDENTIAL.into(),
-            user_id: user.id,
-            password_hash,
-            created_at: user.created_at,
-        };
-        let user_item = UserItem {
-            key: keys::user(user.id),
-            entity: keys::entity::USER.into(),
-            user,
-            avatar_key: None,
-            avatar_thumbnail_key: None,
-        };
         const CREDENTIAL_INDEX: usize = 1;
         let outcome = self
             .transact(vec![
-                put_new(self.table(), &user_item)?,
-                put_new(self.table(), &credential)?,
+                user_put(self.table(), &user)?,
+                credential_put(
+                    self.table(),
+                    &normalized_email,
+                    user.id,
+                    Some(password_hash),
+                    user.created_at,
+                )?,
                 family_put(self.table(), &refresh)?,
                 token_put(self.table(), &refresh)?,
             ])
