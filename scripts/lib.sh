@@ -152,6 +152,8 @@ start_stack() {
     export RATE_LIMIT_ADDRESS_PER_HOUR="${RATE_LIMIT_ADDRESS_PER_HOUR:-0}"
     export RATE_LIMIT_SENDS="${RATE_LIMIT_SENDS:-100000}"
     export RATE_LIMIT_UPLOADS_PER_MINUTE="${RATE_LIMIT_UPLOADS_PER_MINUTE:-100000}"
+    # Each answer says which AWS calls it made (tests/roundtrips.rs reads it).
+    export COUNT_AWS_CALLS="${COUNT_AWS_CALLS:-1}"
     # An external identity provider that tests/oidc.rs serves itself on this port (the
     # gateway fetches nothing from it until a token of that issuer arrives). Its key set
     # may be refetched every 2 s instead of every minute, so key rotation is testable.

@@ -25,6 +25,8 @@ pub struct Config {
     pub bucket_name: Option<String>,
     /// Address buckets by path (local S3 servers) rather than by virtual host.
     pub s3_force_path_style: bool,
+    /// `COUNT_AWS_CALLS=1`: count each request's AWS calls (`x-huddle-aws-calls`).
+    pub count_aws_calls: bool,
     /// Largest upload, in bytes (default 25 MiB).
     pub upload_max_bytes: u64,
     /// Largest avatar, in bytes (default 5 MiB).
@@ -328,6 +330,7 @@ impl Config {
             websocket_endpoint: lookup("WEBSOCKET_MANAGEMENT_ENDPOINT").filter(|v| !v.is_empty()),
             bucket_name: lookup("BUCKET_NAME").filter(|v| !v.is_empty()),
             s3_force_path_style: lookup("S3_FORCE_PATH_STYLE").as_deref() == Some("true"),
+            count_aws_calls: lookup("COUNT_AWS_CALLS").as_deref() == Some("1"),
             upload_max_bytes: bytes("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)?,
             avatar_max_bytes: bytes("AVATAR_MAX_BYTES", 5 * 1024 * 1024)?,
             upload_content_types: match lookup("UPLOAD_CONTENT_TYPES") {

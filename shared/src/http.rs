@@ -207,7 +207,16 @@ async fn request_context(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| request.uri().path().to_owned());
     let span = tracing::info_span!("request", request_id = %request_id, %method, %route);
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let work = next.run(request).instrument(span.clone());
+    let mut response = if crate::calls::enabled() {
+        let (mut response, tally) = crate::calls::counted(work).await;
+        if let Ok(value) = HeaderValue::from_str(&tally.header_value()) {
+            response.headers_mut().insert(crate::calls::HEADER, value);
+        }
+        response
+    } else {
+        work.await
+    };
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),

@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod error;

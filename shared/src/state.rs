@@ -27,7 +27,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, sdk_config: &aws_config::SdkConfig) -> anyhow::Result<Self> {
-        let dynamodb = aws_sdk_dynamodb::Client::new(sdk_config);
+        let mut dynamodb_config = aws_sdk_dynamodb::config::Builder::from(sdk_config);
+        if let Some(counter) = crate::calls::counter(config.count_aws_calls, "dynamodb") {
+            dynamodb_config = dynamodb_config.interceptor(counter);
+        }
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(dynamodb_config.build());
         let cursors = CursorKey::derive(&config.jwt_secret)?;
         let store = Store::new(dynamodb, config.table_name.clone(), cursors);
         let jwt = Arc::new(JwtKeys::new(&config));

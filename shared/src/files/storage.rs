@@ -143,11 +143,13 @@ fn presigning(ttl: Duration) -> ApiResult<PresigningConfig> {
 impl Storage {
     pub fn new(sdk_config: &aws_config::SdkConfig, config: &Config) -> Option<Self> {
         let bucket = config.bucket_name.clone()?;
-        let s3_config = aws_sdk_s3::config::Builder::from(sdk_config)
-            .force_path_style(config.s3_force_path_style)
-            .build();
+        let mut s3_config = aws_sdk_s3::config::Builder::from(sdk_config)
+            .force_path_style(config.s3_force_path_style);
+        if let Some(counter) = crate::calls::counter(config.count_aws_calls, "s3") {
+            s3_config = s3_config.interceptor(counter);
+        }
         Some(Self {
-            client: aws_sdk_s3::Client::from_conf(s3_config),
+            client: aws_sdk_s3::Client::from_conf(s3_config.build()),
             bucket,
         })
     }

@@ -1,0 +1,243 @@
+//! Counting the AWS calls of each request, and how many of them ran one after another
+//! (its sequential round trips): on when `COUNT_AWS_CALLS=1` (the test stack sets it). An
+//! SDK interceptor on the DynamoDB and S3 clients records every call that reaches the
+//! network into the request's log, a task-local the HTTP middleware opens; the response
+//! then carries the tally in `x-huddle-aws-calls`. Off (the default), the clients carry no
+//! interceptor and requests open no log. Presigning makes no call and is not counted.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+    FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+
+/// The response header with the tally.
+pub const HEADER: &str = "x-huddle-aws-calls";
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+tokio::task_local! {
+    static LOG: CallLog;
+}
+
+/// Whether clients count calls (set once, when a counting client is built).
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// The interceptor to give a client of `service` (`dynamodb`, `s3`) when counting is
+/// configured, `None` otherwise.
+pub fn counter(configured: bool, service: &'static str) -> Option<CallCounter> {
+    if configured {
+        ENABLED.store(true, Ordering::Relaxed);
+    }
+    configured.then_some(CallCounter { service })
+}
+
+/// Runs `work` with a fresh log and returns its output with the tally of what it called.
+pub async fn counted<F: std::future::Future>(work: F) -> (F::Output, Tally) {
+    let log = CallLog::default();
+    let output = LOG.scope(log.clone(), work).await;
+    (output, log.tally())
+}
+
+/// One call: its service and operation, and when it started and ended.
+#[derive(Debug, Clone)]
+struct Call {
+    service: String,
+    operation: String,
+    started: Instant,
+    ended: Option<Instant>,
+    transmitted: bool,
+}
+
+/// The calls of one request.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog(Arc<Mutex<Vec<Call>>>);
+
+impl CallLog {
+    fn with<T>(&self, f: impl FnOnce(&mut Vec<Call>) -> T) -> T {
+        let mut calls = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut calls)
+    }
+
+    /// What the request called: counts per service, the DynamoDB calls' longest chain of
+    /// calls each starting after the previous one ended, and the operations in order.
+    pub fn tally(&self) -> Tally {
+        self.with(|calls| {
+            let now = Instant::now();
+            let made: Vec<&Call> = calls.iter().filter(|call| call.transmitted).collect();
+            let dynamodb: Vec<(Instant, Instant)> = made
+                .iter()
+                .filter(|call| call.service.eq_ignore_ascii_case("dynamodb"))
+                .map(|call| (call.started, call.ended.unwrap_or(now)))
+                .collect();
+            Tally {
+                dynamodb: dynamodb.len(),
+                dynamodb_sequential: longest_chain(dynamodb),
+                s3: made
+                    .iter()
+                    .filter(|call| call.service.eq_ignore_ascii_case("s3"))
+                    .count(),
+                operations: made.iter().map(|call| call.operation.clone()).collect(),
+            }
+        })
+    }
+}
+
+/// The most intervals that can be picked so that each starts after the previous ends.
+fn longest_chain(mut intervals: Vec<(Instant, Instant)>) -> usize {
+    intervals.sort();
+    let mut chain = vec![1usize; intervals.len()];
+    for i in 0..intervals.len() {
+        for j in 0..i {
+            if intervals[j].1 <= intervals[i].0 {
+                chain[i] = chain[i].max(chain[j] + 1);
+            }
+        }
+    }
+    chain.into_iter().max().unwrap_or(0)
+}
+
+/// What one request called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    pub dynamodb: usize,
+    pub dynamodb_sequential: usize,
+    pub s3: usize,
+    /// The operations, in the order they started (`GetItem`, `TransactWriteItems`, ...).
+    pub operations: Vec<String>,
+}
+
+impl Tally {
+    /// `dynamodb=3; sequential=2; s3=0; calls=GetItem,Query,TransactWriteItems`.
+    pub fn header_value(&self) -> String {
+        format!(
+            "dynamodb={}; sequential={}; s3={}; calls={}",
+            self.dynamodb,
+            self.dynamodb_sequential,
+            self.s3,
+            self.operations.join(",")
+        )
+    }
+}
+
+#[derive(Debug)]
+struct CallSlot(usize);
+
+impl Storable for CallSlot {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The SDK interceptor that records each call of one service's client into the current
+/// request's log.
+#[derive(Debug, Clone, Copy)]
+pub struct CallCounter {
+    service: &'static str,
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "huddle-call-counter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let call = Call {
+            service: self.service.to_owned(),
+            operation: String::new(),
+            started: Instant::now(),
+            ended: None,
+            transmitted: false,
+        };
+        if let Ok(slot) = LOG.try_with(|log| {
+            log.with(|calls| {
+                calls.push(call);
+                calls.len() - 1
+            })
+        }) {
+            cfg.interceptor_state().store_put(CallSlot(slot));
+        }
+        Ok(())
+    }
+
+    /// A response came back: the call was a round trip (presigning never gets here).
+    fn read_after_transmit(
+        &self,
+        _: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .map(|metadata| metadata.name().to_owned())
+            .unwrap_or_else(|| "?".to_owned());
+        if let Some(CallSlot(slot)) = cfg.load::<CallSlot>() {
+            let slot = *slot;
+            let _outside_a_request = LOG.try_with(|log| {
+                log.with(|calls| {
+                    if let Some(call) = calls.get_mut(slot) {
+                        call.transmitted = true;
+                        call.operation = operation;
+                    }
+                })
+            });
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(CallSlot(slot)) = cfg.load::<CallSlot>() {
+            let slot = *slot;
+            let _outside_a_request = LOG.try_with(|log| {
+                log.with(|calls| {
+                    if let Some(call) = calls.get_mut(slot) {
+                        call.ended = Some(Instant::now());
+                    }
+                })
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn overlapping_calls_are_one_round_trip_and_chained_ones_add_up() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert_eq!(longest_chain(vec![]), 0);
+        assert_eq!(longest_chain(vec![(at(0), at(10)), (at(1), at(9))]), 1);
+        assert_eq!(
+            longest_chain(vec![(at(0), at(10)), (at(2), at(8)), (at(10), at(20))]),
+            2
+        );
+        assert_eq!(
+            longest_chain(vec![(at(0), at(5)), (at(6), at(9)), (at(10), at(12))]),
+            3
+        );
+    }
+}
