@@ -1,4 +1,4 @@
-//! The AWS calls of the routes a member uses every day, counted by the gateway
+//! The AWS calls of the routes a member uses every day (and the main reads), counted by the gateway
 //! (`COUNT_AWS_CALLS=1`, `x-huddle-aws-calls`) and compared with README's table "Round
 //! trips per route": a route that makes more calls, or more of them one after another,
 //! fails here until the table says so. No route may Scan.
@@ -167,6 +167,83 @@ async fn daily_routes_make_the_calls_readme_lists() {
             format!("/v1/channels/{doc}/document"),
             token,
             Some(json!({"content": "# Notes\n", "base_version": 0})),
+        ),
+        (
+            "GET /v1/users/me",
+            Method::GET,
+            "/v1/users/me".to_owned(),
+            token,
+            None,
+        ),
+        (
+            "GET /v1/workspaces/{workspace_id}/channels",
+            Method::GET,
+            format!("/v1/workspaces/{workspace_id}/channels"),
+            token,
+            None,
+        ),
+        (
+            "GET /v1/channels/{channel_id}",
+            Method::GET,
+            format!("/v1/channels/{chat}"),
+            token,
+            None,
+        ),
+        (
+            "POST /v1/channels/{channel_id}/tasks",
+            Method::POST,
+            format!("/v1/channels/{todo}/tasks"),
+            token,
+            Some(json!({"title": "three"})),
+        ),
+        (
+            "GET /v1/channels/{channel_id}/tasks",
+            Method::GET,
+            format!("/v1/channels/{todo}/tasks"),
+            token,
+            None,
+        ),
+        (
+            "POST /v1/channels/{channel_id}/tasks/{task_id}/complete",
+            Method::POST,
+            format!("/v1/channels/{todo}/tasks/{}/complete", id(&two)),
+            token,
+            None,
+        ),
+        (
+            "GET /v1/channels/{channel_id}/stats",
+            Method::GET,
+            format!("/v1/channels/{todo}/stats"),
+            token,
+            None,
+        ),
+        (
+            "GET /v1/channels/{channel_id}/board",
+            Method::GET,
+            format!("/v1/channels/{kanban}/board"),
+            token,
+            None,
+        ),
+        (
+            "GET /v1/workspaces/{workspace_id}/my-work",
+            Method::GET,
+            format!("/v1/workspaces/{workspace_id}/my-work"),
+            token,
+            None,
+        ),
+        (
+            "GET /v1/notifications/unread-count",
+            Method::GET,
+            "/v1/notifications/unread-count".to_owned(),
+            token,
+            None,
+        ),
+        (
+            "GET /v1/channels/{channel_id}/document",
+            Method::GET,
+            format!("/v1/channels/{doc}/document"),
+            token,
+            None,
         ),
     ];
 
