@@ -15,20 +15,18 @@ use huddle_shared::AppState;
 use huddle_shared::config::Config;
 use huddle_shared::realtime::ManagementPoster;
 
-/// All function routers on one app, with the shared layers applied once, plus the
-/// WebSocket endpoint and its management API. A new function area adds one `merge` line.
+/// All function routers on one app (the routes [`openapi::functions`] describes), with the
+/// shared layers applied once, plus the docs function and the WebSocket endpoint and its
+/// management API.
 fn app(state: AppState, poster: ManagementPoster) -> Router {
     huddle_shared::http::finish(
         Router::new()
-            .merge(huddle_auth::routes(state.clone()))
-            .merge(huddle_workspaces::routes(state.clone()))
-            .merge(huddle_channels::routes(state.clone()))
-            .merge(huddle_messages::routes(state.clone()))
-            .merge(huddle_files::routes(state.clone()))
-            .merge(huddle_tasks::routes(state.clone()))
-            .merge(huddle_boards::routes(state.clone()))
-            .merge(huddle_notifications::routes(state.clone()))
-            .merge(huddle_documents::routes(state.clone()))
+            .merge(
+                openapi::functions()
+                    .split_for_parts()
+                    .0
+                    .with_state(state.clone()),
+            )
             .merge(huddle_docs::routes())
             .merge(websocket::routes(state, poster)),
     )

@@ -7,9 +7,10 @@ use huddle_shared::AppState;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-/// Every function's routes, described. A new function area adds one `merge` line.
-pub fn document() -> OpenApi {
-    let functions = OpenApiRouter::<AppState>::new()
+/// Every function's HTTP routes with their description: what the gateway serves (with the
+/// state) and what the document describes. A new function area adds one `merge` line.
+pub fn functions() -> OpenApiRouter<AppState> {
+    OpenApiRouter::<AppState>::new()
         .merge(huddle_auth::api())
         .merge(huddle_workspaces::api())
         .merge(huddle_channels::api())
@@ -18,8 +19,12 @@ pub fn document() -> OpenApi {
         .merge(huddle_tasks::api())
         .merge(huddle_boards::api())
         .merge(huddle_notifications::api())
-        .merge(huddle_documents::api());
-    let mut document = functions.into_openapi();
+        .merge(huddle_documents::api())
+}
+
+/// The published document: every function's routes and the docs function's.
+pub fn document() -> OpenApi {
+    let mut document = functions().into_openapi();
     document.merge(huddle_docs::api().into_openapi());
     huddle_shared::openapi::describe(document)
 }

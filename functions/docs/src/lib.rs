@@ -136,12 +136,8 @@ fn swagger_file(name: &str) -> Result<(Vec<u8>, String), ApiError> {
     match utoipa_swagger_ui::serve(name, SWAGGER_CONFIG.clone()) {
         Ok(Some(file)) => Ok((file.bytes.into_owned(), file.content_type)),
         Ok(None) => Err(ApiError::not_found("docs asset")),
-        Err(error) => Err(ApiError::internal(anyhow_from(error))),
+        Err(error) => Err(ApiError::internal(std::io::Error::other(error.to_string()))),
     }
-}
-
-fn anyhow_from(error: Box<dyn std::error::Error>) -> std::io::Error {
-    std::io::Error::other(error.to_string())
 }
 
 #[cfg(test)]
