@@ -608,7 +608,7 @@ async fn a_compaction_keeps_an_update_stored_after_it_read_the_log() {
     assert_eq!(doc_update_answer(&mut socket, channel, &first).await, None);
     assert_eq!(doc_update_answer(&mut socket, channel, &second).await, None);
     // A compactor reads the document (version 3: the save's snapshot and two updates)...
-    let read: StoredDocument = state.store.load_document(channel_id).await.unwrap();
+    let read: StoredDocument = state.store.load_document(channel_id, None).await.unwrap();
     assert_eq!(
         (read.version(), read.snapshot_version(), read.log.len()),
         (3, 1, 2)
@@ -643,7 +643,7 @@ async fn a_compaction_keeps_an_update_stored_after_it_read_the_log() {
     let document = api.get_document(&team.owner, channel).await;
     assert_eq!(document["content"], "base one two three");
     assert_eq!(version(&document), 4);
-    let after = state.store.load_document(channel_id).await.unwrap();
+    let after = state.store.load_document(channel_id, None).await.unwrap();
     assert_eq!((after.snapshot_version(), after.log.len()), (3, 1));
     // The same compaction again lost its race (the snapshot moved): nothing is written.
     let again = state

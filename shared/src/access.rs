@@ -101,30 +101,22 @@ impl ChannelAccess {
     }
 }
 
-/// Reads the channel and the caller's membership of it (one BatchGetItem), then the
-/// channel's workspace and the caller's membership of that (a second one: its key needs
-/// the workspace id the channel names). A channel membership counts only alongside the
-/// workspace membership, so a channel membership left behind by a removal grants nothing,
-/// and a deleted workspace ends access to all its channels. Members may read any channel
-/// they belong to; other workspace members may read public channels; nobody else learns
-/// the channel exists.
+/// Reads the channel, the caller's membership of it, its workspace and the caller's
+/// membership of that (one BatchGetItem once this process knows the channel's workspace,
+/// see [`crate::table::remembered`]; two in sequence the first time). A channel
+/// membership counts only alongside the workspace membership, so a channel membership left
+/// behind by a removal grants nothing, and a deleted workspace ends access to all its
+/// channels. Members may read any channel they belong to; other workspace members may read
+/// public channels; nobody else learns the channel exists.
 pub async fn channel(
     state: &AppState,
     channel_id: ChannelId,
     caller: UserId,
 ) -> ApiResult<ChannelAccess> {
-    let found = state
-        .store
-        .get_channel_and_member(channel_id, caller)
-        .await?;
-    let Some(channel) = found.channel else {
-        return Err(ApiError::not_found("channel"));
-    };
-    let (workspace, workspace_member) = state
-        .store
-        .get_workspace_and_member(channel.workspace_id, caller)
-        .await?;
-    let (Some(_), Some(workspace_member)) = (workspace, workspace_member) else {
+    let found = state.store.get_channel_access(channel_id, caller).await?;
+    let (Some(channel), Some(_), Some(workspace_member)) =
+        (found.channel, found.workspace, found.workspace_member)
+    else {
         return Err(ApiError::not_found("channel"));
     };
     let public = !channel.private && channel.kind != ChannelKind::Dm;

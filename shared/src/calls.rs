@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -83,7 +83,12 @@ impl CallLog {
                 .filter(|call| call.service.eq_ignore_ascii_case("dynamodb"))
                 .map(|call| (call.started, call.ended.unwrap_or(now)))
                 .collect();
+            let every_call: Vec<(Instant, Instant)> = made
+                .iter()
+                .map(|call| (call.started, call.ended.unwrap_or(now)))
+                .collect();
             Tally {
+                waited: time_covered(every_call),
                 dynamodb: dynamodb.len(),
                 dynamodb_sequential: longest_chain(dynamodb),
                 s3: made
@@ -110,9 +115,32 @@ fn longest_chain(mut intervals: Vec<(Instant, Instant)>) -> usize {
     chain.into_iter().max().unwrap_or(0)
 }
 
+/// How long at least one of the intervals was open (overlaps counted once).
+fn time_covered(mut intervals: Vec<(Instant, Instant)>) -> Duration {
+    intervals.sort();
+    let mut covered = Duration::ZERO;
+    let mut open: Option<(Instant, Instant)> = None;
+    for (start, end) in intervals {
+        open = match open {
+            Some((from, to)) if start <= to => Some((from, to.max(end))),
+            Some((from, to)) => {
+                covered += to - from;
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    if let Some((from, to)) = open {
+        covered += to - from;
+    }
+    covered
+}
+
 /// What one request called.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
+    /// How long the request waited on AWS: the time at least one call was in flight.
+    pub waited: Duration,
     pub dynamodb: usize,
     pub dynamodb_sequential: usize,
     pub s3: usize,
@@ -121,13 +149,17 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// `dynamodb=3; sequential=2; s3=0; calls=GetItem,Query,TransactWriteItems`.
-    pub fn header_value(&self) -> String {
+    /// `dynamodb=3; sequential=2; s3=0; aws_us=1830; server_us=2410;
+    /// calls=GetItem,Query,TransactWriteItems`, where `server_us` is the whole request's time
+    /// in the server (`elapsed`) and `aws_us` the part of it spent waiting on AWS.
+    pub fn header_value(&self, elapsed: Duration) -> String {
         format!(
-            "dynamodb={}; sequential={}; s3={}; calls={}",
+            "dynamodb={}; sequential={}; s3={}; aws_us={}; server_us={}; calls={}",
             self.dynamodb,
             self.dynamodb_sequential,
             self.s3,
+            self.waited.as_micros(),
+            elapsed.as_micros(),
             self.operations.join(",")
         )
     }
@@ -223,7 +255,17 @@ impl Intercept for CallCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    #[test]
+    fn time_covered_counts_overlaps_once() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let ms = Duration::from_millis;
+        assert_eq!(time_covered(vec![]), Duration::ZERO);
+        assert_eq!(time_covered(vec![(at(0), at(10)), (at(2), at(8))]), ms(10));
+        assert_eq!(time_covered(vec![(at(5), at(12)), (at(0), at(10))]), ms(12));
+        assert_eq!(time_covered(vec![(at(0), at(4)), (at(10), at(13))]), ms(7));
+    }
 
     #[test]
     fn overlapping_calls_are_one_round_trip_and_chained_ones_add_up() {

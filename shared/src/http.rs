@@ -210,7 +210,7 @@ async fn request_context(request: Request, next: Next) -> Response {
     let work = next.run(request).instrument(span.clone());
     let mut response = if crate::calls::enabled() {
         let (mut response, tally) = crate::calls::counted(work).await;
-        if let Ok(value) = HeaderValue::from_str(&tally.header_value()) {
+        if let Ok(value) = HeaderValue::from_str(&tally.header_value(started.elapsed())) {
             response.headers_mut().insert(crate::calls::HEADER, value);
         }
         response

@@ -4,6 +4,7 @@
 //! The stack comes from `scripts/test`; without it every test fails loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod measure;
 pub mod uploads;
 pub mod ws;
 pub mod yjs;

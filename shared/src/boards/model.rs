@@ -84,6 +84,14 @@ pub struct Card {
 }
 
 impl Card {
+    /// Where the card stands: its column and position (what a neighbour lookup needs).
+    pub fn place(&self) -> crate::table::remembered::CardPlace {
+        crate::table::remembered::CardPlace {
+            column_id: self.column_id,
+            position: self.position.clone(),
+        }
+    }
+
     /// The fields a card shares with tasks, to change in place.
     pub(crate) fn fields(&mut self) -> crate::work::Fields<'_> {
         crate::work::Fields {

@@ -23,9 +23,9 @@ use crate::state::AppState;
 use crate::table::{Page, PageRequest};
 use crate::validate::Validator;
 use crate::work::{
-    self, Anchor, FieldsPatch, WRITE_ATTEMPTS, WorkOutcome, add_guards, check_assignee,
-    check_description, check_labels, check_title, guard_error, labels_schema, parse_due,
-    position_between, read_guards, writer_guards,
+    self, Anchor, FieldsPatch, GuessedNeighbour, Reread, WRITE_ATTEMPTS, WorkOutcome, add_guards,
+    check_assignee, check_description, check_labels, check_title, guard_error, labels_schema,
+    parse_due, position_between, read_guards, writer_guards,
 };
 
 /// Columns a board may hold.
@@ -220,8 +220,11 @@ fn busy() -> ApiError {
 /// `GET /v1/channels/{cid}/board` (readers): every column in order with its first
 /// [`BOARD_CARDS_PER_COLUMN`] cards and the cursor to the rest.
 pub async fn board(state: &AppState, caller: UserId, channel_id: ChannelId) -> ApiResult<Board> {
-    kanban_channel(state, caller, channel_id).await?;
-    let columns = state.store.list_columns(channel_id, COLUMNS_READ).await?;
+    // The columns are read alongside the access check; nothing is shown before it passes.
+    let (_, columns) = tokio::try_join!(
+        kanban_channel(state, caller, channel_id),
+        state.store.list_columns(channel_id, COLUMNS_READ)
+    )?;
     let first = PageRequest {
         limit: BOARD_CARDS_PER_COLUMN,
         cursor: None,
@@ -231,6 +234,7 @@ pub async fn board(state: &AppState, caller: UserId, channel_id: ChannelId) -> A
             let first = first.clone();
             async move {
                 let cards = state.store.column_cards(column.id, &first).await?;
+                remember_places(state, &cards.items);
                 Ok::<_, ApiError>(BoardColumn {
                     column: column.into(),
                     cards: cards.items.into_iter().map(CardView::from).collect(),
@@ -252,9 +256,17 @@ pub async fn column_cards(
     column_id: ColumnId,
     page: PageRequest,
 ) -> ApiResult<Page<CardView>> {
-    kanban_channel(state, caller, channel_id).await?;
-    column_of(state, channel_id, column_id).await?;
-    let cards = state.store.column_cards(column_id, &page).await?;
+    // All read at once; nothing is shown before the access check passes and the column is
+    // found on this board (the access check's answer comes first, whichever ends first).
+    let (access, column, cards) = tokio::join!(
+        kanban_channel(state, caller, channel_id),
+        state.store.get_column(channel_id, column_id),
+        state.store.column_cards(column_id, &page)
+    );
+    access?;
+    column?.ok_or_else(|| ApiError::not_found("column"))?;
+    let cards = cards?;
+    remember_places(state, &cards.items);
     Ok(cards.map(CardView::from))
 }
 
@@ -456,16 +468,21 @@ pub async fn create_card(
     check_labels(&mut check, &labels);
     let due_date = parse_due(&mut check, request.due_date.as_ref());
     check.finish()?;
-    let access = kanban_channel(state, caller, channel_id).await?;
+    // The column and its last card are read alongside the access check (nothing read is
+    // shown before it passes).
+    let (access, column, last) = tokio::try_join!(
+        kanban_channel(state, caller, channel_id),
+        state.store.get_column(channel_id, column_id),
+        state.store.last_card(column_id, None)
+    )?;
     access.require_member()?;
-    let column = column_of(state, channel_id, column_id).await?;
+    let column = column.ok_or_else(|| ApiError::not_found("column"))?;
     let mut guards = writer_guards(&access);
     let caller_guards = guards.len();
     if let Some(assignee) = request.assignee_id {
         check_assignee(state, &access.channel, assignee).await?;
         add_guards(&mut guards, read_guards(&access.channel, assignee));
     }
-    let last = state.store.last_card(column_id, None).await?;
     let now = clock::now();
     let card = Card {
         id: CardId::generate(),
@@ -489,11 +506,39 @@ pub async fn create_card(
         .save_card(None, Some(&card), Some(&column), guards)
         .await?;
     match card_written(state, outcome, Some(&column), caller_guards).await? {
-        Some(()) => Ok(card.into()),
+        Some(()) => {
+            remember_places(state, [&card]);
+            Ok(card.into())
+        }
         None => Err(ApiError::internal(anyhow::anyhow!(
             "a new card id collided"
         ))),
     }
+}
+
+/// Remembers where these cards stand, for a later move next to one of them.
+fn remember_places<'a>(state: &AppState, cards: impl IntoIterator<Item = &'a Card>) {
+    for card in cards {
+        state
+            .store
+            .memory()
+            .card_places
+            .remember(card.id, card.place());
+    }
+}
+
+/// The caller's access to a kanban channel and one of its cards, read at once (nothing
+/// read is shown before the access check passes).
+async fn card_and_access(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    card_id: CardId,
+) -> ApiResult<(ChannelAccess, Option<Card>)> {
+    tokio::try_join!(
+        kanban_channel(state, caller, channel_id),
+        state.store.get_card(channel_id, card_id)
+    )
 }
 
 /// `GET /v1/channels/{cid}/cards/{card}` (readers).
@@ -503,12 +548,8 @@ pub async fn get_card(
     channel_id: ChannelId,
     card_id: CardId,
 ) -> ApiResult<CardView> {
-    kanban_channel(state, caller, channel_id).await?;
-    state
-        .store
-        .get_card(channel_id, card_id)
-        .await?
-        .map(CardView::from)
+    let (_, card) = card_and_access(state, caller, channel_id, card_id).await?;
+    card.map(CardView::from)
         .ok_or_else(|| ApiError::not_found("card"))
 }
 
@@ -530,7 +571,7 @@ pub async fn update_card(
     };
     let due_date = fields.check(&mut check);
     check.finish()?;
-    let access = kanban_channel(state, caller, channel_id).await?;
+    let (access, first_read) = card_and_access(state, caller, channel_id, card_id).await?;
     access.require_member()?;
     let mut guards = writer_guards(&access);
     let caller_guards = guards.len();
@@ -538,10 +579,10 @@ pub async fn update_card(
         check_assignee(state, &access.channel, assignee).await?;
         add_guards(&mut guards, read_guards(&access.channel, assignee));
     }
+    let mut reads = Reread::new(first_read);
     for _ in 0..WRITE_ATTEMPTS {
-        let before = state
-            .store
-            .get_card(channel_id, card_id)
+        let before = reads
+            .next(|| state.store.get_card(channel_id, card_id))
             .await?
             .ok_or_else(|| ApiError::not_found("card"))?;
         let mut after = before.clone();
@@ -586,26 +627,61 @@ pub async fn move_card(
             "a card cannot move next to itself",
         )]));
     }
-    let access = kanban_channel(state, caller, channel_id).await?;
+    let mut wanted = vec![card_id];
+    if let Some(Anchor::Before(id) | Anchor::After(id)) = anchor {
+        wanted.push(id);
+    }
+    // Read alongside the access check (nothing read is shown before it passes): the
+    // column, the cards, and the card the moved one will follow: the column's last card
+    // without an anchor, or the anchor's neighbour from where this process last saw the
+    // anchor.
+    let remembered = match anchor {
+        Some(Anchor::Before(id) | Anchor::After(id)) => state.store.memory().card_places.get(&id),
+        None => None,
+    };
+    let after_anchor = matches!(anchor, Some(Anchor::After(_)));
+    let last = async {
+        match anchor {
+            None => state
+                .store
+                .last_card(request.column_id, Some(card_id))
+                .await
+                .map(Some),
+            Some(_) => Ok(None),
+        }
+    };
+    let guess = async {
+        match (anchor, &remembered) {
+            (Some(Anchor::Before(id) | Anchor::After(id)), Some(place)) => state
+                .store
+                .card_beside(id, place, after_anchor, card_id)
+                .await
+                .map(Some),
+            _ => Ok(None),
+        }
+    };
+    let (access, target, found, mut first_last, guessed) = tokio::try_join!(
+        kanban_channel(state, caller, channel_id),
+        state.store.get_column(channel_id, request.column_id),
+        state.store.get_cards(channel_id, &wanted),
+        last,
+        guess
+    )?;
     access.require_member()?;
     let guards = writer_guards(&access);
     let caller_guards = guards.len();
-    let target = state
-        .store
-        .get_column(channel_id, request.column_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::invalid_fields(vec![FieldError::new(
-                "column_id",
-                "no such column on this board",
-            )])
-        })?;
+    let target = target.ok_or_else(|| {
+        ApiError::invalid_fields(vec![FieldError::new(
+            "column_id",
+            "no such column on this board",
+        )])
+    })?;
+    let mut reads = Reread::new(found);
+    let mut guessed = GuessedNeighbour::new(remembered, guessed);
     for _ in 0..WRITE_ATTEMPTS {
-        let mut wanted = vec![card_id];
-        if let Some(Anchor::Before(id) | Anchor::After(id)) = anchor {
-            wanted.push(id);
-        }
-        let found = state.store.get_cards(channel_id, &wanted).await?;
+        let found = reads
+            .next(|| state.store.get_cards(channel_id, &wanted))
+            .await?;
         let before = found
             .iter()
             .find(|c| c.id == card_id)
@@ -613,7 +689,10 @@ pub async fn move_card(
             .ok_or_else(|| ApiError::not_found("card"))?;
         let position = match anchor {
             None => {
-                let last = state.store.last_card(target.id, Some(card_id)).await?;
+                let last = match first_last.take() {
+                    Some(last) => last,
+                    None => state.store.last_card(target.id, Some(card_id)).await?,
+                };
                 position_between(last.as_ref().map(|c| c.position.as_str()), None)?
             }
             Some(anchor @ (Anchor::Before(anchor_id) | Anchor::After(anchor_id))) => {
@@ -626,11 +705,16 @@ pub async fn move_card(
                             "no such card in that column",
                         )])
                     })?;
-                let after_anchor = matches!(anchor, Anchor::After(_));
-                let neighbour = state
-                    .store
-                    .card_beside(anchor_card, after_anchor, card_id)
-                    .await?;
+                let place = anchor_card.place();
+                let neighbour = match guessed.take_if_at(&place) {
+                    Some(neighbour) => neighbour,
+                    None => {
+                        state
+                            .store
+                            .card_beside(anchor_id, &place, after_anchor, card_id)
+                            .await?
+                    }
+                };
                 let neighbour = neighbour.as_ref().map(|c| c.position.as_str());
                 if after_anchor {
                     position_between(Some(&anchor_card.position), neighbour)?
@@ -654,6 +738,7 @@ pub async fn move_card(
             .await?
             .is_some()
         {
+            remember_places(state, found.iter().chain([&after]));
             return Ok(after.into());
         }
     }
@@ -667,10 +752,12 @@ pub async fn delete_card(
     channel_id: ChannelId,
     card_id: CardId,
 ) -> ApiResult<()> {
-    let access = kanban_channel(state, caller, channel_id).await?;
+    let (access, first_read) = card_and_access(state, caller, channel_id, card_id).await?;
     let guards = vec![keys::workspace_member(access.channel.workspace_id, caller)];
+    let mut reads = Reread::new(first_read);
     for _ in 0..WRITE_ATTEMPTS {
-        let Some(before) = state.store.get_card(channel_id, card_id).await? else {
+        let read = reads.next(|| state.store.get_card(channel_id, card_id));
+        let Some(before) = read.await? else {
             return Err(ApiError::not_found("card"));
         };
         if before.created_by != caller {

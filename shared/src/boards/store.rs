@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{CardId, ChannelId, ColumnId, UserId};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key};
 use crate::patch::Patch;
+use crate::table::remembered::CardPlace;
 use crate::table::{
     Page, PageRequest, Store, TransactOutcome, check_exists, conditional, from_attributes,
     item_exists, put_new, to_attribute, update_of,
@@ -419,14 +420,16 @@ impl Store {
         Ok(page.map(|item| item.card))
     }
 
-    /// The card next to `anchor` in its column (after it, or before it), skipping `moving`.
+    /// The card next to the anchor (standing at `anchor`) in its column, after it or before
+    /// it, skipping `moving`.
     pub async fn card_beside(
         &self,
-        anchor: &Card,
+        anchor_id: CardId,
+        anchor: &CardPlace,
         after: bool,
         moving: CardId,
     ) -> ApiResult<Option<Card>> {
-        let order = keys::card_order(anchor.column_id, &anchor.position, anchor.id);
+        let order = keys::card_order(anchor.column_id, &anchor.position, anchor_id);
         let list = keys::column_cards(anchor.column_id);
         let list = if after {
             list.after(&order.gsi1sk)

@@ -20,6 +20,6 @@ pub mod store;
 pub use model::*;
 pub use rules::*;
 pub use store::{
-    ChannelChanges, ChannelDeletion, ChannelWrite, DmOutcome, Membership, MembershipChange,
-    ReadMarkerMove,
+    ChannelAccessRead, ChannelChanges, ChannelDeletion, ChannelWrite, DmOutcome, Membership,
+    MembershipChange, ReadMarkerMove,
 };

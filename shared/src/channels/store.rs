@@ -14,6 +14,8 @@ use crate::table::{
     conditional, delete_existing, item_exists, put_new, take_item, to_attribute, to_attributes,
     update_of,
 };
+use crate::workspaces::store::{WorkspaceItem, WorkspaceMemberItem};
+use crate::workspaces::{Workspace, WorkspaceMember};
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ChannelItem {
@@ -164,6 +166,16 @@ pub struct Membership {
     pub member: Option<ChannelMember>,
 }
 
+/// What a channel access check reads: the channel, the caller's membership of it, the
+/// channel's workspace and the caller's membership of that (each may be missing).
+#[derive(Debug, Clone, Default)]
+pub struct ChannelAccessRead {
+    pub channel: Option<Channel>,
+    pub member: Option<ChannelMember>,
+    pub workspace: Option<Workspace>,
+    pub workspace_member: Option<WorkspaceMember>,
+}
+
 impl Store {
     /// What a deleted channel leaves behind: everything in its partition (members,
     /// messages, history, idempotency markers) but its subscriptions, which the
@@ -214,7 +226,12 @@ impl Store {
         items.extend(first_writes);
         let outcome = self.transact(items).await?;
         match outcome {
-            TransactOutcome::Committed => Ok(ChannelWrite::Done(Box::new(channel.clone()))),
+            TransactOutcome::Committed => {
+                self.memory()
+                    .channel_homes
+                    .remember(channel.id, channel.workspace_id);
+                Ok(ChannelWrite::Done(Box::new(channel.clone())))
+            }
             _ if outcome.failed_at(NAME_MARKER) => Ok(ChannelWrite::NameTaken),
             _ if outcome.failed_at(CREATOR_IN_WORKSPACE) => Ok(ChannelWrite::Gone),
             // The workspace is full, or gone: only a failure costs the extra read.
@@ -235,13 +252,66 @@ impl Store {
         }
     }
 
-    /// A channel and one user's membership of it, in one read.
     /// A channel's record (strongly consistent).
     pub async fn get_channel(&self, channel_id: ChannelId) -> ApiResult<Option<Channel>> {
         let item: Option<ChannelItem> = self.get(keys::channel(channel_id)).await?;
         Ok(item.map(|item| item.channel))
     }
 
+    /// What a channel access check needs: the channel, the user's membership of it, its
+    /// workspace and the user's membership of that. One BatchGetItem when this process
+    /// knows the channel's workspace ([`crate::table::remembered`]); otherwise two in
+    /// sequence (the second's keys need the workspace id the channel names), and the
+    /// channel's workspace is remembered.
+    pub async fn get_channel_access(
+        &self,
+        channel_id: ChannelId,
+        user_id: UserId,
+    ) -> ApiResult<ChannelAccessRead> {
+        let Some(workspace_id) = self.memory().channel_homes.get(&channel_id) else {
+            let found = self.get_channel_and_member(channel_id, user_id).await?;
+            let Some(channel) = found.channel else {
+                return Ok(ChannelAccessRead::default());
+            };
+            self.memory()
+                .channel_homes
+                .remember(channel.id, channel.workspace_id);
+            let (workspace, workspace_member) = self
+                .get_workspace_and_member(channel.workspace_id, user_id)
+                .await?;
+            return Ok(ChannelAccessRead {
+                channel: Some(channel),
+                member: found.member,
+                workspace,
+                workspace_member,
+            });
+        };
+        let channel_key = keys::channel(channel_id);
+        let member_key = keys::channel_member(channel_id, user_id);
+        let workspace_key = keys::workspace(workspace_id);
+        let workspace_member_key = keys::workspace_member(workspace_id, user_id);
+        let mut items: Vec<Item> = self
+            .batch_get_items(&[
+                channel_key.clone(),
+                member_key.clone(),
+                workspace_key.clone(),
+                workspace_member_key.clone(),
+            ])
+            .await?;
+        let channel: Option<ChannelItem> = take_item(&mut items, &channel_key)?;
+        let member: Option<ChannelMemberItem> = take_item(&mut items, &member_key)?;
+        let workspace: Option<WorkspaceItem> = take_item(&mut items, &workspace_key)?;
+        let workspace_member: Option<WorkspaceMemberItem> =
+            take_item(&mut items, &workspace_member_key)?;
+        Ok(ChannelAccessRead {
+            channel: channel.map(|item| item.channel),
+            member: member.map(|item| item.member),
+            workspace: workspace.map(|item| item.workspace),
+            workspace_member: workspace_member.map(|item| item.member),
+        })
+    }
+
+    /// A channel and one user's membership of it, in one read.
     pub async fn get_channel_and_member(
         &self,
         channel_id: ChannelId,
@@ -597,6 +667,9 @@ impl Store {
         }
         let outcome = self.transact(items).await?;
         if outcome == TransactOutcome::Committed {
+            self.memory()
+                .channel_homes
+                .remember(channel.id, channel.workspace_id);
             return Ok(DmOutcome::Created(channel.clone()));
         }
         let gone: Vec<UserId> = members

@@ -51,9 +51,17 @@ fn view(stored: &StoredDocument, content: String) -> Document {
     }
 }
 
-/// The stored document and its Yjs form.
-async fn load(state: &AppState, channel_id: ChannelId) -> ApiResult<(StoredDocument, YDocument)> {
-    let stored = state.store.load_document(channel_id).await?;
+/// The stored document and its Yjs form; `expected_snapshot` as in
+/// [`crate::table::Store::load_document`].
+async fn load(
+    state: &AppState,
+    channel_id: ChannelId,
+    expected_snapshot: Option<u64>,
+) -> ApiResult<(StoredDocument, YDocument)> {
+    let stored = state
+        .store
+        .load_document(channel_id, expected_snapshot)
+        .await?;
     let document = YDocument::build(
         &stored.snapshot,
         stored.log.iter().map(|update| update.bytes.as_slice()),
@@ -86,8 +94,13 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(base + base * jitter / 256)).await;
 }
 
-/// Deletes revisions beyond [`REVISIONS_KEPT`]; a failure is logged (the next one retries).
-async fn prune(state: &AppState, channel_id: ChannelId) {
+/// Deletes revisions beyond [`REVISIONS_KEPT`] once a write has taken the document to
+/// `revisions` of them (below the limit it reads nothing); a failure is logged (the next
+/// write retries).
+async fn prune(state: &AppState, channel_id: ChannelId, revisions: u64) {
+    if revisions <= REVISIONS_KEPT {
+        return;
+    }
     if let Err(error) = state
         .store
         .prune_document_revisions(channel_id, REVISIONS_KEPT)
@@ -99,13 +112,17 @@ async fn prune(state: &AppState, channel_id: ChannelId) {
 
 /// `GET /v1/channels/{cid}/document` (readers).
 pub async fn get(state: &AppState, caller: UserId, channel_id: ChannelId) -> ApiResult<Document> {
-    document_channel(state, channel_id, caller).await?;
-    let (stored, document) = load(state, channel_id).await?;
+    // Read alongside the access check; nothing is shown before it passes.
+    let (_, (stored, document)) = tokio::try_join!(
+        document_channel(state, channel_id, caller),
+        load(state, channel_id, None)
+    )?;
     Ok(view(&stored, document.text()))
 }
 
 /// Writes `content` as a new version that is also a revision, as a text diff on the Yjs
 /// document. `base_version`: the version the writer saw (stale: the current document).
+/// `loaded`: the document as read alongside the access check, for the first attempt.
 async fn write_content(
     state: &AppState,
     caller: UserId,
@@ -113,6 +130,7 @@ async fn write_content(
     content: &str,
     base_version: Option<u64>,
     reason: RevisionReason,
+    mut loaded: Option<(StoredDocument, YDocument)>,
 ) -> ApiResult<SaveOutcome> {
     if content.len() > DOCUMENT_MAX_BYTES {
         return Err(ApiError::TooLarge(format!(
@@ -120,7 +138,10 @@ async fn write_content(
         )));
     }
     for attempt in 1..=WRITE_ATTEMPTS {
-        let (stored, mut document) = load(state, channel_id).await?;
+        let (stored, mut document) = match loaded.take() {
+            Some(loaded) => loaded,
+            None => load(state, channel_id, None).await?,
+        };
         if base_version.is_some_and(|base| base != stored.version()) {
             let text = document.text();
             return Ok(SaveOutcome::Stale(view(&stored, text)));
@@ -146,7 +167,8 @@ async fn write_content(
             .await?
         {
             SnapshotSaveOutcome::Saved => {
-                prune(state, channel_id).await;
+                let revisions = stored.meta.as_ref().map_or(0, |meta| meta.revision_count) + 1;
+                prune(state, channel_id, revisions).await;
                 return Ok(SaveOutcome::Saved(Document {
                     content: content.to_owned(),
                     version: revision.version,
@@ -172,9 +194,13 @@ pub async fn save(
     channel_id: ChannelId,
     request: SaveDocumentRequest,
 ) -> ApiResult<SaveOutcome> {
-    document_channel(state, channel_id, caller)
-        .await?
-        .require_member()?;
+    // The document is read alongside the access check (nothing read is shown before it
+    // passes).
+    let (channel, loaded) = tokio::try_join!(
+        document_channel(state, channel_id, caller),
+        load(state, channel_id, Some(request.base_version))
+    )?;
+    channel.require_member()?;
     write_content(
         state,
         caller,
@@ -182,6 +208,7 @@ pub async fn save(
         &request.content,
         Some(request.base_version),
         RevisionReason::Save,
+        Some(loaded),
     )
     .await
 }
@@ -236,10 +263,16 @@ pub async fn restore(
     channel_id: ChannelId,
     version: u64,
 ) -> ApiResult<Document> {
-    document_channel(state, channel_id, caller)
-        .await?
-        .require_member()?;
-    let (_, content) = revision_text(state, channel_id, version).await?;
+    // The revision and the document are read alongside the access check (nothing read is
+    // shown before it passes).
+    // The access check's answer comes first, whichever read ends first.
+    let (channel, revision, loaded) = tokio::join!(
+        document_channel(state, channel_id, caller),
+        revision_text(state, channel_id, version),
+        load(state, channel_id, None)
+    );
+    channel?.require_member()?;
+    let ((_, content), loaded) = (revision?, loaded?);
     match write_content(
         state,
         caller,
@@ -247,6 +280,7 @@ pub async fn restore(
         &content,
         None,
         RevisionReason::Restore,
+        Some(loaded),
     )
     .await?
     {
@@ -261,7 +295,7 @@ async fn missing(
     state_vector: &str,
 ) -> ApiResult<SyncAnswer> {
     let vector = decode_base64("state_vector", state_vector, UPDATE_MAX_BYTES)?;
-    let (_, document) = load(state, channel_id).await?;
+    let (_, document) = load(state, channel_id, None).await?;
     let update = document.missing_for(&vector)?;
     Ok(SyncAnswer {
         update: STANDARD.encode(update),
@@ -276,8 +310,14 @@ pub async fn sync(
     channel_id: ChannelId,
     request: SyncRequest,
 ) -> ApiResult<SyncAnswer> {
-    document_channel(state, channel_id, caller).await?;
-    missing(state, channel_id, &request.state_vector).await
+    // Read alongside the access check; nothing is shown before it passes.
+    // The access check's answer comes first, whichever ends first.
+    let (channel, answer) = tokio::join!(
+        document_channel(state, channel_id, caller),
+        missing(state, channel_id, &request.state_vector)
+    );
+    channel?;
+    answer
 }
 
 /// The `doc.sync` frame (readers): the answer's `data`, or `{fetch: true}` when its
@@ -288,8 +328,12 @@ pub async fn live_sync(
     channel_id: ChannelId,
     state_vector: &str,
 ) -> ApiResult<Value> {
-    document_channel(state, channel_id, caller).await?;
-    let answer = missing(state, channel_id, state_vector).await?;
+    let (channel, answer) = tokio::join!(
+        document_channel(state, channel_id, caller),
+        missing(state, channel_id, state_vector)
+    );
+    channel?;
+    let answer = answer?;
     if answer.update.len() > SOCKET_SYNC_MAX_BASE64 {
         return Ok(json!({"fetch": true}));
     }
@@ -311,7 +355,7 @@ pub async fn live_update(
     channel.require_member()?;
     let bytes = decode_base64("update", update, UPDATE_MAX_BYTES)?;
     for attempt in 1..=WRITE_ATTEMPTS {
-        let (stored, mut document) = load(state, channel_id).await?;
+        let (stored, mut document) = load(state, channel_id, None).await?;
         if !document.apply_client_update(&bytes)? {
             return Ok(None);
         }
@@ -414,7 +458,7 @@ pub async fn compact_if_due(
         .await?;
     if outcome == CompactOutcome::Compacted {
         tracing::debug!(channel_id = %channel_id, version = revision.version, merged = merged.len(), "document compacted");
-        prune(state, channel_id).await;
+        prune(state, channel_id, meta.revision_count + 1).await;
     }
     Ok(())
 }

@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{ChannelId, UserId};
 use crate::keys::{self, Key};
 use crate::table::{
-    Page, PageRequest, Store, TransactOutcome, check_exists, delete_existing, put_new,
+    Page, PageRequest, Store, TransactOutcome, check_exists, delete_existing, put_new, take_item,
     to_attribute, to_attributes,
 };
 
@@ -242,26 +242,38 @@ impl Store {
 
     /// Loads a document: its record, the base snapshot and every update above it up to the
     /// record's version, checked complete (a read that raced a compaction is retried).
-    pub async fn load_document(&self, channel_id: ChannelId) -> ApiResult<StoredDocument> {
+    /// The record and the log are read at once. `expected_snapshot` is the version the
+    /// caller expects the snapshot at (a writer's base version: a REST save leaves the
+    /// snapshot at the current version); when it is right and the snapshot is one item,
+    /// the snapshot comes in the same round trip, otherwise a second one reads it.
+    pub async fn load_document(
+        &self,
+        channel_id: ChannelId,
+        expected_snapshot: Option<u64>,
+    ) -> ApiResult<StoredDocument> {
         for attempt in 1..=LOAD_ATTEMPTS {
-            let Some(meta) = self.get_document_meta(channel_id).await? else {
+            let guess = expected_snapshot.filter(|version| *version > 0 && attempt == 1);
+            let log_range = keys::document_updates(channel_id)
+                .after(&keys::document_update(channel_id, guess.unwrap_or(0)).sk);
+            let ((meta, guessed_part), log): (_, Vec<UpdateItem>) = tokio::try_join!(
+                self.document_meta_and_part(channel_id, guess),
+                self.query_all(&log_range, usize::MAX)
+            )?;
+            let Some(meta) = meta else {
                 return Ok(StoredDocument::default());
             };
             let base = meta.snapshot_version;
-            let log_range = keys::document_updates(channel_id)
-                .after(&keys::document_update(channel_id, base).sk);
-            let snapshot = async {
-                if base == 0 {
-                    return Ok(Some(Vec::new()));
+            let snapshot = match guessed_part {
+                _ if base == 0 => Some(Vec::new()),
+                Some(part) if part.version == base && meta.snapshot_parts == 1 => Some(part.state),
+                _ => {
+                    self.snapshot_state(channel_id, base, meta.snapshot_parts)
+                        .await?
                 }
-                self.snapshot_state(channel_id, base, meta.snapshot_parts)
-                    .await
             };
-            let (snapshot, log): (Option<Vec<u8>>, Vec<UpdateItem>) =
-                tokio::try_join!(snapshot, self.query_all(&log_range, usize::MAX))?;
             let log: Vec<LoggedUpdate> = log
                 .into_iter()
-                .filter(|item| item.version <= meta.version)
+                .filter(|item| item.version > base && item.version <= meta.version)
                 .map(|item| LoggedUpdate {
                     version: item.version,
                     user_id: item.user_id,
@@ -286,6 +298,26 @@ impl Store {
         Err(ApiError::Unavailable(
             "the document kept changing while it was read; retry".into(),
         ))
+    }
+
+    /// The document's record and, when `snapshot_version` is given, the first part of the
+    /// snapshot at that version, in one read.
+    async fn document_meta_and_part(
+        &self,
+        channel_id: ChannelId,
+        snapshot_version: Option<u64>,
+    ) -> ApiResult<(Option<DocumentMeta>, Option<PartItem>)> {
+        let Some(version) = snapshot_version else {
+            return Ok((self.get_document_meta(channel_id).await?, None));
+        };
+        let meta_key = keys::document(channel_id);
+        let part_key = keys::document_part(channel_id, version, 0);
+        let mut items = self
+            .batch_get_items(&[meta_key.clone(), part_key.clone()])
+            .await?;
+        let meta: Option<MetaItem> = take_item(&mut items, &meta_key)?;
+        let part: Option<PartItem> = take_item(&mut items, &part_key)?;
+        Ok((meta.map(|item| item.meta), part))
     }
 
     /// Appends one update to the log as the next version, if the document is still at the

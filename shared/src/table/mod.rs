@@ -6,11 +6,13 @@
 
 mod cursor;
 mod page;
+pub mod remembered;
 
 pub use cursor::CursorKey;
 pub use page::{Page, PageRequest, SELECT_SCAN_MAX};
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -39,6 +41,8 @@ pub struct Store {
     client: Client,
     table: String,
     cursors: CursorKey,
+    /// What this process remembers between requests.
+    memory: Arc<remembered::Memory>,
 }
 
 /// How a transaction ended when it did not fail outright.
@@ -74,6 +78,7 @@ impl Store {
             client,
             table: table.into(),
             cursors,
+            memory: Arc::default(),
         }
     }
 
@@ -83,6 +88,11 @@ impl Store {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// What this process remembers between requests (see [`remembered`]).
+    pub fn memory(&self) -> &remembered::Memory {
+        &self.memory
     }
 
     /// The key that seals and opens list cursors.

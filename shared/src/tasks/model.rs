@@ -53,6 +53,14 @@ impl Task {
         self.status == TaskStatus::Done
     }
 
+    /// Where the task stands: its list and position (what a neighbour lookup needs).
+    pub fn place(&self) -> crate::table::remembered::TaskPlace {
+        crate::table::remembered::TaskPlace {
+            done: self.is_done(),
+            position: self.position.clone(),
+        }
+    }
+
     /// The fields a task shares with cards, to change in place.
     pub(crate) fn fields(&mut self) -> crate::work::Fields<'_> {
         crate::work::Fields {

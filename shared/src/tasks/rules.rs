@@ -20,9 +20,9 @@ use crate::table::{Page, PageRequest};
 use crate::tasks::{Task, TaskStatus, TaskView};
 use crate::validate::Validator;
 use crate::work::{
-    self, Anchor, FieldsPatch, Priority, StatusQuery, WRITE_ATTEMPTS, WorkOutcome, add_guards,
-    check_assignee, check_description, check_labels, check_title, guard_error, labels_schema,
-    parse_due, position_between, read_guards, writer_guards,
+    self, Anchor, FieldsPatch, GuessedNeighbour, Priority, Reread, StatusQuery, WRITE_ATTEMPTS,
+    WorkOutcome, add_guards, check_assignee, check_description, check_labels, check_title,
+    guard_error, labels_schema, parse_due, position_between, read_guards, writer_guards,
 };
 
 /// `POST /v1/channels/{channel_id}/tasks`.
@@ -132,7 +132,12 @@ pub async fn create(
     let due_date = parse_due(&mut check, request.due_date.as_ref());
     check.finish()?;
 
-    let access = todo_channel(state, caller, channel_id).await?;
+    // The last task is read alongside the access check (nothing read is shown before it
+    // passes).
+    let (access, last) = tokio::try_join!(
+        todo_channel(state, caller, channel_id),
+        state.store.last_open_task(channel_id)
+    )?;
     access.require_member()?;
     let mut guards = writer_guards(&access);
     let caller_guards = guards.len();
@@ -140,7 +145,6 @@ pub async fn create(
         check_assignee(state, &access.channel, assignee).await?;
         add_guards(&mut guards, read_guards(&access.channel, assignee));
     }
-    let last = state.store.last_open_task(channel_id).await?;
     let now = clock::now();
     let task = Task {
         id: TaskId::generate(),
@@ -164,11 +168,39 @@ pub async fn create(
     };
     let outcome = state.store.save_task(None, Some(&task), guards).await?;
     match written(outcome, caller_guards)? {
-        Some(()) => Ok(task.into()),
+        Some(()) => {
+            remember_places(state, [&task]);
+            Ok(task.into())
+        }
         None => Err(ApiError::internal(anyhow::anyhow!(
             "a new task id collided"
         ))),
     }
+}
+
+/// Remembers where these tasks stand, for a later move next to one of them.
+fn remember_places<'a>(state: &AppState, tasks: impl IntoIterator<Item = &'a Task>) {
+    for task in tasks {
+        state
+            .store
+            .memory()
+            .task_places
+            .remember(task.id, task.place());
+    }
+}
+
+/// The caller's access to a todo channel and one of its tasks, read at once (nothing read
+/// is shown before the access check passes).
+async fn task_and_access(
+    state: &AppState,
+    caller: UserId,
+    channel_id: ChannelId,
+    task_id: TaskId,
+) -> ApiResult<(ChannelAccess, Option<Task>)> {
+    tokio::try_join!(
+        todo_channel(state, caller, channel_id),
+        state.store.get_task(channel_id, task_id)
+    )
 }
 
 /// `GET /v1/channels/{cid}/tasks/{tid}` (readers).
@@ -178,8 +210,7 @@ pub async fn get(
     channel_id: ChannelId,
     task_id: TaskId,
 ) -> ApiResult<TaskView> {
-    todo_channel(state, caller, channel_id).await?;
-    let task = state.store.get_task(channel_id, task_id).await?;
+    let (_, task) = task_and_access(state, caller, channel_id, task_id).await?;
     task.map(TaskView::from)
         .ok_or_else(|| ApiError::not_found("task"))
 }
@@ -214,6 +245,7 @@ pub async fn list(
         }
         None => list_all(state, channel_id, page, assignee).await?,
     };
+    remember_places(state, &page.items);
     Ok(page.map(TaskView::from))
 }
 
@@ -295,6 +327,7 @@ async fn change_task<F>(
     state: &AppState,
     access: &ChannelAccess,
     task_id: TaskId,
+    first_read: Option<Task>,
     extra_guards: Vec<Key>,
     change: F,
 ) -> ApiResult<Task>
@@ -304,10 +337,10 @@ where
     let mut guards = writer_guards(access);
     let caller_guards = guards.len();
     add_guards(&mut guards, extra_guards);
+    let mut reads = Reread::new(first_read);
     for _ in 0..WRITE_ATTEMPTS {
-        let before = state
-            .store
-            .get_task(access.channel.id, task_id)
+        let before = reads
+            .next(|| state.store.get_task(access.channel.id, task_id))
             .await?
             .ok_or_else(|| ApiError::not_found("task"))?;
         let Some(mut after) = change(&before)? else {
@@ -349,21 +382,28 @@ pub async fn update(
     }
     check.finish()?;
 
-    let access = todo_channel(state, caller, channel_id).await?;
+    let (access, first_read) = task_and_access(state, caller, channel_id, task_id).await?;
     access.require_member()?;
     let mut extra_guards = Vec::new();
     if let Patch::Set(assignee) = request.assignee_id {
         check_assignee(state, &access.channel, assignee).await?;
         extra_guards = read_guards(&access.channel, assignee);
     }
-    let task = change_task(state, &access, task_id, extra_guards, |before| {
-        let mut after = before.clone();
-        fields.apply(due_date, after.fields());
-        if let Patch::Set(priority) = request.priority {
-            after.priority = priority;
-        }
-        Ok((after != *before).then_some(after))
-    })
+    let task = change_task(
+        state,
+        &access,
+        task_id,
+        first_read,
+        extra_guards,
+        |before| {
+            let mut after = before.clone();
+            fields.apply(due_date, after.fields());
+            if let Patch::Set(priority) = request.priority {
+                after.priority = priority;
+            }
+            Ok((after != *before).then_some(after))
+        },
+    )
     .await?;
     Ok(task.into())
 }
@@ -377,9 +417,9 @@ pub async fn set_done(
     task_id: TaskId,
     done: bool,
 ) -> ApiResult<TaskView> {
-    let access = todo_channel(state, caller, channel_id).await?;
+    let (access, first_read) = task_and_access(state, caller, channel_id, task_id).await?;
     access.require_member()?;
-    let task = change_task(state, &access, task_id, Vec::new(), |before| {
+    let task = change_task(state, &access, task_id, first_read, Vec::new(), |before| {
         if before.is_done() == done {
             return Ok(None);
         }
@@ -418,14 +458,34 @@ pub async fn move_task(
             "a task cannot move next to itself",
         )]));
     }
-    let access = todo_channel(state, caller, channel_id).await?;
+    let after_anchor = matches!(anchor, Anchor::After(_));
+    // The tasks, and the anchor's neighbour from where this process last saw the anchor,
+    // are read alongside the access check (nothing read is shown before it passes).
+    let wanted = [task_id, anchor_id];
+    let remembered = state.store.memory().task_places.get(&anchor_id);
+    let guess = async {
+        match &remembered {
+            Some(place) => state
+                .store
+                .task_beside(channel_id, anchor_id, place, after_anchor, task_id)
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    };
+    let (access, found, guessed) = tokio::try_join!(
+        todo_channel(state, caller, channel_id),
+        state.store.get_tasks(channel_id, &wanted),
+        guess
+    )?;
     access.require_member()?;
     let guards = writer_guards(&access);
     let caller_guards = guards.len();
+    let mut reads = Reread::new(found);
+    let mut guessed = GuessedNeighbour::new(remembered, guessed);
     for _ in 0..WRITE_ATTEMPTS {
-        let found = state
-            .store
-            .get_tasks(channel_id, &[task_id, anchor_id])
+        let found = reads
+            .next(|| state.store.get_tasks(channel_id, &wanted))
             .await?;
         let before = found
             .iter()
@@ -438,11 +498,16 @@ pub async fn move_task(
                 "no such task in this channel",
             )])
         })?;
-        let after_anchor = matches!(anchor, Anchor::After(_));
-        let neighbour = state
-            .store
-            .task_beside(anchor_task, after_anchor, task_id)
-            .await?;
+        let place = anchor_task.place();
+        let neighbour = match guessed.take_if_at(&place) {
+            Some(neighbour) => neighbour,
+            None => {
+                state
+                    .store
+                    .task_beside(channel_id, anchor_id, &place, after_anchor, task_id)
+                    .await?
+            }
+        };
         let neighbour = neighbour.as_ref().map(|t| t.position.as_str());
         let position = if after_anchor {
             position_between(Some(&anchor_task.position), neighbour)?
@@ -459,6 +524,7 @@ pub async fn move_task(
             .save_task(Some(&before), Some(&after), guards.clone())
             .await?;
         if written(outcome, caller_guards)?.is_some() {
+            remember_places(state, [anchor_task, &after]);
             return Ok(after.into());
         }
     }
@@ -472,10 +538,12 @@ pub async fn delete(
     channel_id: ChannelId,
     task_id: TaskId,
 ) -> ApiResult<()> {
-    let access = todo_channel(state, caller, channel_id).await?;
+    let (access, first_read) = task_and_access(state, caller, channel_id, task_id).await?;
     let guards = vec![keys::workspace_member(access.channel.workspace_id, caller)];
+    let mut reads = Reread::new(first_read);
     for _ in 0..WRITE_ATTEMPTS {
-        let Some(before) = state.store.get_task(channel_id, task_id).await? else {
+        let read = reads.next(|| state.store.get_task(channel_id, task_id));
+        let Some(before) = read.await? else {
             return Err(ApiError::not_found("task"));
         };
         if before.created_by != caller {

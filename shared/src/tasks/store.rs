@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiResult;
 use crate::ids::{ChannelId, TaskId, UserId};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key};
+use crate::table::remembered::TaskPlace;
 use crate::table::{Page, PageRequest, Store};
 use crate::tasks::Task;
 use crate::work::WorkOutcome;
@@ -150,20 +151,18 @@ impl Store {
         .await
     }
 
-    /// The task next to `anchor` in its list (after it, or before it), skipping `moving`.
+    /// The task next to the anchor (standing at `anchor`) in its list, after it or before
+    /// it, skipping `moving`.
     pub async fn task_beside(
         &self,
-        anchor: &Task,
+        channel_id: ChannelId,
+        anchor_id: TaskId,
+        anchor: &TaskPlace,
         after: bool,
         moving: TaskId,
     ) -> ApiResult<Option<Task>> {
-        let order = keys::task_order(
-            anchor.channel_id,
-            anchor.is_done(),
-            &anchor.position,
-            anchor.id,
-        );
-        let list = keys::channel_tasks(anchor.channel_id, anchor.is_done());
+        let order = keys::task_order(channel_id, anchor.done, &anchor.position, anchor_id);
+        let list = keys::channel_tasks(channel_id, anchor.done);
         let list = if after {
             list.after(&order.gsi1sk)
         } else {

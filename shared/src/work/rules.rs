@@ -116,6 +116,52 @@ pub async fn channel_of_kind(
     Ok(access)
 }
 
+/// What a write reads before each attempt: the first attempt takes the read made alongside
+/// the access check (one round trip for both), a retry after a concurrent write reads again.
+pub(crate) struct Reread<T> {
+    first: Option<T>,
+}
+
+impl<T> Reread<T> {
+    pub(crate) fn new(first: T) -> Self {
+        Self { first: Some(first) }
+    }
+
+    /// The first read, then `read()` for every later attempt.
+    pub(crate) async fn next<Fut>(&mut self, read: impl FnOnce() -> Fut) -> ApiResult<T>
+    where
+        Fut: std::future::Future<Output = ApiResult<T>>,
+    {
+        match self.first.take() {
+            Some(first) => Ok(first),
+            None => read().await,
+        }
+    }
+}
+
+/// A move's neighbour lookup made from where this process last saw the anchor (see
+/// [`crate::table::remembered`]), alongside the move's other reads. It stands only if the
+/// anchor, once read, is still at that place: then it is the very lookup the move would
+/// make next, one round trip earlier.
+pub(crate) struct GuessedNeighbour<P, T> {
+    place: Option<P>,
+    found: Option<Option<T>>,
+}
+
+impl<P: PartialEq, T> GuessedNeighbour<P, T> {
+    /// `found` is what the lookup from `place` found (`None` when nothing was guessed).
+    pub(crate) fn new(place: Option<P>, found: Option<Option<T>>) -> Self {
+        Self { place, found }
+    }
+
+    /// The guessed neighbour, if the anchor stands where it was guessed (once: a retry
+    /// looks again).
+    pub(crate) fn take_if_at(&mut self, anchor: &P) -> Option<Option<T>> {
+        let found = self.found.take()?;
+        (self.place.as_ref() == Some(anchor)).then_some(found)
+    }
+}
+
 /// The memberships a member's write relies on: still in the workspace and the channel.
 pub(crate) fn writer_guards(access: &ChannelAccess) -> Vec<Key> {
     vec![
@@ -302,15 +348,15 @@ pub async fn stats(
     caller: UserId,
     channel_id: ChannelId,
 ) -> ApiResult<ChannelStats> {
-    let access = channel_of_kind(
-        state,
-        caller,
-        channel_id,
-        &[ChannelKind::Todo, ChannelKind::Kanban],
-    )
-    .await?;
     let today = today();
-    let (counters, overdue) = tokio::try_join!(
+    // Counted alongside the access check; nothing is shown before it passes.
+    let (access, counters, overdue) = tokio::try_join!(
+        channel_of_kind(
+            state,
+            caller,
+            channel_id,
+            &[ChannelKind::Todo, ChannelKind::Kanban],
+        ),
         state.store.channel_counters(channel_id),
         state.store.count_overdue(channel_id, &today),
     )?;

@@ -23,7 +23,7 @@ pub(crate) struct WorkspaceItem {
     #[serde(rename = "type")]
     entity: String,
     #[serde(flatten)]
-    workspace: Workspace,
+    pub(crate) workspace: Workspace,
 }
 
 impl WorkspaceItem {
@@ -45,7 +45,7 @@ pub(crate) struct WorkspaceMemberItem {
     #[serde(rename = "type")]
     entity: String,
     #[serde(flatten)]
-    member: WorkspaceMember,
+    pub(crate) member: WorkspaceMember,
 }
 
 impl WorkspaceMemberItem {
