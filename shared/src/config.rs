@@ -113,7 +113,7 @@ pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
 /// Posts in flight at once per event unless `WEBSOCKET_POST_CONCURRENCY` says otherwise:
 /// the best p99 from send to every receipt of the 16/32/64/128 measured at 1,000 sockets
 /// (tests/bench-results.md, "Fan-out").
-pub const DEFAULT_WEBSOCKET_POST_CONCURRENCY: usize = 64;
+pub const DEFAULT_WEBSOCKET_POST_CONCURRENCY: usize = 128;
 
 /// Channels a workspace may hold unless `CHANNELS_PER_WORKSPACE_MAX` says otherwise.
 pub const DEFAULT_CHANNELS_PER_WORKSPACE_MAX: u64 = 1000;
