@@ -1,9 +1,14 @@
 //! The local stand-in for Lambda's DynamoDB Streams event source: polls the table's stream
 //! through the DynamoDB Streams API (DynamoDB Local serves it) and hands each batch of real
 //! stream records to the same consumer code the deployed functions run.
+//!
+//! How often it reads is [`idle_wait`]'s policy: again at once while records come, and,
+//! once the stream is idle, after a wait that starts short and doubles up to a bound
+//! (`STREAM_POLL_IDLE_MAX_MS`, default [`IDLE_WAIT_MAX`]). A record written after a quiet
+//! spell waits at most that bound plus one read; an idle stream costs a read per bound.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use aws_sdk_dynamodbstreams::types::{OperationType, Record, ShardIteratorType};
@@ -11,8 +16,43 @@ use huddle_shared::AppState;
 use huddle_shared::realtime::ManagementPoster;
 use huddle_shared::stream::{Change, ChangeKind, failed_in_any};
 
-const POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// The first wait after a read that found nothing; each further empty read doubles it.
+pub const IDLE_WAIT_FIRST: Duration = Duration::from_millis(5);
+/// The longest wait between two reads of an idle stream, unless `STREAM_POLL_IDLE_MAX_MS`
+/// says otherwise (chosen by measurement: see tests/bench-results.md).
+pub const IDLE_WAIT_MAX: Duration = Duration::from_millis(50);
+/// How often the shard list is read again while no shard closes (a closed shard has its
+/// children listed at once).
+const DESCRIBE_EVERY: Duration = Duration::from_secs(1);
 const ATTEMPTS_PER_BATCH: u32 = 3;
+
+/// The wait before the next read, after `idle_reads` reads in a row that found nothing
+/// (0: the last read found records, so read again at once). Never zero while idle, so the
+/// poller never spins; never more than `max`.
+pub fn idle_wait(idle_reads: u32, max: Duration) -> Duration {
+    if idle_reads == 0 {
+        return Duration::ZERO;
+    }
+    let doublings = (idle_reads - 1).min(16);
+    IDLE_WAIT_FIRST
+        .saturating_mul(1 << doublings)
+        .min(max)
+        .max(Duration::from_millis(1))
+}
+
+/// The idle bound from `STREAM_POLL_IDLE_MAX_MS` (read once, at start), or the default.
+fn idle_wait_max() -> Duration {
+    match std::env::var("STREAM_POLL_IDLE_MAX_MS") {
+        Ok(raw) => match raw.trim().parse::<u64>() {
+            Ok(ms) if ms >= 1 => Duration::from_millis(ms),
+            _ => {
+                tracing::warn!(value = %raw, "STREAM_POLL_IDLE_MAX_MS is not a number of milliseconds (1 or more); using the default");
+                IDLE_WAIT_MAX
+            }
+        },
+        Err(_) => IDLE_WAIT_MAX,
+    }
+}
 
 fn change_from_record(record: Record) -> Option<Change> {
     let kind = match record.event_name? {
@@ -56,8 +96,9 @@ async fn consume(state: &AppState, poster: &ManagementPoster, changes: &[Change]
 
 /// Polls forever; restarts after errors (DynamoDB Local restarting, say).
 pub async fn run(state: AppState, poster: ManagementPoster, sdk_config: aws_config::SdkConfig) {
+    let max_wait = idle_wait_max();
     loop {
-        if let Err(error) = poll(&state, &poster, &sdk_config).await {
+        if let Err(error) = poll(&state, &poster, &sdk_config, max_wait).await {
             tracing::warn!(
                 error = format!("{error:#}"),
                 "stream poller stopped; restarting"
@@ -71,6 +112,7 @@ async fn poll(
     state: &AppState,
     poster: &ManagementPoster,
     sdk_config: &aws_config::SdkConfig,
+    max_wait: Duration,
 ) -> anyhow::Result<()> {
     let table = state.store.table().to_owned();
     let description = state
@@ -93,40 +135,18 @@ async fn poll(
 
     // shard id -> next iterator (None once the shard is closed and drained)
     let mut shards: HashMap<String, Option<String>> = HashMap::new();
+    let mut described: Option<Instant> = None;
+    let mut idle_reads: u32 = 0;
     loop {
-        let stream = streams
-            .describe_stream()
-            .stream_arn(&stream_arn)
-            .send()
-            .await
-            .context("DescribeStream")?;
-        for shard in stream
-            .stream_description
-            .and_then(|d| d.shards)
-            .unwrap_or_default()
-        {
-            let Some(shard_id) = shard.shard_id else {
-                continue;
-            };
-            if shards.contains_key(&shard_id) {
-                continue;
-            }
-            let iterator = streams
-                .get_shard_iterator()
-                .stream_arn(&stream_arn)
-                .shard_id(&shard_id)
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                .send()
-                .await
-                .context("GetShardIterator")?
-                .shard_iterator;
-            shards.insert(shard_id, iterator);
+        if described.is_none_or(|at| at.elapsed() >= DESCRIBE_EVERY) {
+            describe(&streams, &stream_arn, &mut shards).await?;
+            described = Some(Instant::now());
         }
         // Shards are independent (each keeps its own order): read and deliver them at once.
         let streams = &streams;
         let reads = shards.values_mut().map(|iterator| async move {
             let Some(current) = iterator.take() else {
-                return Ok::<bool, anyhow::Error>(false);
+                return Ok::<Read, anyhow::Error>(Read::default());
             };
             let output = streams
                 .get_records()
@@ -142,19 +162,86 @@ async fn poll(
                 .into_iter()
                 .filter_map(change_from_record)
                 .collect();
-            if changes.is_empty() {
-                return Ok(false);
+            let read = Read {
+                records: !changes.is_empty(),
+                closed: iterator.is_none(),
+            };
+            if read.records {
+                deliver(state, poster, changes).await;
             }
-            deliver(state, poster, changes).await;
-            Ok(true)
+            Ok(read)
         });
         let mut busy = false;
         for read in futures::future::join_all(reads).await {
-            busy |= read?;
+            let read = read?;
+            busy |= read.records;
+            // A shard that has just closed has children: list them before the next read.
+            if read.closed {
+                described = None;
+            }
         }
-        // While records keep coming, read on at once; wait only when the stream is idle.
-        if !busy {
-            tokio::time::sleep(POLL_INTERVAL).await;
+        // While records keep coming, read on at once; once idle, wait a little longer
+        // after each empty read, up to the bound.
+        idle_reads = if busy {
+            0
+        } else {
+            idle_reads.saturating_add(1)
+        };
+        let wait = idle_wait(idle_reads, max_wait);
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// What one read of a shard found.
+#[derive(Debug, Default)]
+struct Read {
+    /// It delivered records.
+    records: bool,
+    /// The shard closed with this read (it has no next iterator).
+    closed: bool,
+}
+
+/// Adds the stream's shards not seen before, each with an iterator at its oldest record.
+async fn describe(
+    streams: &aws_sdk_dynamodbstreams::Client,
+    stream_arn: &str,
+    shards: &mut HashMap<String, Option<String>>,
+) -> anyhow::Result<()> {
+    let mut start: Option<String> = None;
+    loop {
+        let stream = streams
+            .describe_stream()
+            .stream_arn(stream_arn)
+            .set_exclusive_start_shard_id(start.take())
+            .send()
+            .await
+            .context("DescribeStream")?;
+        let Some(description) = stream.stream_description else {
+            return Ok(());
+        };
+        for shard in description.shards.unwrap_or_default() {
+            let Some(shard_id) = shard.shard_id else {
+                continue;
+            };
+            if shards.contains_key(&shard_id) {
+                continue;
+            }
+            let iterator = streams
+                .get_shard_iterator()
+                .stream_arn(stream_arn)
+                .shard_id(&shard_id)
+                .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .context("GetShardIterator")?
+                .shard_iterator;
+            shards.insert(shard_id, iterator);
+        }
+        match description.last_evaluated_shard_id {
+            Some(last) => start = Some(last),
+            None => return Ok(()),
         }
     }
 }
@@ -175,5 +262,39 @@ async fn deliver(state: &AppState, poster: &ManagementPoster, mut changes: Vec<C
     }
     for change in &changes {
         tracing::error!(record = %change.id, "stream record failed after retries; dropped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: Duration = Duration::from_millis(50);
+
+    #[test]
+    fn records_mean_read_again_at_once() {
+        assert_eq!(idle_wait(0, MAX), Duration::ZERO);
+    }
+
+    #[test]
+    fn an_idle_stream_waits_longer_each_time_up_to_the_bound() {
+        let waits: Vec<u64> = (1..=8)
+            .map(|n| idle_wait(n, MAX).as_millis() as u64)
+            .collect();
+        assert_eq!(waits, [5, 10, 20, 40, 50, 50, 50, 50]);
+        assert_eq!(idle_wait(u32::MAX, MAX), MAX);
+    }
+
+    #[test]
+    fn idle_never_spins() {
+        for max in [Duration::ZERO, Duration::from_micros(10), MAX] {
+            for n in [1, 2, 100, u32::MAX] {
+                assert!(idle_wait(n, max) >= Duration::from_millis(1), "{n} {max:?}");
+            }
+        }
+        assert_eq!(
+            idle_wait(3, Duration::from_millis(8)),
+            Duration::from_millis(8)
+        );
     }
 }

@@ -45,6 +45,9 @@ pub struct Config {
     pub password_hash_queue: usize,
     /// Days the workspace activity log keeps an entry (TTL; default 365).
     pub activity_retention_days: u32,
+    /// Posts to WebSocket connections in flight at once per event (`post_to_connection`;
+    /// default [`DEFAULT_WEBSOCKET_POST_CONCURRENCY`]).
+    pub websocket_post_concurrency: usize,
     /// Rate limits (429 with `Retry-After`).
     pub limits: Limits,
     /// Sign-in with an external identity provider; `None` when `OIDC_ISSUER` is unset.
@@ -107,6 +110,11 @@ pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
     "video/webm",
 ];
 
+/// Posts in flight at once per event unless `WEBSOCKET_POST_CONCURRENCY` says otherwise:
+/// the best p99 from send to every receipt of the 16/32/64/128 measured at 1,000 sockets
+/// (tests/bench-results.md, "Fan-out").
+pub const DEFAULT_WEBSOCKET_POST_CONCURRENCY: usize = 128;
+
 /// Channels a workspace may hold unless `CHANNELS_PER_WORKSPACE_MAX` says otherwise.
 pub const DEFAULT_CHANNELS_PER_WORKSPACE_MAX: u64 = 1000;
 pub const DEFAULT_ACTIVITY_RETENTION_DAYS: u64 = 365;
@@ -136,6 +144,10 @@ impl std::fmt::Debug for Config {
             .field("password_hash_concurrency", &self.password_hash_concurrency)
             .field("password_hash_queue", &self.password_hash_queue)
             .field("activity_retention_days", &self.activity_retention_days)
+            .field(
+                "websocket_post_concurrency",
+                &self.websocket_post_concurrency,
+            )
             .field("limits", &self.limits)
             .field("oidc", &self.oidc)
             .finish_non_exhaustive()
@@ -357,6 +369,8 @@ impl Config {
                 DEFAULT_ACTIVITY_RETENTION_DAYS,
             )?)
             .unwrap_or(u32::MAX),
+            websocket_post_concurrency: at_least("WEBSOCKET_POST_CONCURRENCY", 1)?
+                .unwrap_or(DEFAULT_WEBSOCKET_POST_CONCURRENCY),
             limits: Limits {
                 login_failures: count("RATE_LIMIT_LOGIN_FAILURES", 10)?,
                 login_window: seconds("RATE_LIMIT_LOGIN_WINDOW_SECONDS", 15 * 60)?,
@@ -414,6 +428,35 @@ mod tests {
             assert_eq!(
                 config.password_hash_queue,
                 config.password_hash_concurrency * PASSWORD_HASH_QUEUE_PER_SLOT
+            );
+            assert_eq!(
+                config.websocket_post_concurrency,
+                DEFAULT_WEBSOCKET_POST_CONCURRENCY
+            );
+        }
+    }
+
+    #[test]
+    fn the_post_concurrency_is_configurable() {
+        let with = |value: &str| {
+            Config::from_lookup(lookup(&[
+                ("TABLE_NAME", "t"),
+                ("JWT_SECRET", SECRET),
+                ("WEBSOCKET_POST_CONCURRENCY", value),
+            ]))
+            .map(|c| c.websocket_post_concurrency)
+        };
+        assert!(matches!(with("128"), Ok(128)));
+        for bad in ["0", "-3", "all"] {
+            assert!(
+                matches!(
+                    with(bad),
+                    Err(ConfigError::Invalid {
+                        name: "WEBSOCKET_POST_CONCURRENCY",
+                        ..
+                    })
+                ),
+                "{bad}"
             );
         }
     }

@@ -36,8 +36,6 @@ pub const SIGNAL_PAYLOAD_MAX: usize = 16 * 1024;
 pub const TYPING_INTERVAL_MS: i64 = 2_000;
 /// A connection relays at most one `presence` frame per this many milliseconds.
 pub const PRESENCE_INTERVAL_MS: i64 = 5_000;
-/// Posts in flight at once per broadcast.
-const FAN_OUT: usize = 32;
 /// Subscribers read (and checked with one batch read) per page of a channel's audience.
 const AUDIENCE_PAGE: i32 = 1000;
 /// Channels whose audiences a `presence` frame gathers at once.
@@ -330,8 +328,8 @@ async fn deliver<P: Poster>(
     }
 }
 
-/// Posts one event to connections, `FAN_OUT` at a time, except `skip`; connections that
-/// answer 410 are forgotten.
+/// Posts one event to connections, `WEBSOCKET_POST_CONCURRENCY` at a time (read once at
+/// cold start), except `skip`; connections that answer 410 are forgotten.
 async fn post_to<P: Poster>(
     state: &AppState,
     poster: &P,
@@ -355,7 +353,7 @@ async fn post_to<P: Poster>(
                 }
             }
         })
-        .buffer_unordered(FAN_OUT)
+        .buffer_unordered(state.config.websocket_post_concurrency)
         .filter_map(|gone| async move { gone })
         .collect()
         .await;

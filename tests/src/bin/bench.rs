@@ -1,15 +1,23 @@
-//! The benchmark (run by `scripts/bench`, never by the tests): first a burst of logins
-//! against the gateway's bounded password hashing, measuring the gateway's resident memory
-//! before and at its peak; then many subscribed WebSocket connections on a running local
-//! stack, messages sent over HTTP and the time from each send to every socket's receipt.
+//! The benchmark (run by `scripts/bench`, never by the tests). Its full run: a burst of
+//! logins against the gateway's bounded password hashing, measuring the gateway's resident
+//! memory before and at its peak; the stream poller's idle cost; live document edits; and
+//! fan-out: many subscribed WebSocket connections, messages sent over HTTP and the time from
+//! each send to every socket's receipt, beside the AWS sample chat's algorithm posting the
+//! same frame to the same sockets. With `BENCH_PART=fanout` it measures fan-out only and
+//! appends a summary line to `BENCH_ROWS` (one per stack configuration: `scripts/bench`
+//! starts a stack per post concurrency), which the full run's report includes.
 //! Writes a Markdown report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use huddle_shared::ids::UserId;
+use huddle_shared::realtime::{ManagementPoster, PostOutcome, Poster};
 use huddle_tests::{Api, RawTable, TestUser, base_url, typed, yjs};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -123,16 +131,425 @@ fn mib(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.0}"))
 }
 
-#[tokio::main]
-async fn main() {
-    let sockets = setting("BENCH_SOCKETS", 1000);
-    let rounds = setting("BENCH_ROUNDS", 20);
-    let users_count = setting("BENCH_USERS", 10);
-    let logins = setting("BENCH_LOGINS", 200);
-    let login_clients = setting("BENCH_LOGIN_CLIENTS", 100);
-    let output = std::env::var("BENCH_OUTPUT").unwrap_or_else(|_| "bench-results.md".into());
-    let api = Api::new();
+/// The processor's name, from `/proc/cpuinfo`.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, name)| name.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
 
+/// CPU time (user + system) a process has used, from `/proc/<pid>/stat`.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command (which may hold spaces) start after its `)`.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn pid_from(name: &str) -> Option<u32> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// The share of one core the gateway and DynamoDB Local use over `span` while nothing
+/// happens: the cost of polling an idle stream.
+async fn idle_cost(span: Duration) -> (Option<f64>, Option<f64>) {
+    let pids = [pid_from("GATEWAY_PID"), pid_from("BENCH_DYNAMO_PID")];
+    let before = pids.map(|pid| pid.and_then(cpu_time));
+    tokio::time::sleep(span).await;
+    let after = pids.map(|pid| pid.and_then(cpu_time));
+    let share =
+        |i: usize| Some((after[i]? - before[i]?).as_secs_f64() / span.as_secs_f64() * 100.0);
+    (share(0), share(1))
+}
+
+/// One fan-out measurement: an algorithm on a set of sockets, summarised.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Row {
+    /// `huddle` (the message's way through the stream and the broadcaster) or `peer` (the
+    /// AWS sample's algorithm).
+    algorithm: String,
+    sockets: usize,
+    rounds: usize,
+    /// Huddle's `WEBSOCKET_POST_CONCURRENCY` on this stack.
+    concurrency: usize,
+    /// The local poller's longest idle wait on this stack, in ms (`None`: its default).
+    idle_max_ms: Option<u64>,
+    /// Which set of sockets it was measured on (Huddle and the peer share one per run).
+    run: String,
+    deliveries: usize,
+    missing: usize,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    last_p50: f64,
+    last_p99: f64,
+    last_max: f64,
+    /// Opening and subscribing the sockets, in ms.
+    setup_ms: u64,
+}
+
+fn ms_f(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// What the receivers hear of: a round's frame id and when it arrived.
+type Receipt = (String, Instant);
+
+/// Only what the receivers read of a frame.
+#[derive(Deserialize)]
+struct FrameHead {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    data: Option<FrameData>,
+}
+
+#[derive(Deserialize)]
+struct FrameData {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+/// Subscribed sockets and what they hear.
+struct Sockets {
+    count: usize,
+    received: mpsc::UnboundedReceiver<Receipt>,
+    /// A `message.created` frame as Huddle delivered it (the peer posts the same frame).
+    sample: Arc<Mutex<Option<String>>>,
+    setup: Duration,
+}
+
+/// Opens `count` WebSockets (spread over `users`), each subscribed to `channel`; each
+/// socket's task timestamps every `message.created` frame on arrival, before parsing it.
+async fn open_sockets(api: &Api, users: &[TestUser], channel: &str, count: usize) -> Sockets {
+    let (receipts, received) = mpsc::unbounded_channel::<Receipt>();
+    let sample: Arc<Mutex<Option<String>>> = Arc::default();
+    let ws_base = base_url().replacen("http://", "ws://", 1);
+    let opened = Instant::now();
+    let opening = futures::stream::iter(0..count)
+        .map(|index| {
+            let user = &users[index % users.len()];
+            let receipts = receipts.clone();
+            let sample = sample.clone();
+            let ws_base = ws_base.clone();
+            async move {
+                let ticket = api
+                    .post("/v1/auth/ws-ticket", user.token(), json!({}))
+                    .await
+                    .body["ticket"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let (mut socket, _) =
+                    tokio_tungstenite::connect_async(format!("{ws_base}/ws?ticket={ticket}"))
+                        .await
+                        .expect("connect");
+                socket
+                    .send(Message::Text(
+                        json!({"action": "subscribe", "channel_ids": [channel]})
+                            .to_string()
+                            .into(),
+                    ))
+                    .await
+                    .unwrap();
+                let (subscribed_tx, subscribed_rx) = tokio::sync::oneshot::channel();
+                tokio::spawn(async move {
+                    let mut subscribed = Some(subscribed_tx);
+                    while let Some(Ok(Message::Text(text))) = socket.next().await {
+                        let at = Instant::now();
+                        let Ok(frame) = serde_json::from_str::<FrameHead>(&text) else {
+                            continue;
+                        };
+                        if frame.kind == "subscribed" {
+                            if let Some(tx) = subscribed.take() {
+                                let _sent = tx.send(());
+                            }
+                        } else if frame.kind == "message.created"
+                            && let Some(id) = frame.data.and_then(|d| d.id)
+                        {
+                            {
+                                let mut sample = sample.lock().unwrap();
+                                if sample.is_none() && !id.starts_with("peer-") {
+                                    *sample = Some(text.to_string());
+                                }
+                            }
+                            let _sent = receipts.send((id, at));
+                        }
+                    }
+                });
+                subscribed_rx.await.expect("subscribed");
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<()>>();
+    opening.await;
+    Sockets {
+        count,
+        received,
+        sample,
+        setup: opened.elapsed(),
+    }
+}
+
+/// Waits for `id` to reach every socket (30 s at most); the latency of each receipt from
+/// `sent_at`, and how many never came.
+async fn collect_round(
+    sockets: &mut Sockets,
+    id: &str,
+    sent_at: Instant,
+    early: &mut HashMap<String, Vec<Instant>>,
+) -> (Vec<Duration>, usize) {
+    let mut latencies: Vec<Duration> = early
+        .remove(id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|at| at - sent_at)
+        .collect();
+    while latencies.len() < sockets.count {
+        match tokio::time::timeout(Duration::from_secs(30), sockets.received.recv()).await {
+            Ok(Some((got, at))) if got == id => latencies.push(at - sent_at),
+            // A receipt that beat the send's answer (the id was not known yet).
+            Ok(Some((got, at))) => early.entry(got).or_default().push(at),
+            _ => break,
+        }
+    }
+    let missing = sockets.count - latencies.len();
+    (latencies, missing)
+}
+
+/// The peer's connections table: the AWS sample keeps one (`connectionId` its only key,
+/// one item per open socket); here it is filled with the ids of the same sockets Huddle
+/// posts to, read from Huddle's table through each user's connections.
+async fn peer_table(users: &[TestUser]) -> (aws_sdk_dynamodb::Client, String) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
+        ScalarAttributeType, WriteRequest,
+    };
+    let state = huddle_tests::app_state().await;
+    let client = state.store.client().clone();
+    let table = format!("{}-peer-connections", state.store.table());
+    let created = client
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("connectionId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("connectionId")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await;
+    if let Err(error) = created {
+        assert!(
+            error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()),
+            "creating the peer's table: {error:?}"
+        );
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for user in users {
+        let user_id: UserId = typed(&user.id);
+        let connections = state.store.list_user_connections(user_id).await.unwrap();
+        ids.extend(connections.into_iter().map(|c| c.connection_id));
+    }
+    for chunk in ids.chunks(25) {
+        let writes = chunk
+            .iter()
+            .map(|id| {
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .item("connectionId", AttributeValue::S(id.clone()))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            })
+            .collect();
+        let mut pending = Some(HashMap::from([(table.clone(), writes)]));
+        while let Some(items) = pending.take().filter(|p| !p.is_empty()) {
+            let output = client
+                .batch_write_item()
+                .set_request_items(Some(items))
+                .send()
+                .await
+                .unwrap();
+            pending = output.unprocessed_items;
+        }
+    }
+    (client, table)
+}
+
+/// The AWS sample chat's `sendmessage` algorithm (aws-samples/simple-websockets-chat-app),
+/// measured as the peer to beat, never Huddle's code: Scan the whole connections table,
+/// then post the frame to every connection at once (its `Promise.all`: unbounded
+/// concurrency), deleting the connections that answer 410. The Scan is the algorithm
+/// being measured; it reads the peer's own table, not Huddle's.
+async fn peer_send(
+    dynamo: &aws_sdk_dynamodb::Client,
+    table: &str,
+    poster: &ManagementPoster,
+    frame: &[u8],
+) {
+    let mut connections: Vec<String> = Vec::new();
+    let mut start = None;
+    loop {
+        let page = dynamo
+            .scan()
+            .table_name(table)
+            .projection_expression("connectionId")
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .unwrap();
+        connections.extend(
+            page.items()
+                .iter()
+                .filter_map(|item| item.get("connectionId")?.as_s().ok().cloned()),
+        );
+        match page.last_evaluated_key {
+            Some(key) => start = Some(key),
+            None => break,
+        }
+    }
+    let posts = connections.iter().map(|id| async move {
+        let outcome = poster.post(id, frame.to_vec()).await;
+        (id, outcome)
+    });
+    for (id, outcome) in futures::future::join_all(posts).await {
+        if outcome == PostOutcome::Gone {
+            dynamo
+                .delete_item()
+                .table_name(table)
+                .key(
+                    "connectionId",
+                    aws_sdk_dynamodb::types::AttributeValue::S(id.clone()),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The fan-out measurement on a fresh set of sockets: `rounds` messages sent through
+/// Huddle and, when `with_peer`, as many posted by the peer's algorithm, alternating (so
+/// both meet the same machine load), each one at a time.
+async fn fan_out(
+    api: &Api,
+    owner: &TestUser,
+    users: &[TestUser],
+    channel: &str,
+    sockets: usize,
+    rounds: usize,
+    with_peer: bool,
+) -> Vec<Row> {
+    let config = huddle_tests::app_state().await.config.clone();
+    let idle_max_ms = std::env::var("STREAM_POLL_IDLE_MAX_MS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let run = ulid::Ulid::new().to_string();
+    let mut open = open_sockets(api, users, channel, sockets).await;
+    let peer = if with_peer {
+        let sdk_config = huddle_shared::state::load_aws_config().await;
+        let (dynamo, table) = peer_table(users).await;
+        Some((
+            dynamo,
+            table,
+            ManagementPoster::new(&sdk_config, &base_url()),
+        ))
+    } else {
+        None
+    };
+    let mut early: HashMap<String, Vec<Instant>> = HashMap::new();
+    let mut results: [(Vec<Duration>, Vec<Duration>, usize); 2] = Default::default();
+    for round in 0..rounds {
+        for (which, result) in results.iter_mut().enumerate() {
+            let (id, sent_at) = if which == 0 {
+                let sent_at = Instant::now();
+                let reply = api
+                    .post(
+                        &format!("/v1/channels/{channel}/messages"),
+                        owner.token(),
+                        json!({"content": format!("bench {round}")}),
+                    )
+                    .await;
+                (reply.body["id"].as_str().unwrap().to_owned(), sent_at)
+            } else {
+                let Some((dynamo, table, poster)) = &peer else {
+                    continue;
+                };
+                let id = format!("peer-{round}");
+                let sample = open.sample.lock().unwrap().clone().expect("a frame heard");
+                let mut frame: Value = serde_json::from_str(&sample).unwrap();
+                frame["data"]["id"] = json!(id);
+                let frame = serde_json::to_vec(&frame).unwrap();
+                let sent_at = Instant::now();
+                peer_send(dynamo, table, poster, &frame).await;
+                (id, sent_at)
+            };
+            let (latencies, missing) = collect_round(&mut open, &id, sent_at, &mut early).await;
+            result
+                .1
+                .push(latencies.iter().copied().max().unwrap_or_default());
+            result.0.extend(latencies);
+            result.2 += missing;
+            // A pause between messages (varied, so sends do not fall in step with the
+            // poller's waits): each message meets an idle stream.
+            tokio::time::sleep(Duration::from_millis(200 + (round as u64 * 37) % 50)).await;
+        }
+    }
+    results
+        .into_iter()
+        .zip(["huddle", "peer"])
+        .filter(|((all, _, _), _)| !all.is_empty())
+        .map(|((mut all, mut last, missing), algorithm)| {
+            all.sort();
+            last.sort();
+            Row {
+                algorithm: algorithm.into(),
+                sockets,
+                rounds,
+                concurrency: config.websocket_post_concurrency,
+                idle_max_ms,
+                run: run.clone(),
+                deliveries: all.len(),
+                missing,
+                p50: ms_f(percentile(&all, 0.50)),
+                p99: ms_f(percentile(&all, 0.99)),
+                max: ms_f(all.last().copied().unwrap_or_default()),
+                last_p50: ms_f(percentile(&last, 0.50)),
+                last_p99: ms_f(percentile(&last, 0.99)),
+                last_max: ms_f(last.last().copied().unwrap_or_default()),
+                setup_ms: u64::try_from(open.setup.as_millis()).unwrap_or(u64::MAX),
+            }
+        })
+        .collect()
+}
+
+/// The workspace every part uses: its owner, `users` members and the general channel.
+async fn bench_workspace(
+    api: &Api,
+    users_count: usize,
+) -> (TestUser, Vec<TestUser>, String, String) {
     let owner = api.register_user().await;
     let workspace = api.create_workspace(&owner, "Bench").await;
     let wid = workspace["id"].as_str().unwrap().to_owned();
@@ -143,6 +560,152 @@ async fn main() {
         api.add_to_workspace(&owner, &wid, &user, "member").await;
         users.push(user);
     }
+    (owner, users, wid, general)
+}
+
+fn read_rows(path: &str) -> Vec<Row> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+fn append_rows(path: &str, rows: &[Row]) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("opening BENCH_ROWS");
+    for row in rows {
+        writeln!(file, "{}", serde_json::to_string(row).unwrap()).unwrap();
+    }
+}
+
+fn row_line(row: &Row, first: &str) -> String {
+    format!(
+        "| {first} | {deliveries} | {p50:.1} | {p99:.1} | {max:.1} | {l50:.1} | {l99:.1} | {lmax:.1} | {missing} |\n",
+        deliveries = row.deliveries,
+        p50 = row.p50,
+        p99 = row.p99,
+        max = row.max,
+        l50 = row.last_p50,
+        l99 = row.last_p99,
+        lmax = row.last_max,
+        missing = row.missing,
+    )
+}
+
+const ROW_HEAD: &str = "| deliveries | p50 | p99 | max | last receipt p50 | last receipt p99 | last receipt max | missing |";
+
+fn fan_out_sections(rows: &[Row], idle: (Option<f64>, Option<f64>), idle_span: Duration) -> String {
+    let percent = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1} %"));
+    let mut sweep: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.algorithm == "huddle" && r.sockets == 1000)
+        .collect();
+    sweep.sort_by_key(|r| (r.idle_max_ms.is_some(), r.idle_max_ms, r.concurrency));
+    let idle_max = |r: &Row| {
+        r.idle_max_ms
+            .map_or_else(|| "default".to_owned(), |v| v.to_string())
+    };
+    let mut out = String::from(
+        "## Fan-out\n\n\
+         Subscribed WebSocket connections (spread over 10 users) on one channel of the local gateway;\n\
+         messages sent over HTTP one at a time, 200-250 ms apart, so each meets an idle stream.\n\
+         Latency (ms) is from the send to a socket's receipt of `message.created`, taken on arrival, through\n\
+         the real path: the write, the table's stream, the local poller (reads again at once while records\n\
+         come; when idle, waits 5 ms, then twice as long after each empty read, up to\n\
+         `STREAM_POLL_IDLE_MAX_MS`), the broadcaster (the audience Query, the access check, then\n\
+         `post_to_connection` over HTTP to the gateway's management API, `WEBSOCKET_POST_CONCURRENCY` at\n\
+         a time). \"Every delivery\" counts each socket's receipt; \"last receipt\" is, per message, when the\n\
+         last socket had it. Each line of the first table is its own stack (the concurrency is read once at\n\
+         start).\n\n### Post concurrency, 1,000 sockets\n\n",
+    );
+    out.push_str(&format!(
+        "| concurrency | idle wait max (ms) {ROW_HEAD}\n|---|---|---|---|---|---|---|---|---|---|\n"
+    ));
+    for row in &sweep {
+        out.push_str(&row_line(
+            row,
+            &format!("{} | {}", row.concurrency, idle_max(row)),
+        ));
+    }
+    let mut sizes: Vec<&Row> = rows.iter().filter(|r| r.algorithm == "huddle").collect();
+    sizes.sort_by_key(|r| r.sockets);
+    out.push_str(&format!(
+        "\n### By socket count (the default concurrency)\n\n| sockets | concurrency {ROW_HEAD} setup (ms) |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+    ));
+    for row in sizes.iter().filter(|r| {
+        r.concurrency == huddle_shared::config::DEFAULT_WEBSOCKET_POST_CONCURRENCY
+            && r.idle_max_ms.is_none()
+    }) {
+        let line = row_line(row, &format!("{} | {}", row.sockets, row.concurrency));
+        out.push_str(&format!("{} {} |\n", line.trim_end(), row.setup_ms));
+    }
+    out.push_str(&format!(
+        "\nThe poller's idle cost: over {secs} s with nothing written, the gateway used {gateway} of a core\n\
+         and DynamoDB Local {dynamo} (`/proc/<pid>/stat`).\n\n",
+        secs = idle_span.as_secs(),
+        gateway = percent(idle.0),
+        dynamo = percent(idle.1),
+    ));
+    let mut peers: Vec<&Row> = rows.iter().filter(|r| r.algorithm == "peer").collect();
+    peers.sort_by_key(|r| r.sockets);
+    out.push_str(
+        "## Fan-out peer: the AWS sample's algorithm\n\n\
+         The `sendmessage` of the AWS sample chat (aws-samples/simple-websockets-chat-app): Scan its\n\
+         connections table, then post to every connection at once (`Promise.all`: unbounded\n\
+         concurrency). Run by the benchmark itself against the same stack and the same subscribed sockets,\n\
+         alternating message for message with Huddle's path: a table of its own in the same DynamoDB Local\n\
+         (`connectionId`, one item per socket, as the sample keeps), the same `message.created` frame\n\
+         (another id), the same management API. Its latency is from the start of its Scan, so it leaves\n\
+         out the HTTP request, the write and the stream that Huddle's includes; and it does O(all\n\
+         connections) work per message where Huddle does O(the channel's subscribers).\n\n",
+    );
+    out.push_str(&format!(
+        "| sockets | algorithm {ROW_HEAD}\n|---|---|---|---|---|---|---|---|---|---|\n"
+    ));
+    for peer in &peers {
+        let huddle = sizes.iter().find(|r| r.run == peer.run);
+        if let Some(huddle) = huddle {
+            out.push_str(&row_line(
+                huddle,
+                &format!(
+                    "{} | Huddle (concurrency {})",
+                    huddle.sockets, huddle.concurrency
+                ),
+            ));
+        }
+        out.push_str(&row_line(peer, &format!("{} | the sample's", peer.sockets)));
+    }
+    out.push('\n');
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let sockets = setting("BENCH_SOCKETS", 1000);
+    let rounds = setting("BENCH_ROUNDS", 20);
+    let users_count = setting("BENCH_USERS", 10);
+    let rows_path = std::env::var("BENCH_ROWS").unwrap_or_else(|_| "bench-rows.jsonl".into());
+    let api = Api::new();
+    let (owner, users, wid, general) = bench_workspace(&api, users_count).await;
+
+    if std::env::var("BENCH_PART").as_deref() == Ok("fanout") {
+        let with_peer = std::env::var("BENCH_PEER").as_deref() == Ok("1");
+        let rows = fan_out(&api, &owner, &users, &general, sockets, rounds, with_peer).await;
+        for row in &rows {
+            println!("{}", serde_json::to_string(row).unwrap());
+        }
+        append_rows(&rows_path, &rows);
+        return;
+    }
+
+    let logins = setting("BENCH_LOGINS", 200);
+    let login_clients = setting("BENCH_LOGIN_CLIENTS", 100);
+    let output = std::env::var("BENCH_OUTPUT").unwrap_or_else(|_| "bench-results.md".into());
 
     // First, while the gateway has done little else: the login burst and its memory.
     let burst = login_burst(&api, &users, logins, login_clients).await;
@@ -152,108 +715,20 @@ async fn main() {
     // Live document edits between two editors, and a 100 KB document's stored size.
     let documents = document_bench(&api, &owner, &users[0], &wid).await;
 
-    // Every receipt: (round, when).
-    let (receipts, mut received) = mpsc::unbounded_channel::<(usize, Instant)>();
-    let ws_base = base_url().replacen("http://", "ws://", 1);
-    let message_ids: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
-    let opened = Instant::now();
-    let mut ready = Vec::new();
-    for index in 0..sockets {
-        let user = &users[index % users.len()];
-        let ticket = api
-            .post("/v1/auth/ws-ticket", user.token(), json!({}))
-            .await
-            .body["ticket"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let (mut socket, _) =
-            tokio_tungstenite::connect_async(format!("{ws_base}/ws?ticket={ticket}"))
-                .await
-                .expect("connect");
-        socket
-            .send(Message::Text(
-                json!({"action": "subscribe", "channel_ids": [general]})
-                    .to_string()
-                    .into(),
-            ))
-            .await
-            .unwrap();
-        let receipts = receipts.clone();
-        let ids = message_ids.clone();
-        let (subscribed_tx, subscribed_rx) = tokio::sync::oneshot::channel();
-        ready.push(subscribed_rx);
-        tokio::spawn(async move {
-            let mut subscribed = Some(subscribed_tx);
-            while let Some(Ok(Message::Text(text))) = socket.next().await {
-                let frame: Value = serde_json::from_str(&text).unwrap_or_default();
-                if frame["type"] == "subscribed" {
-                    if let Some(tx) = subscribed.take() {
-                        let _sent = tx.send(());
-                    }
-                } else if frame["type"] == "message.created" {
-                    let id = frame["data"]["id"].as_str().unwrap_or_default();
-                    let round = ids.lock().unwrap().iter().position(|m| m == id);
-                    if let Some(round) = round {
-                        let _sent = receipts.send((round, Instant::now()));
-                    }
-                }
-            }
-        });
-    }
-    for subscribed in ready {
-        subscribed.await.expect("subscribed");
-    }
-    let setup = opened.elapsed();
-    drop(receipts);
+    // The stream poller's cost while nothing is written.
+    let idle_span = Duration::from_secs(5);
+    let idle = idle_cost(idle_span).await;
 
-    let mut all = Vec::new();
-    let mut last_per_round = Vec::new();
-    let mut missing = 0;
-    for round in 0..rounds {
-        let sent_at = Instant::now();
-        let reply = api
-            .post(
-                &format!("/v1/channels/{general}/messages"),
-                owner.token(),
-                json!({"content": format!("bench {round}")}),
-            )
-            .await;
-        message_ids
-            .lock()
-            .unwrap()
-            .push(reply.body["id"].as_str().unwrap().to_owned());
-        let mut got = 0;
-        let mut last = Duration::ZERO;
-        while got < sockets {
-            match tokio::time::timeout(Duration::from_secs(30), received.recv()).await {
-                Ok(Some((r, at))) if r == round => {
-                    got += 1;
-                    let latency = at - sent_at;
-                    last = last.max(latency);
-                    all.push(latency);
-                }
-                Ok(Some(_)) => {}
-                _ => break,
-            }
-        }
-        missing += sockets - got;
-        last_per_round.push(last);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    all.sort();
-    last_per_round.sort();
+    // Fan-out with the default settings, Huddle beside the peer; with the other stacks' rows.
+    let mine = fan_out(&api, &owner, &users, &general, sockets, rounds, true).await;
+    append_rows(&rows_path, &mine);
+    let rows = read_rows(&rows_path);
+
     let report = format!(
         "# Benchmark\n\n\
-         Generated by `scripts/bench` on {date}. {sockets} WebSocket connections ({users} users) subscribed to one\n\
-         channel of the local gateway; {rounds} messages sent over HTTP, one at a time. Latency is from the\n\
-         send to the socket's receipt of `message.created`, through the real path: the table's stream,\n\
-         the local poller (200 ms poll interval), the broadcaster, and `post_to_connection` over HTTP to the\n\
-         gateway's management API. Machine: {cpus} cores. Build profile: {profile}.\n\n\
-         | measure | p50 (ms) | p99 (ms) | max (ms) |\n|---|---|---|---|\n\
-         | every delivery ({deliveries}) | {p50} | {p99} | {max} |\n\
-         | last receipt per message | {l50} | {l99} | {lmax} |\n\n\
-         Deliveries missing after 30 s: {missing}. Opening and subscribing all sockets took {setup} ms.\n\n\
+         Generated by `scripts/bench` on {date}. Machine: {cpus} cores, {cpu}. Build profile: {profile}.\n\
+         One machine runs everything (DynamoDB Local, the gateway, the benchmark's clients and sockets).\n\n\
+         {fan_out}\
          ## Login burst and memory\n\n\
          Before the sockets: {logins} logins (one in four with a wrong password) from {clients} concurrent\n\
          clients, against password hashing bounded to {hash_concurrency} at once with {hash_queue} waiting\n\
@@ -267,19 +742,12 @@ async fn main() {
          100 concurrent clients taking the gateway from 1.7 GB to 3.0 GB resident: every login held its\n\
          own blocking thread and 19 MiB.\n\n{documents}",
         date = chrono::Utc::now().format("%Y-%m-%d"),
-        users = users.len(),
         cpus = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
+        cpu = cpu_model(),
         profile = std::env::var("BENCH_PROFILE").unwrap_or_else(|_| "unknown".into()),
-        deliveries = all.len(),
-        p50 = ms(percentile(&all, 0.50)),
-        p99 = ms(percentile(&all, 0.99)),
-        max = ms(all.last().copied().unwrap_or_default()),
-        l50 = ms(percentile(&last_per_round, 0.50)),
-        l99 = ms(percentile(&last_per_round, 0.99)),
-        lmax = ms(last_per_round.last().copied().unwrap_or_default()),
-        setup = setup.as_millis(),
+        fan_out = fan_out_sections(&rows, idle, idle_span),
         logins = burst.logins,
         clients = burst.clients,
         hash_concurrency = hashing.password_hash_concurrency,
