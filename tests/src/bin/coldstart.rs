@@ -6,7 +6,8 @@
 //! the function's own configuration from template.yaml (Globals and its own variables,
 //! parameters at their defaults), and time exec → its first
 //! `GET /2018-06-01/runtime/invocation/next` (the end of init); then kill it. Prints a
-//! markdown table: median, min and max per function.
+//! markdown table: median, min and max per function, and the median CPU time init took
+//! (its threads' time on a CPU, which a busy machine does not inflate).
 //!
 //! With `--strace`, each binary also runs once under `strace -f -e trace=connect`: the only
 //! network connect init may make is to the runtime API (anything else, such as instance
@@ -54,8 +55,8 @@ fn main() -> anyhow::Result<()> {
     }
     let template = Template::read(&template)?;
 
-    println!("| Function | Median | Min | Max | Runs | Target | Network at init |");
-    println!("|---|---:|---:|---:|---:|---|---|");
+    println!("| Function | Median | Min | Max | Runs | Target | CPU (median) | Network at init |");
+    println!("|---|---:|---:|---:|---:|---|---:|---|");
     let mut failures = Vec::new();
     for binary in &binaries {
         let name = binary
@@ -65,12 +66,15 @@ fn main() -> anyhow::Result<()> {
             .to_owned();
         let env = template.environment(&name)?;
         let mut times = Vec::with_capacity(runs);
+        let mut cpu = Vec::with_capacity(runs);
         for _ in 0..runs {
-            times.push(
-                time_init(binary, &name, &env).with_context(|| format!("{name}: cold start"))?,
-            );
+            let (wall, on_cpu) =
+                time_init(binary, &name, &env).with_context(|| format!("{name}: cold start"))?;
+            times.push(wall);
+            cpu.push(on_cpu);
         }
         times.sort();
+        cpu.sort();
         let network = if strace {
             let report =
                 connects_at_init(binary, &name, &env).with_context(|| format!("{name}: strace"))?;
@@ -88,12 +92,13 @@ fn main() -> anyhow::Result<()> {
             None => "-",
         };
         println!(
-            "| {} | {} | {} | {} | {} | {target} | {network} |",
+            "| {} | {} | {} | {} | {} | {target} | {} | {network} |",
             name.trim_start_matches("huddle-"),
             ms(median),
             ms(times[0]),
             ms(times[times.len() - 1]),
             times.len(),
+            ms(cpu[cpu.len() / 2]),
         );
     }
     if !failures.is_empty() {
@@ -106,8 +111,13 @@ fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
 
-/// One cold start: exec → the first "next invocation" request.
-fn time_init(binary: &Path, name: &str, env: &[(String, String)]) -> anyhow::Result<Duration> {
+/// One cold start: exec → the first "next invocation" request, and the time the process's
+/// threads spent on a CPU until then (what init costs, whatever else the machine runs).
+fn time_init(
+    binary: &Path,
+    name: &str,
+    env: &[(String, String)],
+) -> anyhow::Result<(Duration, Duration)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let address = listener.local_addr()?;
     let mut command = Command::new(binary);
@@ -116,7 +126,23 @@ fn time_init(binary: &Path, name: &str, env: &[(String, String)]) -> anyhow::Res
     let child = command.spawn().context("exec")?;
     let mut child = Killed(child);
     let elapsed = wait_for_next(&listener, &mut child.0, started)?;
-    Ok(elapsed)
+    let on_cpu = cpu_time(child.0.id())?;
+    Ok((elapsed, on_cpu))
+}
+
+/// The time all of a process's threads have spent on a CPU (`/proc/PID/task/*/schedstat`,
+/// whose first field is nanoseconds on a CPU).
+fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let stat = std::fs::read_to_string(task?.path().join("schedstat")).unwrap_or_default();
+        total += stat
+            .split_whitespace()
+            .next()
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Ok(Duration::from_nanos(total))
 }
 
 /// A child that is killed (and reaped) when dropped, whatever happened meanwhile.
