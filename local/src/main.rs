@@ -40,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut config = Config::from_env().context("reading configuration")?;
     huddle_shared::telemetry::init(config.log_json);
-    let sdk_config = huddle_shared::state::load_aws_config().await;
+    let sdk_config = huddle_shared::state::load_aws_config();
 
     bootstrap::ensure_table(
         &aws_sdk_dynamodb::Client::new(&sdk_config),

@@ -178,7 +178,7 @@ pub fn finish(router: Router) -> Router {
 /// A function's Lambda entry point: reads the config and builds the state once (cold
 /// start), then serves API Gateway HTTP events with `router`.
 pub async fn run_lambda(router: fn(crate::AppState) -> Router) -> Result<(), lambda_http::Error> {
-    let state = crate::AppState::cold_start().await?;
+    let state = crate::AppState::cold_start()?;
     lambda_http::run(router(state)).await
 }
 

@@ -1,7 +1,7 @@
 //! Huddle's shared library, one folder per area around a small core.
 //!
 //! Core: configuration, the error model, HTTP plumbing, validation, logging, ids, the
-//! clock, PATCH fields, the API description's shared pieces ([`openapi`], [`params`]), authentication ([`auth`]), the access guards ([`access`]), the one
+//! clock, the AWS environment ([`aws`]), PATCH fields, the API description's shared pieces ([`openapi`], [`params`]), authentication ([`auth`]), the access guards ([`access`]), the one
 //! single-table schema ([`keys`]), the generic DynamoDB machinery ([`table`]) and stream
 //! record decoding ([`stream`]).
 //!
@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod aws;
 pub mod calls;
 pub mod clock;
 pub mod config;

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use crate::auth::JwtKeys;
 use crate::auth::oidc::IdentityProvider;
 use crate::auth::password::HashLimiter;
+use aws_types::SdkConfig;
+
 use crate::config::Config;
-use crate::files::storage::Storage;
+use crate::files::storage::{self, Storage};
 use crate::table::{CursorKey, Store};
 
 /// Config, the store (with its cursor key) and the token keys. Cheap to clone (everything
@@ -16,7 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub jwt: Arc<JwtKeys>,
-    /// The file bucket, when the function is configured with one.
+    /// The file bucket, when the function is configured with one and built with the `s3`
+    /// feature (the functions that serve files are).
     pub storage: Option<Storage>,
     /// Password hashing, bounded (one bound per process, shared by every clone).
     pub passwords: Arc<HashLimiter>,
@@ -26,7 +29,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, sdk_config: &aws_config::SdkConfig) -> anyhow::Result<Self> {
+    pub fn new(config: Config, sdk_config: &SdkConfig) -> anyhow::Result<Self> {
         let mut dynamodb_config = aws_sdk_dynamodb::config::Builder::from(sdk_config);
         if let Some(counter) = crate::calls::counter(config.count_aws_calls, "dynamodb") {
             dynamodb_config = dynamodb_config.interceptor(counter);
@@ -35,7 +38,7 @@ impl AppState {
         let cursors = CursorKey::derive(&config.jwt_secret)?;
         let store = Store::new(dynamodb, config.table_name.clone(), cursors);
         let jwt = Arc::new(JwtKeys::new(&config));
-        let storage = Storage::new(sdk_config, &config);
+        let storage = storage::configured(sdk_config, &config);
         let passwords = Arc::new(HashLimiter::new(
             config.password_hash_concurrency,
             config.password_hash_queue,
@@ -56,24 +59,16 @@ impl AppState {
 
     /// What every Lambda entry point does once: read the config, start logging, and build
     /// the state.
-    pub async fn cold_start() -> anyhow::Result<Self> {
-        Ok(Self::cold_start_with_aws().await?.0)
+    pub fn cold_start() -> anyhow::Result<Self> {
+        Ok(Self::cold_start_with_aws()?.0)
     }
 
     /// [`AppState::cold_start`], also handing back the AWS configuration for further clients.
-    pub async fn cold_start_with_aws() -> anyhow::Result<(Self, aws_config::SdkConfig)> {
+    pub fn cold_start_with_aws() -> anyhow::Result<(Self, SdkConfig)> {
         let config = Config::from_env()?;
         crate::telemetry::init(config.log_json);
-        let sdk_config = load_aws_config().await;
+        let sdk_config = load_aws_config();
         Ok((Self::new(config, &sdk_config)?, sdk_config))
-    }
-
-    /// [`AppState::cold_start`] for functions that post to WebSocket connections.
-    pub async fn cold_start_with_poster()
-    -> anyhow::Result<(Self, crate::realtime::ManagementPoster)> {
-        let (state, sdk_config) = Self::cold_start_with_aws().await?;
-        let poster = state.poster(&sdk_config)?;
-        Ok((state, poster))
     }
 
     /// The file bucket, or a 503 when this deployment has none configured.
@@ -83,28 +78,17 @@ impl AppState {
             .ok_or_else(|| crate::ApiError::Unavailable("file storage is not configured".into()))
     }
 
-    /// The poster for WebSocket connections, from the configured management endpoint.
-    pub fn poster(
-        &self,
-        sdk_config: &aws_config::SdkConfig,
-    ) -> anyhow::Result<crate::realtime::ManagementPoster> {
-        let endpoint = self.config.require_websocket_endpoint()?;
-        Ok(crate::realtime::ManagementPoster::new(sdk_config, endpoint))
-    }
-
     /// Reads the config and the AWS environment (region, credentials and endpoint
     /// overrides such as `AWS_ENDPOINT_URL_DYNAMODB` come from the environment).
-    pub async fn from_env() -> anyhow::Result<Self> {
+    pub fn from_env() -> anyhow::Result<Self> {
         let config = Config::from_env()?;
-        let sdk_config = load_aws_config().await;
+        let sdk_config = load_aws_config();
         Self::new(config, &sdk_config)
     }
 }
 
-/// The AWS SDK configuration from the environment. Nothing here probes instance metadata
-/// when the environment provides credentials (Lambda does; the local scripts do).
-pub async fn load_aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+/// The AWS SDK configuration from the environment alone ([`crate::aws`]): Lambda's
+/// region and credentials, the local scripts' endpoint overrides; never a network call.
+pub fn load_aws_config() -> SdkConfig {
+    crate::aws::sdk_config_from_env()
 }

@@ -226,7 +226,7 @@ pub async fn app_state() -> AppState {
 pub async fn app_state_with(change: impl FnOnce(&mut Config)) -> AppState {
     let mut config = Config::from_env().expect("the stack's environment: run through scripts/test");
     change(&mut config);
-    let sdk_config = huddle_shared::state::load_aws_config().await;
+    let sdk_config = huddle_shared::state::load_aws_config();
     AppState::new(config, &sdk_config).expect("building the state")
 }
 

@@ -8,7 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let state = AppState::cold_start().await?;
+    let state = AppState::cold_start()?;
     let state = &state;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         Ok::<_, lambda_runtime::Error>(huddle_indexer::handle(state, event.payload).await)

@@ -8,7 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let (state, poster) = AppState::cold_start_with_poster().await?;
+    let (state, poster) = AppState::cold_start_with_poster()?;
     let (state, poster) = (&state, &poster);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {

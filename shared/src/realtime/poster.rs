@@ -1,8 +1,11 @@
-//! Delivery to WebSocket connections through API Gateway's management API
-//! (`post_to_connection`). The local gateway serves the same API at `/@connections/{id}`,
-//! so this code is the same locally and deployed.
+//! Delivery to WebSocket connections: the [`Poster`] the realtime rules post through, and
+//! its implementation on API Gateway's management API ([`ManagementPoster`], the
+//! `websocket-posting` feature: only the functions that post link that client).
 
-use aws_sdk_apigatewaymanagement::primitives::Blob;
+#[cfg(feature = "websocket-posting")]
+mod management;
+#[cfg(feature = "websocket-posting")]
+pub use management::ManagementPoster;
 
 /// How a post to one connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,47 +23,4 @@ pub trait Poster: Send + Sync {
         connection_id: &str,
         payload: Vec<u8>,
     ) -> impl Future<Output = PostOutcome> + Send;
-}
-
-/// The management API client, for the stage's `https://{api}.execute-api.{region}.amazonaws.com/{stage}`
-/// endpoint (or the local gateway's).
-#[derive(Debug, Clone)]
-pub struct ManagementPoster {
-    client: aws_sdk_apigatewaymanagement::Client,
-}
-
-impl ManagementPoster {
-    pub fn new(sdk_config: &aws_config::SdkConfig, endpoint: &str) -> Self {
-        let config = aws_sdk_apigatewaymanagement::config::Builder::from(sdk_config)
-            .endpoint_url(endpoint)
-            .build();
-        Self {
-            client: aws_sdk_apigatewaymanagement::Client::from_conf(config),
-        }
-    }
-}
-
-impl Poster for ManagementPoster {
-    async fn post(&self, connection_id: &str, payload: Vec<u8>) -> PostOutcome {
-        let result = self
-            .client
-            .post_to_connection()
-            .connection_id(connection_id)
-            .data(Blob::new(payload))
-            .send()
-            .await;
-        match result {
-            Ok(_) => PostOutcome::Delivered,
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_gone_exception()) =>
-            {
-                PostOutcome::Gone
-            }
-            Err(error) => PostOutcome::Failed(
-                aws_sdk_apigatewaymanagement::error::DisplayErrorContext(error).to_string(),
-            ),
-        }
-    }
 }
