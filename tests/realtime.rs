@@ -15,7 +15,7 @@ use huddle_shared::realtime::{PostOutcome, Poster};
 use huddle_shared::stream::{Change, ChangeKind};
 use huddle_tests::ws::{
     Socket, WAIT, connect, connect_subscribed, frames_until, next_frame, next_of, send, subscribe,
-    subscribe_answer, ticket, ws_url,
+    ticket, ws_url,
 };
 use huddle_tests::{Api, Team, TestUser, app_state, base_url};
 use reqwest::StatusCode;
@@ -762,16 +762,13 @@ async fn leaving_a_private_channel_ends_its_events_and_rejoining_restores_them()
     .await;
     assert_heard_nothing(heard, "after leaving");
     // Nor can they subscribe again.
-    assert_eq!(
-        subscribe_answer(&mut bob, &[&secret_id]).await["type"],
-        "error"
-    );
+    assert_eq!(subscribe(&mut bob, &[&secret_id]).await["type"], "error");
 
     // Added back, they may subscribe again and hear the channel.
     api.add_channel_member(&team.owner, &secret_id, &team.member)
         .await;
     assert_eq!(
-        subscribe_answer(&mut bob, &[&secret_id]).await["type"],
+        subscribe(&mut bob, &[&secret_id]).await["type"],
         "subscribed"
     );
     let back = api.post_text(&team.owner, &secret_id, "welcome back").await;
@@ -834,12 +831,9 @@ async fn check_workspace_exit(removed_by_admin: bool) {
         team.general_id.as_str(),
         team.public_id.as_str(),
     ];
-    assert_eq!(subscribe_answer(&mut bob, &all).await["type"], "subscribed");
-    assert_eq!(
-        subscribe_answer(&mut bob_again, &all).await["type"],
-        "subscribed"
-    );
-    subscribe_answer(&mut witness, &all).await;
+    assert_eq!(subscribe(&mut bob, &all).await["type"], "subscribed");
+    assert_eq!(subscribe(&mut bob_again, &all).await["type"], "subscribed");
+    subscribe(&mut witness, &all).await;
 
     let by = if removed_by_admin {
         &team.admin
@@ -879,7 +873,7 @@ async fn check_workspace_exit(removed_by_admin: bool) {
         );
     }
     assert_eq!(
-        subscribe_answer(&mut bob, &[&team.general_id]).await["type"],
+        subscribe(&mut bob, &[&team.general_id]).await["type"],
         "error"
     );
 
@@ -887,7 +881,7 @@ async fn check_workspace_exit(removed_by_admin: bool) {
     api.add_to_workspace(&team.owner, &team.workspace_id, &team.member, "member")
         .await;
     assert_eq!(
-        subscribe_answer(&mut bob, &[&team.general_id]).await["type"],
+        subscribe(&mut bob, &[&team.general_id]).await["type"],
         "subscribed"
     );
     let back = api
@@ -1172,22 +1166,22 @@ async fn a_connection_subscribes_to_at_most_the_cap_over_all_its_frames() {
     assert_eq!(CONNECTION_SUBSCRIPTIONS_MAX, 100);
 
     assert_eq!(
-        subscribe_answer(&mut socket, &refs[0..50]).await["type"],
+        subscribe(&mut socket, &refs[0..50]).await["type"],
         "subscribed"
     );
-    let second = subscribe_answer(&mut socket, &refs[50..100]).await;
+    let second = subscribe(&mut socket, &refs[50..100]).await;
     assert_eq!(second["type"], "subscribed");
     assert_eq!(second["data"]["channel_ids"].as_array().unwrap().len(), 100);
     // One more is refused, and a frame that adds any is refused whole.
-    let over = subscribe_answer(&mut socket, &refs[100..101]).await;
+    let over = subscribe(&mut socket, &refs[100..101]).await;
     assert_eq!(over["type"], "error");
     assert_eq!(over["data"]["code"], "conflict");
-    let mixed = subscribe_answer(&mut socket, &[refs[0], refs[1], refs[120]]).await;
+    let mixed = subscribe(&mut socket, &[refs[0], refs[1], refs[120]]).await;
     assert_eq!(mixed["type"], "error");
     assert_eq!(subscriptions_of(&mut socket).await.len(), 100);
     // SubscribeOutcome again to channels it has is no growth; unsubscribing makes room.
     assert_eq!(
-        subscribe_answer(&mut socket, &refs[0..50]).await["type"],
+        subscribe(&mut socket, &refs[0..50]).await["type"],
         "subscribed"
     );
     send(
@@ -1198,11 +1192,11 @@ async fn a_connection_subscribes_to_at_most_the_cap_over_all_its_frames() {
     let left = answer_of(&mut socket, "subscribed").await;
     assert_eq!(left["data"]["channel_ids"].as_array().unwrap().len(), 90);
     assert_eq!(
-        subscribe_answer(&mut socket, &refs[100..110]).await["type"],
+        subscribe(&mut socket, &refs[100..110]).await["type"],
         "subscribed"
     );
     assert_eq!(
-        subscribe_answer(&mut socket, &refs[110..111]).await["type"],
+        subscribe(&mut socket, &refs[110..111]).await["type"],
         "error"
     );
 

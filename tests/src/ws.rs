@@ -109,19 +109,9 @@ pub async fn frames_until(socket: &mut Socket, done: impl Fn(&Value) -> bool) ->
     panic!("the awaited frame never came: {seen:?}");
 }
 
-/// Subscribes to `channels` and returns the answering frame.
-pub async fn subscribe(socket: &mut Socket, channels: &[&str]) -> Value {
-    send(
-        socket,
-        json!({"action": "subscribe", "channel_ids": channels}),
-    )
-    .await;
-    next_frame(socket).await
-}
-
 /// Subscribes to `channels` and returns the answer (`subscribed` or `error`), skipping any
-/// events that arrive first.
-pub async fn subscribe_answer(socket: &mut Socket, channels: &[&str]) -> Value {
+/// events that arrive first (the stream may still be delivering what set the test up).
+pub async fn subscribe(socket: &mut Socket, channels: &[&str]) -> Value {
     send(
         socket,
         json!({"action": "subscribe", "channel_ids": channels}),
@@ -139,7 +129,7 @@ pub async fn subscribe_answer(socket: &mut Socket, channels: &[&str]) -> Value {
 /// A socket opened as `user` and subscribed to `channels` (the answer must be `subscribed`).
 pub async fn connect_subscribed(api: &Api, user: &TestUser, channels: &[&str]) -> Socket {
     let mut socket = connect(api, user).await;
-    let answer = subscribe_answer(&mut socket, channels).await;
+    let answer = subscribe(&mut socket, channels).await;
     assert_eq!(answer["type"], "subscribed", "{answer}");
     socket
 }

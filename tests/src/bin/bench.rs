@@ -469,7 +469,7 @@ async fn fan_out(
     let run = ulid::Ulid::new().to_string();
     let mut open = open_sockets(api, users, channel, sockets).await;
     let peer = if with_peer {
-        let sdk_config = huddle_shared::state::load_aws_config().await;
+        let sdk_config = huddle_shared::state::load_aws_config();
         let (dynamo, table) = peer_table(users).await;
         Some((
             dynamo,
