@@ -16,38 +16,12 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt, StreamExt};
 use huddle_shared::ids::UserId;
 use huddle_shared::realtime::{ManagementPoster, PostOutcome, Poster};
+use huddle_tests::measure::{ms, percentile, proc_status_mib, setting};
 use huddle_tests::{Api, RawTable, TestUser, base_url, typed, yjs};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1000.0)
-}
-
-/// A `kB` line of `/proc/<pid>/status` (`VmRSS`: resident now; `VmHWM`: peak resident), in MiB.
-fn proc_status_mib(pid: u32, field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with(field))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
 
 /// What the login burst measured.
 struct LoginBurst {

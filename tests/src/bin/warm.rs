@@ -141,7 +141,7 @@ async fn main() {
             }),
         },
         Route {
-            name: "PUT|DELETE .../reactions/{emoji} (alternating)",
+            name: "PUT/DELETE .../reactions/{emoji} (alternating)",
             request: Box::new({
                 let (cid, messages) = (cid.clone(), messages.clone());
                 move |_, n| {
@@ -163,10 +163,12 @@ async fn main() {
          {clients} concurrent clients, each sending {per_client} requests of one route one \
          after another ({warmup} per client first, not counted), through the local gateway. \
          Latency is the client's, from send to the whole answer. The server's time and its \
-         wait on DynamoDB Local come from each answer's `x-huddle-aws-calls` header \
-         (`server_us`, `aws_us`: the time at least one call was in flight); the rest of the \
-         server's time is ours (routing, JSON, checks, the SDK's signing and parsing).\n\n\
-         | route | requests | p50 (ms) | p99 (ms) | server, mean (ms) | waiting on DynamoDB Local | our code |\n\
+         time in AWS SDK calls come from each answer's `x-huddle-aws-calls` header \
+         (`server_us`; `aws_us`: the time at least one call was in flight, from the SDK \
+         call's start to its end, so it holds the SDK's serialising, signing and parsing as \
+         well as DynamoDB Local's answer); the rest of the server's time is our code \
+         (routing, auth, JSON, the rules).\n\n\
+         | route | requests | p50 (ms) | p99 (ms) | server, mean (ms) | in SDK calls (DynamoDB Local) | our code |\n\
          |---|---|---|---|---|---|---|\n"
     );
     for route in &routes {
