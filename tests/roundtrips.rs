@@ -118,12 +118,46 @@ struct Driver {
     api: Api,
     /// Does not follow redirects: a download answers 302 itself.
     http: reqwest::Client,
+    /// README's table (empty when it is being rewritten).
+    listed: BTreeMap<String, Calls>,
     measured: BTreeMap<String, Calls>,
 }
 
+/// How often a route whose calls chained further than listed is called again.
+const SECOND_LOOKS: usize = 3;
+
 impl Driver {
+    /// One call: its status, its JSON body (null when empty or not JSON) and its calls.
+    async fn call(
+        &self,
+        method: &Method,
+        path: &str,
+        user: Option<&TestUser>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value, Calls) {
+        let mut request = self.http.request(method.clone(), self.api.url(path));
+        if let Some(user) = user {
+            request = request.bearer_auth(&user.access_token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("the gateway is not reachable");
+        let status = response.status();
+        let calls = calls_of(response.headers());
+        let bytes = response.bytes().await.unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, body, calls)
+    }
+
     /// Calls `route` (`METHOD /template`) at `path`; the answer must be a success or a
-    /// redirect. Returns the JSON body (null when empty or not JSON).
+    /// redirect. Returns the JSON body.
+    ///
+    /// *Sequential* is read off the calls' times, so on a loaded machine two calls made at
+    /// once can look chained (one finished before the other's first poll). When a route
+    /// chained further than listed, with the same calls, it is called again (those that
+    /// can be: a repeat that fails is not counted) and the shortest chain stands: a route
+    /// that really grew chains further every time.
     async fn drive(
         &mut self,
         route: &str,
@@ -132,29 +166,32 @@ impl Driver {
         body: Option<Value>,
     ) -> Value {
         let method = Method::from_bytes(route.split(' ').next().unwrap().as_bytes()).unwrap();
-        let mut request = self.http.request(method, self.api.url(path));
-        if let Some(user) = user {
-            request = request.bearer_auth(&user.access_token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the gateway is not reachable");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.unwrap();
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let (status, reply, mut calls) = self.call(&method, path, user, body.as_ref()).await;
         assert!(
             status.is_success() || status == StatusCode::FOUND,
-            "{route} ({path}): {status} {body}"
+            "{route} ({path}): {status} {reply}"
         );
         assert_ne!(status, StatusCode::ACCEPTED, "{route}");
-        let calls = calls_of(&headers);
+        if let Some(listed) = self.listed.get(route) {
+            for _ in 0..SECOND_LOOKS {
+                let same_calls = listed.total == calls.total && listed.names == calls.names;
+                if !same_calls || calls.sequential <= listed.sequential {
+                    break;
+                }
+                let (again, _, calls_again) = self.call(&method, path, user, body.as_ref()).await;
+                if !(again.is_success() || again == StatusCode::FOUND) {
+                    break;
+                }
+                if calls_again.total == calls.total && calls_again.names == calls.names {
+                    calls.sequential = calls.sequential.min(calls_again.sequential);
+                }
+            }
+        }
         assert!(
             self.measured.insert(route.to_owned(), calls).is_none(),
             "{route} driven twice"
         );
-        body
+        reply
     }
 }
 
@@ -199,9 +236,15 @@ async fn every_route_makes_the_calls_readme_lists() {
     api.post_text(&member, &talk, &format!("<@{}> look", owner.id))
         .await;
 
+    let listed = if std::env::var_os("HUDDLE_WRITE_ROUNDTRIPS").is_some() {
+        BTreeMap::new()
+    } else {
+        readme_table(&std::fs::read_to_string(README).unwrap())
+    };
     let mut run = Driver {
         api: Api::new(),
         http: raw_client(),
+        listed,
         measured: BTreeMap::new(),
     };
     let (o, m) = (Some(&owner), Some(&member));
