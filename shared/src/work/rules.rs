@@ -571,3 +571,33 @@ pub async fn workload(
         next_cursor: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_reread_takes_the_first_read_then_reads_again() {
+        let mut reads = Reread::new(1);
+        let first = reads.next(|| async { Ok(2) }).await.unwrap();
+        let second = reads.next(|| async { Ok(2) }).await.unwrap();
+        assert_eq!((first, second), (1, 2));
+    }
+
+    #[test]
+    fn a_guessed_neighbour_stands_only_where_the_anchor_still_is() {
+        let mut guessed = GuessedNeighbour::new(Some("a1"), Some(Some("n")));
+        assert_eq!(guessed.take_if_at(&"a2"), None, "the anchor moved");
+        let mut guessed = GuessedNeighbour::new(Some("a1"), Some(Some("n")));
+        assert_eq!(guessed.take_if_at(&"a1"), Some(Some("n")));
+        assert_eq!(
+            guessed.take_if_at(&"a1"),
+            None,
+            "once only: a retry looks again"
+        );
+        let mut nothing: GuessedNeighbour<&str, &str> = GuessedNeighbour::new(None, None);
+        assert_eq!(nothing.take_if_at(&"a1"), None, "nothing was guessed");
+        let mut last = GuessedNeighbour::new(Some("a1"), Some(None::<&str>));
+        assert_eq!(last.take_if_at(&"a1"), Some(None), "the anchor is last");
+    }
+}
