@@ -558,13 +558,21 @@ impl Store {
         channel_id: ChannelId,
         version: u64,
     ) -> ApiResult<Option<(RevisionSummary, Vec<u8>)>> {
-        let Some(item): Option<RevisionItem> = self
-            .get(keys::document_revision(channel_id, version))
-            .await?
-        else {
+        // The record and the snapshot's first part in one read: most snapshots are one part.
+        let record_key = keys::document_revision(channel_id, version);
+        let first_key = keys::document_part(channel_id, version, 0);
+        let mut items = self
+            .batch_get_items(&[record_key.clone(), first_key.clone()])
+            .await?;
+        let Some(item): Option<RevisionItem> = take_item(&mut items, &record_key)? else {
             return Ok(None);
         };
-        let Some(state) = self.snapshot_state(channel_id, version, item.parts).await? else {
+        let first: Option<PartItem> = take_item(&mut items, &first_key)?;
+        let state = match first {
+            Some(part) if item.parts == 1 => Some(part.state),
+            _ => self.snapshot_state(channel_id, version, item.parts).await?,
+        };
+        let Some(state) = state else {
             return Ok(None);
         };
         Ok(Some((
