@@ -211,6 +211,10 @@ async fn a_reply_notifies_the_starter_and_the_earlier_repliers() {
     let fourth = reply(&api, admin, public, &top, &text).await;
     // A top-level message notifies nobody at the default level.
     api.post_text(admin, public, "unrelated news").await;
+    // The marker of `settle` is in another channel, whose records may be handled before
+    // the fourth reply's: wait for the fourth reply's notifications themselves too.
+    arrives(&api, owner, &fourth).await;
+    arrives(&api, member, &fourth).await;
     settle(&api, &team).await;
 
     assert_eq!(
