@@ -15,18 +15,13 @@ use huddle_shared::AppState;
 use huddle_shared::config::Config;
 use huddle_shared::realtime::ManagementPoster;
 
-/// All function routers on one app (the routes [`openapi::functions`] describes), with the
-/// shared layers applied once, plus the docs function and the WebSocket endpoint and its
-/// management API.
+/// All function routers on one app, as each function serves them in Lambda (the routes
+/// [`openapi::functions`] describes), with the shared layers applied once, plus the docs
+/// function and the WebSocket endpoint and its management API.
 fn app(state: AppState, poster: ManagementPoster) -> Router {
     huddle_shared::http::finish(
         Router::new()
-            .merge(
-                openapi::functions()
-                    .split_for_parts()
-                    .0
-                    .with_state(state.clone()),
-            )
+            .merge(openapi::served(&state))
             .merge(huddle_docs::routes())
             .merge(websocket::routes(state, poster)),
     )

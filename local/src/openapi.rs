@@ -3,24 +3,41 @@
 //! committed `openapi.json` at the repository's root is what the docs function serves, and
 //! the test below fails when the code and that file differ.
 
+use axum::Router;
 use huddle_shared::AppState;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-/// Every function's HTTP routes with their description: what the gateway serves (with the
-/// state) and what the document describes. A new function area adds one `merge` line.
-pub fn functions() -> OpenApiRouter<AppState> {
-    OpenApiRouter::<AppState>::new()
-        .merge(huddle_auth::api())
-        .merge(huddle_workspaces::api())
-        .merge(huddle_channels::api())
-        .merge(huddle_messages::api())
-        .merge(huddle_files::api())
-        .merge(huddle_tasks::api())
-        .merge(huddle_boards::api())
-        .merge(huddle_notifications::api())
-        .merge(huddle_documents::api())
+/// Defines [`functions`] and [`served`] from one list of the function crates with HTTP
+/// routes.
+macro_rules! http_functions {
+    ($($function:ident),+ $(,)?) => {
+        /// Every function's HTTP routes with their description: what the document describes.
+        pub fn functions() -> OpenApiRouter<AppState> {
+            OpenApiRouter::<AppState>::new()
+                $( .merge($function::api()) )+
+        }
+
+        /// The same routes as each function serves them in Lambda: what the gateway serves.
+        pub fn served(state: &AppState) -> Router {
+            Router::new()
+                $( .merge($function::routes(state.clone())) )+
+        }
+    };
 }
+
+// A new function area with HTTP routes adds its crate here.
+http_functions!(
+    huddle_auth,
+    huddle_workspaces,
+    huddle_channels,
+    huddle_messages,
+    huddle_files,
+    huddle_tasks,
+    huddle_boards,
+    huddle_notifications,
+    huddle_documents,
+);
 
 /// The published document: every function's routes and the docs function's.
 pub fn document() -> OpenApi {
@@ -41,7 +58,12 @@ mod tests {
     /// `HUDDLE_WRITE_OPENAPI=1 cargo test -p huddle-local openapi` rewrites the file.
     #[test]
     fn the_committed_openapi_json_is_what_the_code_describes() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi.json");
+        // Where cargo runs the test, not where it compiled it (a shared target directory
+        // may hold this binary from another checkout of the same code).
+        let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+        let path = crate_dir.join("../openapi.json");
         let generated = json().unwrap();
         if std::env::var_os("HUDDLE_WRITE_OPENAPI").is_some() {
             std::fs::write(&path, &generated).unwrap();

@@ -23,6 +23,10 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod openapi;
+
+/// For [`http_routes!`]: the handlers' generated `__path_*` names.
+#[doc(hidden)]
+pub use paste::paste as __paste;
 pub mod pagination;
 pub mod params;
 pub mod patch;

@@ -2,11 +2,18 @@
 //! `#[utoipa::path]` (each with API.md's error body), the bearer scheme, and the assembly of
 //! every function's routes into one OpenAPI 3.1 document.
 //!
-//! Each function's `api()` registers its handlers with `utoipa_axum::routes!`, which routes
-//! a handler at the path its `#[utoipa::path]` names: the router and the description come
-//! from one attribute, so a route cannot exist without being described.
+//! Each function lists its handlers once, in [`http_routes!`](crate::http_routes), which
+//! defines both its `api()` (the routes with their description, registered with
+//! `utoipa_axum::routes!`) and its `served()` (the same routes without their description,
+//! what Lambda runs). Both route a handler at the path and methods its `#[utoipa::path]`
+//! names, so a route cannot exist without being described.
 
 use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter};
+use utoipa::openapi::HttpMethod;
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
@@ -234,6 +241,67 @@ error_answer!(
     "Momentarily busy (`unavailable`); retry after `Retry-After` seconds",
     true
 );
+
+/// Defines a function's two views of one list of handlers, each `[..]` group being the
+/// handlers of one path (as `utoipa_axum::routes!` takes them):
+///
+/// - `pub fn api() -> OpenApiRouter<S>`: the routes with their description, which the local
+///   gateway merges into the published document;
+/// - `pub fn served() -> Router<S>`: the same routes served without building their
+///   description (what Lambda runs): no schema is built at cold start, and since nothing
+///   reaches the description's code, the release build leaves it out of the binary.
+///
+/// The calling crate depends on `axum`, `utoipa` and `utoipa-axum` (as `routes!` requires).
+#[macro_export]
+macro_rules! http_routes {
+    ($state:ty => $( [ $($handler:ident),+ $(,)? ] ),+ $(,)?) => {
+        /// The routes with their description (the API description is assembled from these).
+        pub fn api() -> ::utoipa_axum::router::OpenApiRouter<$state> {
+            ::utoipa_axum::router::OpenApiRouter::new()
+                $( .routes(::utoipa_axum::routes!($($handler),+)) )+
+        }
+
+        /// The same routes, served without building their description.
+        pub fn served() -> ::axum::Router<$state> {
+            let router = ::axum::Router::new();
+            $( $( let router = $crate::__paste! {
+                $crate::openapi::serve::<[<__path_ $handler>], _, _, $state>(router, $handler)
+            }; )+ )+
+            router
+        }
+    };
+}
+
+/// Routes `handler` at the path and methods its `#[utoipa::path]` attribute names
+/// (`Described`, the struct that attribute generates), without building its description.
+pub fn serve<Described, H, T, S>(router: Router<S>, handler: H) -> Router<S>
+where
+    Described: utoipa::Path,
+    H: Handler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    let methods = Described::methods()
+        .into_iter()
+        .fold(MethodRouter::new(), |methods, method| {
+            methods.on(method_filter(method), handler.clone())
+        });
+    router.route(&Described::path(), methods)
+}
+
+/// The axum filter of a described method.
+fn method_filter(method: HttpMethod) -> MethodFilter {
+    match method {
+        HttpMethod::Get => MethodFilter::GET,
+        HttpMethod::Put => MethodFilter::PUT,
+        HttpMethod::Post => MethodFilter::POST,
+        HttpMethod::Head => MethodFilter::HEAD,
+        HttpMethod::Patch => MethodFilter::PATCH,
+        HttpMethod::Trace => MethodFilter::TRACE,
+        HttpMethod::Delete => MethodFilter::DELETE,
+        HttpMethod::Options => MethodFilter::OPTIONS,
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -19,8 +19,6 @@ use huddle_shared::users::{self, PublicProfile, UpdateProfileRequest, User};
 use huddle_shared::{ApiResult, AppState};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
@@ -29,21 +27,21 @@ pub fn router(state: AppState) -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    served().with_state(state)
 }
 
-/// The routes with their description.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(health))
-        .routes(routes!(register))
-        .routes(routes!(login))
-        .routes(routes!(refresh))
-        .routes(routes!(logout))
-        .routes(routes!(ws_ticket))
-        .routes(routes!(me, update_me))
-        .routes(routes!(public_profile))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(AppState =>
+    [health],
+    [register],
+    [login],
+    [refresh],
+    [logout],
+    [ws_ticket],
+    [me, update_me],
+    [public_profile],
+);
 
 /// Whether the service answers.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]

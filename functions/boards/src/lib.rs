@@ -20,8 +20,6 @@ use huddle_shared::pagination::PageQuery;
 use huddle_shared::params::ChannelPath;
 use huddle_shared::table::Page;
 use huddle_shared::{ApiResult, AppState};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
@@ -30,20 +28,20 @@ pub fn router(state: AppState) -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    served().with_state(state)
 }
 
-/// The routes with their description.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(board))
-        .routes(routes!(create_column))
-        .routes(routes!(update_column, delete_column))
-        .routes(routes!(move_column))
-        .routes(routes!(column_cards, create_card))
-        .routes(routes!(get_card, update_card, delete_card))
-        .routes(routes!(move_card))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(AppState =>
+    [board],
+    [create_column],
+    [update_column, delete_column],
+    [move_column],
+    [column_cards, create_card],
+    [get_card, update_card, delete_card],
+    [move_card],
+);
 
 /// The board: every column in order with its first 100 cards and the cursor to the rest.
 #[utoipa::path(

@@ -20,8 +20,6 @@ use huddle_shared::pagination::PageQuery;
 use huddle_shared::params::{ChannelPath, WorkspacePath};
 use huddle_shared::table::Page;
 use huddle_shared::{ApiResult, AppState};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
@@ -30,21 +28,21 @@ pub fn router(state: AppState) -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    served().with_state(state)
 }
 
-/// The routes with their description.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create, list))
-        .routes(routes!(open_dm))
-        .routes(routes!(get_one, update, remove))
-        .routes(routes!(join))
-        .routes(routes!(leave))
-        .routes(routes!(list_members, add_member))
-        .routes(routes!(remove_member))
-        .routes(routes!(mark_read))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(AppState =>
+    [create, list],
+    [open_dm],
+    [get_one, update, remove],
+    [join],
+    [leave],
+    [list_members, add_member],
+    [remove_member],
+    [mark_read],
+);
 
 /// Creates a channel in the workspace (any member); the creator joins it.
 #[utoipa::path(

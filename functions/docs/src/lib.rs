@@ -12,8 +12,6 @@ use axum::response::{IntoResponse, Response};
 use huddle_shared::ApiError;
 use huddle_shared::http::{Path, finish};
 use huddle_shared::openapi::NotFound;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use utoipa_swagger_ui::Config;
 
 /// The description as committed at the repository's root; a test keeps it equal to what the
@@ -41,16 +39,16 @@ pub fn router() -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes() -> Router {
-    api().split_for_parts().0
+    served()
 }
 
-/// The routes and their description.
-pub fn api() -> OpenApiRouter {
-    OpenApiRouter::new()
-        .routes(routes!(openapi_json))
-        .routes(routes!(docs_page))
-        .routes(routes!(docs_asset))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(() =>
+    [openapi_json],
+    [docs_page],
+    [docs_asset],
+);
 
 /// The OpenAPI 3.1 description of every route (this document).
 #[utoipa::path(

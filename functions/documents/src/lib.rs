@@ -20,8 +20,6 @@ use huddle_shared::pagination::PageQuery;
 use huddle_shared::params::ChannelPath;
 use huddle_shared::table::Page;
 use huddle_shared::{ApiResult, AppState};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
@@ -30,18 +28,18 @@ pub fn router(state: AppState) -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    served().with_state(state)
 }
 
-/// The routes with their description.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_document, save))
-        .routes(routes!(list_revisions))
-        .routes(routes!(get_revision))
-        .routes(routes!(restore))
-        .routes(routes!(sync))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(AppState =>
+    [get_document, save],
+    [list_revisions],
+    [get_revision],
+    [restore],
+    [sync],
+);
 
 /// The document's text and version (an empty document at version 0 until someone writes).
 #[utoipa::path(

@@ -17,8 +17,6 @@ use huddle_shared::openapi::{
 };
 use huddle_shared::params::{ChannelPath, UserPath};
 use huddle_shared::{ApiResult, AppState};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
@@ -27,18 +25,18 @@ pub fn router(state: AppState) -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    served().with_state(state)
 }
 
-/// The routes with their description.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(request_upload))
-        .routes(routes!(get_one, remove))
-        .routes(routes!(complete))
-        .routes(routes!(request_avatar_upload))
-        .routes(routes!(avatar))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(AppState =>
+    [request_upload],
+    [get_one, remove],
+    [complete],
+    [request_avatar_upload],
+    [avatar],
+);
 
 /// Hands a channel member the instructions to upload one file to the channel: a presigned
 /// PUT that S3 accepts only with the declared length and type. At most

@@ -19,8 +19,6 @@ use huddle_shared::params::{ChannelPath, WorkspacePath};
 use huddle_shared::search::{self, SearchQuery};
 use huddle_shared::table::Page;
 use huddle_shared::{ApiResult, AppState};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
@@ -29,21 +27,21 @@ pub fn router(state: AppState) -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    served().with_state(state)
 }
 
-/// The routes with their description.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list, send))
-        .routes(routes!(get_one, edit, remove))
-        .routes(routes!(history))
-        .routes(routes!(replies))
-        .routes(routes!(add_reaction, remove_reaction))
-        .routes(routes!(search))
-        .routes(routes!(list_pins))
-        .routes(routes!(pin, unpin))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(AppState =>
+    [list, send],
+    [get_one, edit, remove],
+    [history],
+    [replies],
+    [add_reaction, remove_reaction],
+    [search],
+    [list_pins],
+    [pin, unpin],
+);
 
 /// Sends a message, or a reply when `parent_id` is set. Idempotent with `client_id`.
 #[utoipa::path(

@@ -15,8 +15,6 @@ use huddle_shared::openapi::{BadRequest, Forbidden, NotFound, PayloadTooLarge, U
 use huddle_shared::params::{ChannelPath, WorkspacePath};
 use huddle_shared::table::Page;
 use huddle_shared::{ApiResult, AppState};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
@@ -25,19 +23,19 @@ pub fn router(state: AppState) -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    served().with_state(state)
 }
 
-/// The routes with their description.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list))
-        .routes(routes!(unread_count))
-        .routes(routes!(read_all))
-        .routes(routes!(read))
-        .routes(routes!(set_level))
-        .routes(routes!(activity_log))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(AppState =>
+    [list],
+    [unread_count],
+    [read_all],
+    [read],
+    [set_level],
+    [activity_log],
+);
 
 /// The caller's notifications, newest first (those of the last 90 days).
 #[utoipa::path(

@@ -20,8 +20,6 @@ use huddle_shared::work::{
     self, ChannelStats, MyWorkQuery, StatusQuery, WorkItemView, WorkloadRow,
 };
 use huddle_shared::{ApiResult, AppState};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
@@ -30,21 +28,21 @@ pub fn router(state: AppState) -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    served().with_state(state)
 }
 
-/// The routes with their description.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(get_one, update, remove))
-        .routes(routes!(complete))
-        .routes(routes!(reopen))
-        .routes(routes!(move_task))
-        .routes(routes!(stats))
-        .routes(routes!(my_work))
-        .routes(routes!(workload))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(AppState =>
+    [list, create],
+    [get_one, update, remove],
+    [complete],
+    [reopen],
+    [move_task],
+    [stats],
+    [my_work],
+    [workload],
+);
 
 /// Creates an open task, placed last (channel members).
 #[utoipa::path(

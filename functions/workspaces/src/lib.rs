@@ -21,8 +21,6 @@ use huddle_shared::workspaces::{self, MemberView, WorkspaceMemberPath, Workspace
 use huddle_shared::workspaces::{AddMemberRequest, UpdateMemberRequest};
 use huddle_shared::workspaces::{CreateWorkspaceRequest, UpdateWorkspaceRequest};
 use huddle_shared::{ApiResult, AppState};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router(state: AppState) -> Router {
@@ -31,22 +29,22 @@ pub fn router(state: AppState) -> Router {
 
 /// The bare routes, for the local gateway to merge with the other functions'.
 pub fn routes(state: AppState) -> Router {
-    api().split_for_parts().0.with_state(state)
+    served().with_state(state)
 }
 
-/// The routes with their description.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create, list_mine))
-        .routes(routes!(get_one, update, remove))
-        .routes(routes!(list_members, add_member))
-        .routes(routes!(update_member, remove_member))
-        .routes(routes!(create_invite, list_invites))
-        .routes(routes!(revoke_invite))
-        .routes(routes!(presence))
-        .routes(routes!(preview_invite))
-        .routes(routes!(accept_invite))
-}
+// Every route of this function, each group the handlers of one path: defines `api()`
+// (with the description) and `served()` (without it).
+huddle_shared::http_routes!(AppState =>
+    [create, list_mine],
+    [get_one, update, remove],
+    [list_members, add_member],
+    [update_member, remove_member],
+    [create_invite, list_invites],
+    [revoke_invite],
+    [presence],
+    [preview_invite],
+    [accept_invite],
+);
 
 /// Creates a workspace: the caller becomes its owner, and its `general` channel is created
 /// with the caller in it.
