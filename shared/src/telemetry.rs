@@ -1,22 +1,69 @@
-//! Logging setup: JSON lines in Lambda (CloudWatch), readable text locally. The level comes
-//! from `RUST_LOG` (default `info`).
+//! Logging setup: JSON lines in Lambda (CloudWatch), readable text locally. The levels come
+//! from `RUST_LOG` (default `info`): a level (`warn`) and `target=level` directives
+//! (`info,huddle_shared=debug`), read by tracing-subscriber's `Targets` filter, which needs
+//! no regular expressions (`EnvFilter`'s span and field filters would link a regex engine
+//! into every function for a form these functions never use).
 
-use tracing_subscriber::EnvFilter;
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Installs the global subscriber once; later calls are no-ops.
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let filter = levels(std::env::var("RUST_LOG").ok().as_deref());
+    let builder = tracing_subscriber::fmt();
     let result = if json {
         builder
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .without_time() // CloudWatch stamps every line
+            .finish()
+            .with(filter)
             .try_init()
     } else {
-        builder.with_target(false).try_init()
+        builder.with_target(false).finish().with(filter).try_init()
     };
     // Already installed (tests, or a second call): keep the first.
     drop(result);
+}
+
+/// The filter `RUST_LOG` describes; `info` when it is unset or unreadable.
+fn levels(rust_log: Option<&str>) -> Targets {
+    let default = || Targets::new().with_default(LevelFilter::INFO);
+    match rust_log.map(str::trim) {
+        None | Some("") => default(),
+        Some(directives) => directives.parse().unwrap_or_else(|_| default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn rust_log_sets_the_default_level_and_per_target_levels() {
+        let filter = levels(Some("warn,huddle_shared=debug"));
+        assert!(filter.would_enable("huddle_tasks", &Level::WARN));
+        assert!(!filter.would_enable("huddle_tasks", &Level::INFO));
+        assert!(filter.would_enable("huddle_shared::work", &Level::DEBUG));
+        assert!(!filter.would_enable("huddle_shared::work", &Level::TRACE));
+    }
+
+    #[test]
+    fn unset_or_unreadable_rust_log_means_info() {
+        for rust_log in [None, Some(""), Some("huddle=loud")] {
+            let filter = levels(rust_log);
+            assert!(
+                filter.would_enable("huddle_tasks", &Level::INFO),
+                "{rust_log:?}"
+            );
+            assert!(
+                !filter.would_enable("huddle_tasks", &Level::DEBUG),
+                "{rust_log:?}"
+            );
+        }
+    }
 }
