@@ -17,8 +17,8 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
-const OPENAPI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
+const README: &str = "README.md";
+const OPENAPI: &str = "openapi.json";
 const TABLE_BEGIN: &str = "<!-- round trips: begin -->";
 const TABLE_END: &str = "<!-- round trips: end -->";
 
@@ -66,7 +66,9 @@ fn readme_table(readme: &str) -> BTreeMap<String, Calls> {
 
 /// Every operation the API describes, as `METHOD /path`.
 fn described_routes() -> BTreeSet<String> {
-    let document: Value = serde_json::from_str(&std::fs::read_to_string(OPENAPI).unwrap()).unwrap();
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(huddle_tests::repo_file(OPENAPI)).unwrap())
+            .unwrap();
     let mut routes = BTreeSet::new();
     for (path, operations) in document["paths"].as_object().unwrap() {
         for method in operations.as_object().unwrap().keys() {
@@ -239,7 +241,7 @@ async fn every_route_makes_the_calls_readme_lists() {
     let listed = if std::env::var_os("HUDDLE_WRITE_ROUNDTRIPS").is_some() {
         BTreeMap::new()
     } else {
-        readme_table(&std::fs::read_to_string(README).unwrap())
+        readme_table(&std::fs::read_to_string(huddle_tests::repo_file(README)).unwrap())
     };
     let mut run = Driver {
         api: Api::new(),
@@ -928,7 +930,7 @@ fn compare_with_readme(measured: &BTreeMap<String, Calls>) {
         Vec::<&String>::new(),
         "routes driven that openapi.json does not describe"
     );
-    let readme = std::fs::read_to_string(README).unwrap();
+    let readme = std::fs::read_to_string(huddle_tests::repo_file(README)).unwrap();
     if std::env::var_os("HUDDLE_WRITE_ROUNDTRIPS").is_some() {
         let (head, rest) = readme.split_once(TABLE_BEGIN).unwrap();
         let (_, tail) = rest.split_once(TABLE_END).unwrap();
@@ -939,7 +941,7 @@ fn compare_with_readme(measured: &BTreeMap<String, Calls>) {
             table.push('\n');
         }
         std::fs::write(
-            README,
+            huddle_tests::repo_file(README),
             format!("{head}{TABLE_BEGIN}{table}{TABLE_END}{tail}"),
         )
         .unwrap();
@@ -969,7 +971,7 @@ fn compare_with_readme(measured: &BTreeMap<String, Calls>) {
 
 #[test]
 fn every_described_route_is_listed_once() {
-    let listed = readme_table(&std::fs::read_to_string(README).unwrap());
+    let listed = readme_table(&std::fs::read_to_string(huddle_tests::repo_file(README)).unwrap());
     let described = described_routes();
     let listed: BTreeSet<String> = listed.into_keys().collect();
     assert_eq!(listed, described);

@@ -9,9 +9,8 @@ use reqwest::{Method, StatusCode};
 
 /// `(method, path)` of every `Type: HttpApi` event in the template.
 fn template_routes() -> Vec<(Method, String)> {
-    let template =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
-            .expect("template.yaml at the repository root");
+    let template = std::fs::read_to_string(huddle_tests::repo_file("template.yaml"))
+        .expect("template.yaml at the repository root");
     template
         .lines()
         .filter(|line| line.contains("Type: HttpApi"))
@@ -70,7 +69,7 @@ async fn every_template_route_is_served() {
 #[test]
 fn every_described_operation_is_in_the_template() {
     let description: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json"))
+        &std::fs::read_to_string(huddle_tests::repo_file("openapi.json"))
             .expect("openapi.json at the repository root"),
     )
     .expect("openapi.json is JSON");
@@ -99,8 +98,7 @@ async fn the_description_and_the_docs_page_are_served_without_a_token() {
         .unwrap();
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.headers()["content-type"], "application/json");
-    let committed =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json")).unwrap();
+    let committed = std::fs::read_to_string(huddle_tests::repo_file("openapi.json")).unwrap();
     assert!(
         served.text().await.unwrap() == committed,
         "the gateway serves another openapi.json than the committed one (build after regenerating)"

@@ -19,6 +19,17 @@ use huddle_shared::keys::{Key, Partition, SortRange};
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
+/// A file of this checkout, by its path from the repository's root. The root is found from
+/// `CARGO_MANIFEST_DIR` as cargo sets it when it runs a test (falling back to where the test
+/// was compiled): a shared target directory may hold a test binary that cargo compiled in
+/// another checkout of the same code and rightly finds fresh.
+pub fn repo_file(relative: &str) -> std::path::PathBuf {
+    let tests_crate = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    tests_crate.join("..").join(relative)
+}
+
 /// The gateway's base URL, set by `scripts/test`.
 pub fn base_url() -> String {
     std::env::var("HUDDLE_BASE_URL")

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 fn node_modules() -> String {
     match std::env::var("NPM_DIR") {
         Ok(dir) => format!("{dir}/node_modules"),
-        Err(_) => concat!(env!("CARGO_MANIFEST_DIR"), "/../.local/npm/node_modules").to_owned(),
+        Err(_) => crate::repo_file(".local/npm/node_modules")
+            .to_string_lossy()
+            .into_owned(),
     }
 }
 
@@ -19,7 +21,7 @@ pub async fn call(request: Value) -> Value {
     tokio::task::spawn_blocking(move || {
         use std::io::Write;
         let mut child = std::process::Command::new("node")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/yjs/editor.cjs"))
+            .arg(crate::repo_file("tests/yjs/editor.cjs"))
             .env("NODE_PATH", node_modules())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
