@@ -18,12 +18,16 @@ use huddle_shared::realtime::ManagementPoster;
 /// All function routers on one app, as each function serves them in Lambda (the routes
 /// [`openapi::functions`] describes), with the shared layers applied once, plus the docs
 /// function and the WebSocket endpoint and its management API.
-fn app(state: AppState, poster: ManagementPoster) -> Router {
+fn app(state: AppState, poster: ManagementPoster, nudge: streams::Nudge) -> Router {
+    let functions = openapi::served(&state).layer(axum::middleware::from_fn_with_state(
+        nudge.clone(),
+        streams::wake_after_writes,
+    ));
     huddle_shared::http::finish(
         Router::new()
-            .merge(openapi::served(&state))
+            .merge(functions)
             .merge(huddle_docs::routes())
-            .merge(websocket::routes(state, poster)),
+            .merge(websocket::routes(state, poster, nudge)),
     )
 }
 
@@ -62,11 +66,14 @@ async fn main() -> anyhow::Result<()> {
         .get_or_insert_with(|| format!("http://{addr}"));
     let state = AppState::new(config, &sdk_config)?;
     let poster = state.poster(&sdk_config)?;
-    // The table's stream drives the consumers here as Lambda's event sources do deployed.
+    // The table's stream drives the consumers here as Lambda's event sources do deployed;
+    // the routes and sockets nudge it after what may have written.
+    let nudge = streams::Nudge::default();
     tokio::spawn(streams::run(
         state.clone(),
         poster.clone(),
         sdk_config.clone(),
+        nudge.clone(),
     ));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -75,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
     // With connect info: the per-address rate limits read the peer's address.
     axum::serve(
         listener,
-        app(state, poster).into_make_service_with_connect_info::<SocketAddr>(),
+        app(state, poster, nudge).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await

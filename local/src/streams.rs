@@ -4,8 +4,12 @@
 //!
 //! How often it reads is [`idle_wait`]'s policy: again at once while records come, and,
 //! once the stream is idle, after a wait that starts short and doubles up to a bound
-//! (`STREAM_POLL_IDLE_MAX_MS`, default [`IDLE_WAIT_MAX`]). A record written after a quiet
-//! spell waits at most that bound plus one read; an idle stream costs a read per bound.
+//! (`STREAM_POLL_IDLE_MAX_MS`, default [`IDLE_WAIT_MAX`]). An idle stream costs a read per
+//! bound. The gateway also [`Nudge`]s the poller when it has answered a request that may
+//! have written (any method but GET, HEAD and OPTIONS) or handled a WebSocket frame, so a
+//! record written through the gateway is read at once rather than after the rest of a
+//! wait; a record written by anything else (a test writing to the table directly, a TTL
+//! deletion) waits at most the bound plus one read.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -15,6 +19,7 @@ use aws_sdk_dynamodbstreams::types::{OperationType, Record, ShardIteratorType};
 use huddle_shared::AppState;
 use huddle_shared::realtime::ManagementPoster;
 use huddle_shared::stream::{Change, ChangeKind, failed_in_any};
+use tokio::sync::Notify;
 
 /// The first wait after a read that found nothing; each further empty read doubles it.
 pub const IDLE_WAIT_FIRST: Duration = Duration::from_millis(5);
@@ -38,6 +43,46 @@ pub fn idle_wait(idle_reads: u32, max: Duration) -> Duration {
         .saturating_mul(1 << doublings)
         .min(max)
         .max(Duration::from_millis(1))
+}
+
+/// Tells the poller that something may just have been written: its current or next idle
+/// wait ends at once. Nudges while it reads are kept (one is enough): the read after them
+/// sees what they announced.
+#[derive(Clone, Default)]
+pub struct Nudge(std::sync::Arc<Notify>);
+
+impl Nudge {
+    /// Something may have been written: read the stream now.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    /// Waits `wait`, or less if nudged meanwhile (or since the last wait).
+    async fn wait(&self, wait: Duration) {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = self.0.notified() => {}
+        }
+    }
+}
+
+/// Middleware for the functions' routes: nudges the poller once a request that may have
+/// written has been answered.
+pub async fn wake_after_writes(
+    axum::extract::State(nudge): axum::extract::State<Nudge>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let may_write = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if may_write {
+        nudge.wake();
+    }
+    response
 }
 
 /// The idle bound from `STREAM_POLL_IDLE_MAX_MS` (read once, at start), or the default.
@@ -95,10 +140,15 @@ async fn consume(state: &AppState, poster: &ManagementPoster, changes: &[Change]
 }
 
 /// Polls forever; restarts after errors (DynamoDB Local restarting, say).
-pub async fn run(state: AppState, poster: ManagementPoster, sdk_config: aws_config::SdkConfig) {
+pub async fn run(
+    state: AppState,
+    poster: ManagementPoster,
+    sdk_config: aws_config::SdkConfig,
+    nudge: Nudge,
+) {
     let max_wait = idle_wait_max();
     loop {
-        if let Err(error) = poll(&state, &poster, &sdk_config, max_wait).await {
+        if let Err(error) = poll(&state, &poster, &sdk_config, max_wait, &nudge).await {
             tracing::warn!(
                 error = format!("{error:#}"),
                 "stream poller stopped; restarting"
@@ -113,6 +163,7 @@ async fn poll(
     poster: &ManagementPoster,
     sdk_config: &aws_config::SdkConfig,
     max_wait: Duration,
+    nudge: &Nudge,
 ) -> anyhow::Result<()> {
     let table = state.store.table().to_owned();
     let description = state
@@ -181,7 +232,7 @@ async fn poll(
             }
         }
         // While records keep coming, read on at once; once idle, wait a little longer
-        // after each empty read, up to the bound.
+        // after each empty read, up to the bound, unless the gateway nudges first.
         idle_reads = if busy {
             0
         } else {
@@ -189,7 +240,7 @@ async fn poll(
         };
         let wait = idle_wait(idle_reads, max_wait);
         if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+            nudge.wait(wait).await;
         }
     }
 }
@@ -268,6 +319,28 @@ async fn deliver(state: &AppState, poster: &ManagementPoster, mut changes: Vec<C
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A nudge ends the wait it interrupts, and one given while nobody waits ends the next
+    /// wait at once (an hour-long wait finishing at all shows it).
+    #[tokio::test]
+    async fn a_nudge_ends_the_current_or_next_wait() {
+        let hour = Duration::from_secs(3600);
+        let nudge = Nudge::default();
+        nudge.wake();
+        tokio::time::timeout(Duration::from_secs(60), nudge.wait(hour))
+            .await
+            .expect("a nudge given before the wait ends it");
+        let waiting = tokio::spawn({
+            let nudge = nudge.clone();
+            async move { nudge.wait(hour).await }
+        });
+        tokio::task::yield_now().await;
+        nudge.wake();
+        tokio::time::timeout(Duration::from_secs(60), waiting)
+            .await
+            .expect("a nudge during the wait ends it")
+            .expect("the waiting task");
+    }
 
     const MAX: Duration = Duration::from_millis(50);
 

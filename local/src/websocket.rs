@@ -20,6 +20,8 @@ use huddle_shared::AppState;
 use huddle_shared::realtime::ManagementPoster;
 use tokio::sync::mpsc;
 
+use crate::streams::Nudge;
+
 enum Outbound {
     Frame(String),
     Close,
@@ -68,14 +70,29 @@ struct Gateway {
     app: AppState,
     poster: ManagementPoster,
     connections: Connections,
+    /// Wakes the stream poller after each event handled (it may have written).
+    nudge: Nudge,
+}
+
+impl Gateway {
+    /// Hands one event to the WebSocket function, as API Gateway invokes it.
+    async fn handle(
+        &self,
+        event: ApiGatewayWebsocketProxyRequest,
+    ) -> aws_lambda_events::event::apigw::ApiGatewayProxyResponse {
+        let response = huddle_websocket::handle(&self.app, &self.poster, event).await;
+        self.nudge.wake();
+        response
+    }
 }
 
 /// `/ws` and `/@connections/{id}`.
-pub fn routes(app: AppState, poster: ManagementPoster) -> Router {
+pub fn routes(app: AppState, poster: ManagementPoster, nudge: Nudge) -> Router {
     let gateway = Gateway {
         app,
         poster,
         connections: Connections::default(),
+        nudge,
     };
     Router::new()
         .route("/ws", get(open))
@@ -136,12 +153,9 @@ async fn open(
             connected_at: chrono::Utc::now(),
         },
     );
-    let response = huddle_websocket::handle(
-        &gateway.app,
-        &gateway.poster,
-        event("$connect", "CONNECT", &connection_id, &query, None),
-    )
-    .await;
+    let response = gateway
+        .handle(event("$connect", "CONNECT", &connection_id, &query, None))
+        .await;
     if response.status_code != 200 {
         gateway.connections.remove(&connection_id);
         let status = u16::try_from(response.status_code)
@@ -186,21 +200,27 @@ async fn serve(
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        huddle_websocket::handle(
-            &gateway.app,
-            &gateway.poster,
-            event("$default", "MESSAGE", &connection_id, &no_query, Some(body)),
-        )
-        .await;
+        gateway
+            .handle(event(
+                "$default",
+                "MESSAGE",
+                &connection_id,
+                &no_query,
+                Some(body),
+            ))
+            .await;
     }
     gateway.connections.remove(&connection_id);
     writer.abort();
-    huddle_websocket::handle(
-        &gateway.app,
-        &gateway.poster,
-        event("$disconnect", "DISCONNECT", &connection_id, &no_query, None),
-    )
-    .await;
+    gateway
+        .handle(event(
+            "$disconnect",
+            "DISCONNECT",
+            &connection_id,
+            &no_query,
+            None,
+        ))
+        .await;
 }
 
 /// API Gateway's answer for an unknown connection, which the SDK reads as `GoneException`.
