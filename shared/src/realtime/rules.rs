@@ -38,7 +38,7 @@ pub const TYPING_INTERVAL_MS: i64 = 2_000;
 pub const PRESENCE_INTERVAL_MS: i64 = 5_000;
 /// Subscribers read (and checked with one batch read) in the first page of a channel's
 /// audience: posting to them starts while the rest are read.
-const AUDIENCE_FIRST_PAGE: i32 = 100;
+const AUDIENCE_FIRST_PAGE: i32 = 25;
 /// Subscribers read (and checked with one batch read) per further page of the audience.
 const AUDIENCE_PAGE: i32 = 1000;
 /// Channels whose audiences a `presence` frame gathers at once.
