@@ -66,6 +66,36 @@ async fn tickets_open_one_socket_each() {
     );
 }
 
+/// More subscribers than the audience's first page (25): each page is checked and posted
+/// to while the next is read, and every socket hears the message exactly once.
+#[tokio::test]
+async fn a_message_reaches_every_page_of_a_large_audience() {
+    let api = Api::new();
+    let team = api.fresh_team().await;
+    // Each user may hold 10 sockets: three members give 30.
+    let mut sockets = Vec::new();
+    for user in [&team.owner, &team.admin, &team.member] {
+        for _ in 0..10 {
+            sockets.push(connect_subscribed(&api, user, &[&team.general_id]).await);
+        }
+    }
+    let message = api
+        .post_text(&team.member, &team.general_id, "to a crowd")
+        .await;
+    let heard = futures::future::join_all(sockets.iter_mut().map(|socket| {
+        let id = message["id"].clone();
+        async move {
+            let frames = frames_until(socket, |f| f["data"]["id"] == id).await;
+            frames
+                .iter()
+                .filter(|f| f["type"] == "message.created" && f["data"]["id"] == id)
+                .count()
+        }
+    }))
+    .await;
+    assert_eq!(heard, vec![1; 30]);
+}
+
 #[tokio::test]
 async fn a_message_reaches_subscribers_only() {
     let api = Api::new();

@@ -36,7 +36,10 @@ pub const SIGNAL_PAYLOAD_MAX: usize = 16 * 1024;
 pub const TYPING_INTERVAL_MS: i64 = 2_000;
 /// A connection relays at most one `presence` frame per this many milliseconds.
 pub const PRESENCE_INTERVAL_MS: i64 = 5_000;
-/// Subscribers read (and checked with one batch read) per page of a channel's audience.
+/// Subscribers read (and checked with one batch read) in the first page of a channel's
+/// audience: posting to them starts while the rest are read.
+const AUDIENCE_FIRST_PAGE: i32 = 25;
+/// Subscribers read (and checked with one batch read) per further page of the audience.
 const AUDIENCE_PAGE: i32 = 1000;
 /// Channels whose audiences a `presence` frame gathers at once.
 const PRESENCE_CHANNELS_IN_FLIGHT: usize = 8;
@@ -157,30 +160,53 @@ pub async fn disconnect(state: &AppState, connection_id: &str) -> ApiResult<()> 
 /// A connection to post to, and its user.
 type Target = (String, UserId);
 
-/// The subscribers of a channel who may still read it. A page of subscribers is read
-/// first (a channel nobody listens to costs nothing more); each page is then checked with
-/// one batch read (the channel record unless the caller holds it, the workspace record, the
-/// users' workspace memberships and, for private channels and DMs, their channel
-/// memberships) while the next page is read. A deleted channel or workspace has no audience
-/// (their subscriptions end with `channel.deleted`). Subscriptions of users who fail the
-/// check are ended.
+/// The subscribers of a channel who may still read it, all at once (for callers that merge
+/// several channels' audiences); see [`each_audience_page`].
 async fn channel_audience(
     state: &AppState,
     channel_id: ChannelId,
     known: Option<&Channel>,
 ) -> ApiResult<Vec<Target>> {
+    let mut all = Vec::new();
+    each_audience_page(state, channel_id, known, |targets| {
+        all.extend(targets);
+        std::future::ready(Ok(()))
+    })
+    .await?;
+    Ok(all)
+}
+
+/// Hands `each` the subscribers of a channel who may still read it, a page at a time. The
+/// first page is small ([`AUDIENCE_FIRST_PAGE`]), so a channel nobody listens to costs one
+/// short read and the first subscribers hear of an event before the rest are read. Each
+/// page is checked with one batch read (the channel record unless the caller holds it, the
+/// workspace record, the users' workspace memberships and, for private channels and DMs,
+/// their channel memberships), then handed to `each`, while the next page is read. A
+/// deleted channel or workspace has no audience from the page that finds it so (their
+/// subscriptions end with `channel.deleted`). Subscriptions of users who fail the check are
+/// ended.
+async fn each_audience_page<F, Fut>(
+    state: &AppState,
+    channel_id: ChannelId,
+    known: Option<&Channel>,
+    mut each: F,
+) -> ApiResult<()>
+where
+    F: FnMut(Vec<Target>) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<()>>,
+{
     let mut page = state
         .store
         .list_channel_subscribers(
             channel_id,
             &PageRequest {
-                limit: AUDIENCE_PAGE,
+                limit: AUDIENCE_FIRST_PAGE,
                 cursor: None,
             },
         )
         .await?;
     if page.items.is_empty() && page.next_cursor.is_none() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let mut channel: Option<Channel> = known.cloned();
     // Subscriptions carry their channel's workspace (those written before they did make
@@ -197,14 +223,13 @@ async fn channel_audience(
                 channel = Some(found);
                 workspace_id
             }
-            None => return Ok(Vec::new()),
+            None => return Ok(()),
         },
     };
-    let mut allowed: Vec<Target> = Vec::new();
     let mut refused: Vec<(String, ChannelId)> = Vec::new();
     loop {
-        let users: Vec<UserId> = page
-            .items
+        let subscriptions = std::mem::take(&mut page.items);
+        let users: Vec<UserId> = subscriptions
             .iter()
             .map(|s| s.user_id)
             .collect::<HashSet<_>>()
@@ -214,15 +239,33 @@ async fn channel_audience(
             limit: AUDIENCE_PAGE,
             cursor: Some(cursor),
         });
-        let check = async {
+        let current = async {
             if users.is_empty() {
-                return Ok(None);
+                return Ok(PageChecked::Empty);
             }
-            state
+            let check = state
                 .store
                 .check_audience(channel_id, workspace_id, &users, channel.as_ref())
-                .await
-                .map(Some)
+                .await?;
+            if check.channel.is_none() || !check.workspace_exists {
+                return Ok(PageChecked::ChannelGone);
+            }
+            let mut allowed = Vec::new();
+            let mut refused = Vec::new();
+            for subscription in subscriptions {
+                if check.admits(subscription.user_id) {
+                    allowed.push((subscription.connection_id, subscription.user_id));
+                } else {
+                    refused.push((subscription.connection_id, channel_id));
+                }
+            }
+            if !allowed.is_empty() {
+                each(allowed).await?;
+            }
+            Ok(PageChecked::Handed {
+                channel: check.channel.map(Box::new),
+                refused,
+            })
         };
         let following = async {
             match &next {
@@ -234,22 +277,20 @@ async fn channel_audience(
                 None => Ok(None),
             }
         };
-        let (check, following) = tokio::try_join!(check, following)?;
-        if let Some(check) = check {
-            if check.channel.is_none() || !check.workspace_exists {
-                // A deleted channel, or a deleted workspace whose channels' deletions
-                // follow: nobody hears anything, and `channel.deleted` ends the
-                // subscriptions after telling them.
-                return Ok(Vec::new());
+        let (checked, following) = tokio::try_join!(current, following)?;
+        match checked {
+            PageChecked::Empty => {}
+            // A deleted channel, or a deleted workspace whose channels' deletions follow:
+            // nobody hears anything more, and `channel.deleted` ends the subscriptions
+            // after telling them.
+            PageChecked::ChannelGone => return Ok(()),
+            PageChecked::Handed {
+                channel: checked_channel,
+                refused: page_refused,
+            } => {
+                channel = checked_channel.map(|checked| *checked);
+                refused.extend(page_refused);
             }
-            for subscription in page.items {
-                if check.admits(subscription.user_id) {
-                    allowed.push((subscription.connection_id, subscription.user_id));
-                } else {
-                    refused.push((subscription.connection_id, channel_id));
-                }
-            }
-            channel = check.channel;
         }
         match following {
             Some(following) => page = following,
@@ -262,7 +303,20 @@ async fn channel_audience(
             tracing::warn!(error = %error, "ending subscriptions without access failed");
         }
     }
-    Ok(allowed)
+    Ok(())
+}
+
+/// What checking one page of a channel's audience found.
+enum PageChecked {
+    /// The page held no subscriptions.
+    Empty,
+    /// The channel or its workspace is gone.
+    ChannelGone,
+    /// The admitted subscribers were handed on; these were refused.
+    Handed {
+        channel: Option<Box<Channel>>,
+        refused: Vec<(String, ChannelId)>,
+    },
 }
 
 /// Every subscription of a channel, unchecked (for `channel.deleted`).
@@ -295,8 +349,10 @@ async fn deliver<P: Poster>(
 ) -> ApiResult<()> {
     match audience {
         Audience::Channel(channel_id) => {
-            let targets = channel_audience(state, *channel_id, None).await?;
-            post_to(state, poster, targets, event, skip).await
+            each_audience_page(state, *channel_id, None, |targets| {
+                post_to(state, poster, targets, event, skip)
+            })
+            .await
         }
         Audience::DeletedChannel(channel_id) => {
             // The channel's record is gone, so nothing else of it is delivered any more;
@@ -473,8 +529,10 @@ pub async fn handle_frame<P: Poster>(
                     Some(channel_id),
                     json!({"channel_id": channel_id, "user_id": user}),
                 );
-                let targets = channel_audience(state, channel_id, Some(&channel.channel)).await?;
-                post_to(state, poster, targets, &event, Some(connection_id)).await
+                each_audience_page(state, channel_id, Some(&channel.channel), |targets| {
+                    post_to(state, poster, targets, &event, Some(connection_id))
+                })
+                .await
             }
             ClientFrame::Presence { status } => {
                 let allowed = state
@@ -756,8 +814,10 @@ async fn doc_update<P: Poster>(
             Some(channel_id),
             json!({"update": update, "user_id": user}),
         );
-        let targets = channel_audience(state, channel_id, Some(&channel.channel)).await?;
-        post_to(state, poster, targets, &event, Some(connection_id)).await?;
+        each_audience_page(state, channel_id, Some(&channel.channel), |targets| {
+            post_to(state, poster, targets, &event, Some(connection_id))
+        })
+        .await?;
         crate::documents::compact_if_due(state, channel_id, stored).await
     }
     #[cfg(not(feature = "documents"))]
@@ -784,8 +844,10 @@ async fn doc_awareness<P: Poster>(
             Some(channel_id),
             json!({"update": update, "user_id": user}),
         );
-        let targets = channel_audience(state, channel_id, Some(&channel.channel)).await?;
-        post_to(state, poster, targets, &event, Some(connection_id)).await
+        each_audience_page(state, channel_id, Some(&channel.channel), |targets| {
+            post_to(state, poster, targets, &event, Some(connection_id))
+        })
+        .await
     }
     #[cfg(not(feature = "documents"))]
     {
