@@ -1,9 +1,8 @@
 //! The docs function: the committed OpenAPI description at `GET /v1/openapi.json` and an
-//! interactive Swagger UI page over it at `GET /docs`. The page's assets are embedded at
-//! build time from the crate registry (utoipa-swagger-ui's `vendored` Swagger UI), so the
-//! page works with no internet access: nothing comes from a CDN.
-
-use std::sync::{Arc, LazyLock};
+//! interactive Swagger UI page over it at `GET /docs`. The page (`assets/`) and the Swagger
+//! UI files it loads are embedded at build time (`build.rs` takes them from the crate
+//! registry's vendored Swagger UI), so the page works with no internet access: nothing comes
+//! from a CDN.
 
 use axum::Router;
 use axum::http::HeaderValue;
@@ -12,25 +11,54 @@ use axum::response::{IntoResponse, Response};
 use huddle_shared::ApiError;
 use huddle_shared::http::{Path, finish};
 use huddle_shared::openapi::NotFound;
-use utoipa_swagger_ui::Config;
 
 /// The description as committed at the repository's root; a test keeps it equal to what the
 /// code generates (`huddle-local`'s `openapi` module).
 pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 
-/// Where the page finds the description.
+/// Where the page finds the description (named in `assets/swagger-initializer.js`).
+#[cfg(test)]
 const OPENAPI_URL: &str = "/v1/openapi.json";
 
 /// The page and its assets are the same for every request; they may be cached briefly.
 const CACHE_FOR: HeaderValue = HeaderValue::from_static("public, max-age=300");
 
-static SWAGGER_CONFIG: LazyLock<Arc<Config<'static>>> = LazyLock::new(|| {
-    Arc::new(
-        Config::from(OPENAPI_URL)
-            .try_it_out_enabled(true)
-            .persist_authorization(true),
-    )
-});
+/// One embedded file of the docs page: its name under `/docs/`, type and bytes.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+/// A file of the Swagger UI distribution, as `build.rs` took it out.
+macro_rules! swagger_ui_file {
+    ($name:literal, $content_type:literal) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!(env!("OUT_DIR"), "/", $name)),
+        }
+    };
+}
+
+/// The page (`index.html`, also served at `/docs`) and every file it loads.
+const ASSETS: [Asset; 7] = [
+    Asset {
+        name: "index.html",
+        content_type: "text/html; charset=utf-8",
+        bytes: include_bytes!("../assets/index.html"),
+    },
+    Asset {
+        name: "swagger-initializer.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/swagger-initializer.js"),
+    },
+    swagger_ui_file!("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+    swagger_ui_file!("swagger-ui.css", "text/css; charset=utf-8"),
+    swagger_ui_file!("index.css", "text/css; charset=utf-8"),
+    swagger_ui_file!("favicon-32x32.png", "image/png"),
+    swagger_ui_file!("favicon-16x16.png", "image/png"),
+];
 
 /// Every route this function serves, with the shared layers applied (what Lambda runs).
 pub fn router() -> Router {
@@ -84,25 +112,7 @@ async fn openapi_json() -> Response {
     )
 )]
 async fn docs_page() -> Result<Response, ApiError> {
-    let index = swagger_file("index.html")?;
-    // The page's links are relative (`./swagger-ui.css`); served at `/docs` rather than
-    // `/docs/`, they must resolve under `/docs/`.
-    let html = String::from_utf8_lossy(&index.0).replacen(
-        "<head>",
-        "<head>\n    <base href=\"/docs/\">",
-        1,
-    );
-    Ok((
-        [
-            (
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            (CACHE_CONTROL, CACHE_FOR),
-        ],
-        html,
-    )
-        .into_response())
+    asset_response("index.html")
 }
 
 /// One asset of the docs page (scripts, styles, icons).
@@ -119,23 +129,23 @@ async fn docs_page() -> Result<Response, ApiError> {
     )
 )]
 async fn docs_asset(Path(file): Path<String>) -> Result<Response, ApiError> {
-    let (bytes, content_type) = swagger_file(&file)?;
-    let content_type = HeaderValue::from_str(&content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    Ok((
-        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, CACHE_FOR)],
-        bytes,
-    )
-        .into_response())
+    asset_response(&file)
 }
 
-/// An embedded Swagger UI file with its content type; `index.html` for an empty name.
-fn swagger_file(name: &str) -> Result<(Vec<u8>, String), ApiError> {
-    match utoipa_swagger_ui::serve(name, SWAGGER_CONFIG.clone()) {
-        Ok(Some(file)) => Ok((file.bytes.into_owned(), file.content_type)),
-        Ok(None) => Err(ApiError::not_found("docs asset")),
-        Err(error) => Err(ApiError::internal(std::io::Error::other(error.to_string()))),
-    }
+/// The embedded file `name`, as an answer.
+fn asset_response(name: &str) -> Result<Response, ApiError> {
+    let asset = ASSETS
+        .iter()
+        .find(|asset| asset.name == name)
+        .ok_or_else(|| ApiError::not_found("docs asset"))?;
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+            (CACHE_CONTROL, CACHE_FOR),
+        ],
+        asset.bytes,
+    )
+        .into_response())
 }
 
 #[cfg(test)]
@@ -150,20 +160,29 @@ mod tests {
     }
 
     #[test]
-    fn the_page_and_its_assets_are_embedded() {
-        let (index, content_type) = swagger_file("index.html").unwrap();
-        assert!(content_type.starts_with("text/html"));
-        let index = String::from_utf8_lossy(&index);
-        assert!(index.contains("swagger-ui"));
+    fn the_page_loads_only_embedded_files() {
+        let page = std::str::from_utf8(ASSETS[0].bytes).unwrap();
+        assert!(page.contains("<base href=\"/docs/\">"));
         assert!(
-            !index.contains("//"),
+            !page.contains("//"),
             "the page must load nothing from elsewhere"
         );
-        let (script, _) = swagger_file("swagger-initializer.js").unwrap();
-        assert!(String::from_utf8_lossy(&script).contains(OPENAPI_URL));
-        assert!(swagger_file("swagger-ui-bundle.js").is_ok());
+        let loaded: Vec<&str> = page
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|value| value.contains('.') && !value.contains(' '))
+            .collect();
+        assert!(loaded.len() >= 6, "{loaded:?}");
+        for file in loaded {
+            let asset = ASSETS.iter().find(|asset| asset.name == file);
+            assert!(asset.is_some_and(|asset| !asset.bytes.is_empty()), "{file}");
+        }
+        let initializer = std::str::from_utf8(ASSETS[1].bytes).unwrap();
+        assert!(initializer.contains(OPENAPI_URL));
+        assert!(asset_response("swagger-ui-bundle.js").is_ok());
         assert!(matches!(
-            swagger_file("nope.js"),
+            asset_response("nope.js"),
             Err(ApiError::NotFound(_))
         ));
     }
