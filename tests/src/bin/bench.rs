@@ -299,34 +299,60 @@ async fn collect_round(
     (latencies, missing)
 }
 
-/// The peer's connections table: the AWS sample keeps one (`connectionId` its only key,
-/// one item per open socket); here it is filled with the ids of the same sockets Huddle
-/// posts to, read from Huddle's table through each user's connections.
+/// The partition that holds every row of the peer's connections table.
+const PEER_PARTITION: &str = "connections";
+
+/// One row of the peer's connections table: one per open socket, as the AWS sample keeps.
+/// The sample's table is keyed by `connectionId` alone and read whole with a Scan; this one
+/// puts every socket in one partition (`pk`) sorted by `connectionId`, so the same read of
+/// every connection is a Query of that partition.
+#[derive(Serialize, Deserialize)]
+struct PeerConnection {
+    pk: String,
+    #[serde(rename = "connectionId")]
+    connection_id: String,
+}
+
+impl PeerConnection {
+    fn new(connection_id: String) -> Self {
+        Self {
+            pk: PEER_PARTITION.to_owned(),
+            connection_id,
+        }
+    }
+}
+
+/// The peer's connections table, filled with the ids of the same sockets Huddle posts to,
+/// read from Huddle's table through each user's connections.
 async fn peer_table(users: &[TestUser]) -> (aws_sdk_dynamodb::Client, String) {
     use aws_sdk_dynamodb::types::{
-        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, PutRequest,
         ScalarAttributeType, WriteRequest,
     };
     let state = huddle_tests::app_state().await;
     let client = state.store.client().clone();
-    let table = format!("{}-peer-connections", state.store.table());
+    let table = format!("{}-peer-connections-by-partition", state.store.table());
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .unwrap()
+    };
     let created = client
         .create_table()
         .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("connectionId")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("connectionId")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("connectionId"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("connectionId", KeyType::Range))
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;
@@ -348,13 +374,9 @@ async fn peer_table(users: &[TestUser]) -> (aws_sdk_dynamodb::Client, String) {
         let writes = chunk
             .iter()
             .map(|id| {
+                let item = serde_dynamo::to_item(PeerConnection::new(id.clone())).unwrap();
                 WriteRequest::builder()
-                    .put_request(
-                        PutRequest::builder()
-                            .item("connectionId", AttributeValue::S(id.clone()))
-                            .build()
-                            .unwrap(),
-                    )
+                    .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
                     .build()
             })
             .collect();
@@ -373,50 +395,49 @@ async fn peer_table(users: &[TestUser]) -> (aws_sdk_dynamodb::Client, String) {
 }
 
 /// The AWS sample chat's `sendmessage` algorithm (aws-samples/simple-websockets-chat-app),
-/// measured as the peer to beat, never Huddle's code: Scan the whole connections table,
-/// then post the frame to every connection at once (its `Promise.all`: unbounded
-/// concurrency), deleting the connections that answer 410. The Scan is the algorithm
-/// being measured; it reads the peer's own table, not Huddle's.
+/// measured as the peer to beat, never Huddle's code: read every connection (the sample
+/// Scans its table; this reads the same rows with a Query of the one partition that holds
+/// them, page by page, so the work stays O(all connections) without a Scan), then post the
+/// frame to every connection at once (its `Promise.all`: unbounded concurrency), deleting
+/// the connections that answer 410. It reads the peer's own table, not Huddle's.
 async fn peer_send(
     dynamo: &aws_sdk_dynamodb::Client,
     table: &str,
     poster: &ManagementPoster,
     frame: &[u8],
 ) {
-    let mut connections: Vec<String> = Vec::new();
+    let mut connections: Vec<PeerConnection> = Vec::new();
     let mut start = None;
     loop {
         let page = dynamo
-            .scan()
+            .query()
             .table_name(table)
-            .projection_expression("connectionId")
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(PEER_PARTITION.to_owned()),
+            )
             .set_exclusive_start_key(start.take())
             .send()
             .await
             .unwrap();
-        connections.extend(
-            page.items()
-                .iter()
-                .filter_map(|item| item.get("connectionId")?.as_s().ok().cloned()),
-        );
+        let rows: Vec<PeerConnection> = serde_dynamo::from_items(page.items().to_vec()).unwrap();
+        connections.extend(rows);
         match page.last_evaluated_key {
             Some(key) => start = Some(key),
             None => break,
         }
     }
-    let posts = connections.iter().map(|id| async move {
-        let outcome = poster.post(id, frame.to_vec()).await;
-        (id, outcome)
+    let posts = connections.iter().map(|connection| async move {
+        let outcome = poster.post(&connection.connection_id, frame.to_vec()).await;
+        (connection, outcome)
     });
-    for (id, outcome) in futures::future::join_all(posts).await {
+    for (connection, outcome) in futures::future::join_all(posts).await {
         if outcome == PostOutcome::Gone {
             dynamo
                 .delete_item()
                 .table_name(table)
-                .key(
-                    "connectionId",
-                    aws_sdk_dynamodb::types::AttributeValue::S(id.clone()),
-                )
+                .set_key(Some(serde_dynamo::to_item(connection).unwrap()))
                 .send()
                 .await
                 .unwrap();
@@ -629,12 +650,14 @@ fn fan_out_sections(rows: &[Row], idle: (Option<f64>, Option<f64>), idle_span: D
     peers.sort_by_key(|r| r.sockets);
     out.push_str(
         "## Fan-out peer: the AWS sample's algorithm\n\n\
-         The `sendmessage` of the AWS sample chat (aws-samples/simple-websockets-chat-app): Scan its\n\
-         connections table, then post to every connection at once (`Promise.all`: unbounded\n\
+         The `sendmessage` of the AWS sample chat (aws-samples/simple-websockets-chat-app): read every\n\
+         connection (the sample Scans its table; here the same rows sit in one partition and are read\n\
+         with a Query, page by page, so the work is the same O(all connections) with no Scan anywhere),\n\
+         then post to every connection at once (`Promise.all`: unbounded\n\
          concurrency). Run by the benchmark itself against the same stack and the same subscribed sockets,\n\
          alternating message for message with Huddle's path: a table of its own in the same DynamoDB Local\n\
-         (`connectionId`, one item per socket, as the sample keeps), the same `message.created` frame\n\
-         (another id), the same management API. Its latency is from the start of its Scan, so it leaves\n\
+         (one item per socket, as the sample keeps), the same `message.created` frame\n\
+         (another id), the same management API. Its latency is from the start of its read, so it leaves\n\
          out the HTTP request, the write and the stream that Huddle's includes; and it does O(all\n\
          connections) work per message where Huddle does O(the channel's subscribers).\n\n",
     );
