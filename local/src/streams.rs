@@ -131,12 +131,29 @@ fn change_from_record(record: Record) -> Option<Change> {
 /// consumer failed it (each consumer is idempotent, as a redelivery by Lambda requires).
 async fn consume(state: &AppState, poster: &ManagementPoster, changes: &[Change]) -> Vec<String> {
     let (maintenance, broadcast, notifier, thumbnails) = tokio::join!(
-        huddle_indexer::consume(state, changes),
-        huddle_broadcast::consume(state, poster, changes),
-        huddle_notifier::consume(state, changes),
-        huddle_thumbnails::consume(state, changes),
+        timed("indexer", huddle_indexer::consume(state, changes)),
+        timed(
+            "broadcast",
+            huddle_broadcast::consume(state, poster, changes)
+        ),
+        timed("notifier", huddle_notifier::consume(state, changes)),
+        timed("thumbnails", huddle_thumbnails::consume(state, changes)),
     );
     failed_in_any([maintenance, broadcast, notifier, thumbnails])
+}
+
+/// Runs one consumer over a batch, logging (at debug) how long it took. The consumer's
+/// future is boxed: four of them inline made the poller's future overflow a worker's stack
+/// in debug builds.
+async fn timed<T>(consumer: &str, work: impl std::future::Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = Box::pin(work).await;
+    tracing::debug!(
+        consumer,
+        took_ms = started.elapsed().as_millis() as u64,
+        "consumer done"
+    );
+    out
 }
 
 /// Polls forever; restarts after errors (DynamoDB Local restarting, say).
@@ -302,7 +319,14 @@ async fn describe(
 /// on-failure destination).
 async fn deliver(state: &AppState, poster: &ManagementPoster, mut changes: Vec<Change>) {
     for attempt in 1..=ATTEMPTS_PER_BATCH {
+        let started = Instant::now();
         let failed = consume(state, poster, &changes).await;
+        tracing::debug!(
+            records = changes.len(),
+            failed = failed.len(),
+            took_ms = started.elapsed().as_millis() as u64,
+            "stream batch consumed"
+        );
         if failed.is_empty() {
             return;
         }

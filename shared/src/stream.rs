@@ -43,6 +43,15 @@ impl Change {
         self.kind == ChangeKind::Remove && !self.by_ttl
     }
 
+    /// The item's partition key (from the new image, else the old one).
+    pub fn partition_key(&self) -> Option<&str> {
+        let image = self.new.as_ref().or(self.old.as_ref())?;
+        match image.get(crate::keys::PK)? {
+            serde_dynamo::AttributeValue::S(key) => Some(key.as_str()),
+            _ => None,
+        }
+    }
+
     /// The `type` of the item (from the new image, else the old one).
     pub fn entity(&self) -> Option<&str> {
         let image = self.new.as_ref().or(self.old.as_ref())?;
@@ -122,6 +131,61 @@ where
     }
 }
 
+/// Like [`each_change`], but partitions at once (up to `limit` of them), each partition's
+/// records still one after another in stream order: for consumers whose effects must keep
+/// the order of an item's or a channel's changes (a message's creation before its edit)
+/// but not the order across partitions. That is the order Lambda itself keeps when it runs
+/// a shard's batches in parallel (`ParallelizationFactor`): per partition key.
+pub async fn each_change_in_partition_order<'a, F, Fut>(
+    changes: &'a [Change],
+    what: &str,
+    limit: usize,
+    consume: F,
+) -> Vec<String>
+where
+    F: Fn(&'a Change) -> Fut,
+    Fut: std::future::Future<Output = crate::ApiResult<()>>,
+{
+    use futures::StreamExt;
+    let mut partitions: Vec<Vec<&'a Change>> = Vec::new();
+    let mut index: std::collections::HashMap<Option<&'a str>, usize> =
+        std::collections::HashMap::new();
+    for change in changes {
+        let slot = *index.entry(change.partition_key()).or_insert_with(|| {
+            partitions.push(Vec::new());
+            partitions.len() - 1
+        });
+        if let Some(partition) = partitions.get_mut(slot) {
+            partition.push(change);
+        }
+    }
+    let consume = &consume;
+    let in_order = |partition: Vec<&'a Change>| async move {
+        let mut failed = Vec::new();
+        for change in partition {
+            if let Err(error) = consume(change).await {
+                tracing::error!(record = %change.id, error = %error, "{what} failed");
+                failed.push(change.id.clone());
+            }
+        }
+        failed
+    };
+    // A plain loop over a FuturesUnordered, as in `each_change_concurrently`.
+    let mut in_flight = futures::stream::FuturesUnordered::new();
+    let mut next = partitions.into_iter();
+    let mut failed = Vec::new();
+    loop {
+        while in_flight.len() < limit.max(1) {
+            let Some(partition) = next.next() else { break };
+            in_flight.push(in_order(partition));
+        }
+        let Some(partition_failed) = in_flight.next().await else {
+            return failed;
+        };
+        failed.extend(partition_failed);
+    }
+}
+
 /// The principal DynamoDB uses for deletions by TTL.
 const TTL_PRINCIPAL: &str = "dynamodb.amazonaws.com";
 
@@ -187,4 +251,80 @@ pub fn failed_in_any(failures: impl IntoIterator<Item = Vec<String>>) -> Vec<Str
         }
     }
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn change(id: &str, partition: &str) -> Change {
+        let mut item = std::collections::HashMap::new();
+        item.insert(
+            crate::keys::PK.to_owned(),
+            serde_dynamo::AttributeValue::S(partition.to_owned()),
+        );
+        Change {
+            id: id.to_owned(),
+            kind: ChangeKind::Insert,
+            old: None,
+            new: Some(serde_dynamo::Item::from(item)),
+            by_ttl: false,
+            at: chrono::Utc::now(),
+        }
+    }
+
+    /// Each partition's records run in stream order, one at a time; partitions overlap; a
+    /// failed record is reported and its partition goes on.
+    #[tokio::test]
+    async fn partitions_run_at_once_each_in_stream_order() {
+        let changes = [
+            change("a1", "A"),
+            change("b1", "B"),
+            change("a2", "A"),
+            change("b2", "B"),
+            change("a3", "A"),
+        ];
+        let log: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let failed = each_change_in_partition_order(&changes, "test", 8, |change| {
+            let log = &log;
+            async move {
+                log.lock().unwrap().push(format!("start {}", change.id));
+                tokio::task::yield_now().await;
+                log.lock().unwrap().push(format!("end {}", change.id));
+                if change.id == "b1" {
+                    return Err(crate::ApiError::internal(anyhow::anyhow!("refused")));
+                }
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(failed, ["b1"]);
+        let log = log.into_inner().unwrap();
+        let at = |event: &str| log.iter().position(|e| e == event).unwrap();
+        for partition in [["a1", "a2", "a3"].as_slice(), &["b1", "b2"]] {
+            for pair in partition.windows(2) {
+                assert!(at(&format!("end {}", pair[0])) < at(&format!("start {}", pair[1])));
+            }
+        }
+        assert!(at("start b1") < at("end a1"), "partitions overlap: {log:?}");
+    }
+
+    /// With a limit of one partition at a time, the whole batch runs in partition order.
+    #[tokio::test]
+    async fn a_limit_of_one_runs_partitions_one_after_another() {
+        let changes = [change("a1", "A"), change("b1", "B"), change("a2", "A")];
+        let log: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let failed = each_change_in_partition_order(&changes, "test", 1, |change| {
+            let log = &log;
+            async move {
+                tokio::task::yield_now().await;
+                log.lock().unwrap().push(change.id.clone());
+                Ok(())
+            }
+        })
+        .await;
+        assert!(failed.is_empty());
+        assert_eq!(log.into_inner().unwrap(), ["a1", "a2", "b1"]);
+    }
 }

@@ -41,6 +41,9 @@ pub const PRESENCE_INTERVAL_MS: i64 = 5_000;
 const AUDIENCE_FIRST_PAGE: i32 = 25;
 /// Subscribers read (and checked with one batch read) per further page of the audience.
 const AUDIENCE_PAGE: i32 = 1000;
+/// Partitions of a stream batch broadcast at once (each partition's records in order: a
+/// channel's events reach its subscribers in the order they happened).
+const PARTITIONS_IN_FLIGHT: usize = 16;
 /// Channels whose audiences a `presence` frame gathers at once.
 const PRESENCE_CHANNELS_IN_FLIGHT: usize = 8;
 /// Attempts of a subscribe whose connection's channel set keeps changing meanwhile.
@@ -864,9 +867,12 @@ pub async fn broadcast_changes<P: Poster>(
     poster: &P,
     changes: &[Change],
 ) -> Vec<String> {
-    crate::stream::each_change(changes, "broadcasting a stream record", |change| {
-        broadcast_change(state, poster, change)
-    })
+    crate::stream::each_change_in_partition_order(
+        changes,
+        "broadcasting a stream record",
+        PARTITIONS_IN_FLIGHT,
+        |change| broadcast_change(state, poster, change),
+    )
     .await
 }
 
