@@ -201,6 +201,7 @@ fn claims(overrides: Value) -> Value {
 }
 
 fn sign(claims: &Value, secret: &[u8]) -> String {
+    huddle_shared::auth::jwt_crypto::install();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,
@@ -258,6 +259,7 @@ async fn bad_access_tokens_are_refused() {
         ("no exp", sign(&for_user(json!({"exp": null})), key)),
         ("no aud", sign(&for_user(json!({"aud": null})), key)),
         ("HS512", {
+            huddle_shared::auth::jwt_crypto::install();
             jsonwebtoken::encode(
                 &Header::new(Algorithm::HS512),
                 &for_user(json!({})),

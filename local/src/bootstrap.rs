@@ -93,7 +93,7 @@ pub async fn ensure_table(client: &Client, table: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn ensure_bucket(sdk_config: &aws_config::SdkConfig, bucket: &str) -> anyhow::Result<()> {
+pub async fn ensure_bucket(sdk_config: &aws_types::SdkConfig, bucket: &str) -> anyhow::Result<()> {
     // Local S3 servers address buckets by path, not by virtual host.
     let config = aws_sdk_s3::config::Builder::from(sdk_config)
         .force_path_style(true)

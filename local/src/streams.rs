@@ -160,7 +160,7 @@ async fn timed<T>(consumer: &str, work: impl std::future::Future<Output = T>) ->
 pub async fn run(
     state: AppState,
     poster: ManagementPoster,
-    sdk_config: aws_config::SdkConfig,
+    sdk_config: aws_types::SdkConfig,
     nudge: Nudge,
 ) {
     let max_wait = idle_wait_max();
@@ -178,7 +178,7 @@ pub async fn run(
 async fn poll(
     state: &AppState,
     poster: &ManagementPoster,
-    sdk_config: &aws_config::SdkConfig,
+    sdk_config: &aws_types::SdkConfig,
     max_wait: Duration,
     nudge: &Nudge,
 ) -> anyhow::Result<()> {

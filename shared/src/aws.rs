@@ -10,8 +10,10 @@
 //! providers (nor the STS client they bring).
 //!
 //! The SDK's client defaults do the rest, as `aws_config::defaults` would: standard retries
-//! (3 attempts) and a 3.1 s connect timeout are set here explicitly; the HTTPS client,
-//! sleep and time source are the service crates' own (`rt-tokio`, `default-https-client`).
+//! (3 attempts) and a 3.1 s connect timeout are set here explicitly; sleep and time source
+//! are the service crates' own (`rt-tokio`). The HTTPS client is the SDK's own (hyper and
+//! rustls) with ring as its cryptography, the library the rest of the function uses, rather
+//! than the service crates' default of aws-lc (`default-https-client`, not enabled).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -51,6 +53,7 @@ pub fn sdk_config_from(vars: impl IntoIterator<Item = (String, String)>) -> SdkC
     let mut builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region.cloned().map(Region::new))
+        .http_client(https_client())
         .retry_config(RetryConfig::standard())
         .timeout_config(
             TimeoutConfig::builder()
@@ -66,6 +69,14 @@ pub fn sdk_config_from(vars: impl IntoIterator<Item = (String, String)>) -> SdkC
             .collect(),
     );
     builder.service_config(endpoints).build()
+}
+
+/// The SDK's hyper and rustls client, on ring, with the system's trust roots.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// The credentials in the environment, if both keys are there (a session token too when

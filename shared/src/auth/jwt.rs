@@ -50,6 +50,7 @@ pub struct IssuedAccessToken {
 
 impl JwtKeys {
     pub fn new(config: &Config) -> Self {
+        super::jwt_crypto::install();
         let mut validation = Validation::new(ALGORITHM);
         validation.set_issuer(&[config.jwt_issuer.as_str()]);
         validation.set_audience(&[config.jwt_audience.as_str()]);

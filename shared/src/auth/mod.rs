@@ -5,6 +5,7 @@
 
 pub mod extractor;
 pub mod jwt;
+pub mod jwt_crypto;
 pub mod oidc;
 pub mod password;
 pub mod rules;

@@ -5,10 +5,12 @@
 
 use std::sync::Arc;
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
-use aws_lc_rs::hkdf::{HKDF_SHA256, Salt};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::hkdf::{HKDF_SHA256, Salt};
+use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -22,7 +24,7 @@ const KDF_INFO: &[u8] = b"huddle/cursor/aes-256-gcm/v1";
 
 /// The key that seals and opens cursors. Built once at cold start; cheap to clone.
 #[derive(Clone)]
-pub struct CursorKey(Arc<RandomizedNonceKey>);
+pub struct CursorKey(Arc<LessSafeKey>);
 
 impl std::fmt::Debug for CursorKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,20 +45,28 @@ impl CursorKey {
             .expand(&[KDF_INFO], &AES_256_GCM)
             .and_then(|okm| okm.fill(&mut bytes))
             .map_err(|_| anyhow::anyhow!("deriving the cursor key failed"))?;
-        let key = RandomizedNonceKey::new(&AES_256_GCM, &bytes)
+        let key = UnboundKey::new(&AES_256_GCM, &bytes)
             .map_err(|_| anyhow::anyhow!("building the cursor key failed"))?;
-        Ok(Self(Arc::new(key)))
+        Ok(Self(Arc::new(LessSafeKey::new(key))))
     }
 
     /// Seals `plaintext` for the list `scope` into a URL-safe cursor.
     pub fn seal(&self, scope: &[u8], plaintext: &[u8]) -> ApiResult<String> {
+        let failed = || ApiError::internal(anyhow::anyhow!("sealing a cursor failed"));
+        // A random 96-bit nonce per cursor: the chance of a repeat stays negligible for
+        // far more cursors than a deployment issues under one key.
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new().fill(&mut nonce).map_err(|_| failed())?;
         let mut sealed = plaintext.to_vec();
-        let nonce = self
-            .0
-            .seal_in_place_append_tag(Aad::from(scope), &mut sealed)
-            .map_err(|_| ApiError::internal(anyhow::anyhow!("sealing a cursor failed")))?;
+        self.0
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(scope),
+                &mut sealed,
+            )
+            .map_err(|_| failed())?;
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
-        out.extend_from_slice(nonce.as_ref());
+        out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(URL_SAFE_NO_PAD.encode(out))
     }

@@ -1,5 +1,5 @@
 //! Fetching the provider's documents, the discovery document (for its `jwks_uri`) and the
-//! key set, with the HTTP client the AWS SDK already brings: hyper over rustls on aws-lc-rs
+//! key set, with the HTTP client the AWS SDK already brings: hyper over rustls on ring
 //! with the system's trust roots. Each request has a deadline and a size bound and follows
 //! no redirect; plain http is only for this machine (see
 //! [`crate::config::is_acceptable_key_url`]). The client is built on first use, so a cold
@@ -49,7 +49,7 @@ impl HttpKeySource {
 
     fn client(&self) -> anyhow::Result<HttpsClient> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
             .context("loading the system's trust roots")?
             .https_or_http()
             .enable_http1()

@@ -68,6 +68,7 @@ impl IdentityProvider {
 
 impl<S: KeySource> IdentityProvider<S> {
     pub fn with_source(config: OidcConfig, source: S) -> Self {
+        crate::auth::jwt_crypto::install();
         let keys = KeySet::new(source, config.jwks_refetch_interval);
         Self {
             config,
@@ -203,10 +204,10 @@ fn unverified_issuer(token: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_lc_rs::rand::SystemRandom;
-    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
     use jsonwebtoken::jwk::Jwk;
     use jsonwebtoken::{EncodingKey, Header};
+    use ring::rand::SystemRandom;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
     use serde_json::{Value, json};
     use std::future::Future;
     use std::time::Duration;
@@ -224,14 +225,19 @@ mod tests {
 
     /// A P-256 key pair: the signing key and its public JWK named `kid`.
     fn ec_key(kid: &str) -> (EncodingKey, Value, Vec<u8>) {
+        crate::auth::jwt_crypto::install();
         let pkcs8 =
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
                 .unwrap();
-        let public = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
-            .unwrap()
-            .public_key()
-            .as_ref()
-            .to_vec();
+        let public = EcdsaKeyPair::from_pkcs8(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            pkcs8.as_ref(),
+            &SystemRandom::new(),
+        )
+        .unwrap()
+        .public_key()
+        .as_ref()
+        .to_vec();
         let key = EncodingKey::from_ec_der(pkcs8.as_ref());
         let mut jwk =
             serde_json::to_value(Jwk::from_encoding_key(&key, Algorithm::ES256).unwrap()).unwrap();
