@@ -78,7 +78,7 @@ fn decode_image<T: serde::de::DeserializeOwned>(
 /// Runs `consume` on each change of a batch, one after another, and returns the ids of the
 /// records it failed (logged with `what`), for `ReportBatchItemFailures`.
 pub async fn each_change<'a, F, Fut>(
-    changes: &'a [Change],
+    changes: impl IntoIterator<Item = &'a Change>,
     what: &str,
     mut consume: F,
 ) -> Vec<String>
@@ -109,26 +109,9 @@ where
     F: Fn(&'a Change) -> Fut,
     Fut: std::future::Future<Output = crate::ApiResult<()>>,
 {
-    use futures::StreamExt;
-    // A plain loop over a FuturesUnordered (not a stream combinator with a closure), so the
-    // future stays Send for any caller's lifetimes.
-    let mut in_flight = futures::stream::FuturesUnordered::new();
-    let mut next = changes.iter();
-    let mut failed = Vec::new();
-    loop {
-        while in_flight.len() < limit.max(1) {
-            let Some(change) = next.next() else { break };
-            let done = consume(change);
-            in_flight.push(async move { (change, done.await) });
-        }
-        let Some((change, result)) = in_flight.next().await else {
-            return failed;
-        };
-        if let Err(error) = result {
-            tracing::error!(record = %change.id, error = %error, "{what} failed");
-            failed.push(change.id.clone());
-        }
-    }
+    let consume = &consume;
+    let one = |change: &'a Change| each_change([change], what, consume);
+    at_most(limit, changes.iter().map(one)).await
 }
 
 /// Like [`each_change`], but partitions at once (up to `limit` of them), each partition's
@@ -146,7 +129,6 @@ where
     F: Fn(&'a Change) -> Fut,
     Fut: std::future::Future<Output = crate::ApiResult<()>>,
 {
-    use futures::StreamExt;
     let mut partitions: Vec<Vec<&'a Change>> = Vec::new();
     let mut index: std::collections::HashMap<Option<&'a str>, usize> =
         std::collections::HashMap::new();
@@ -160,29 +142,29 @@ where
         }
     }
     let consume = &consume;
-    let in_order = |partition: Vec<&'a Change>| async move {
-        let mut failed = Vec::new();
-        for change in partition {
-            if let Err(error) = consume(change).await {
-                tracing::error!(record = %change.id, error = %error, "{what} failed");
-                failed.push(change.id.clone());
-            }
-        }
-        failed
-    };
-    // A plain loop over a FuturesUnordered, as in `each_change_concurrently`.
+    let in_order = |partition: Vec<&'a Change>| each_change(partition, what, consume);
+    at_most(limit, partitions.into_iter().map(in_order)).await
+}
+
+/// Runs the runs of `work` (each giving the records it failed) up to `limit` at a time and
+/// returns every failed record. A plain loop over a FuturesUnordered (not a stream
+/// combinator with a closure), so the future stays Send for any caller's lifetimes.
+async fn at_most<Run>(limit: usize, mut work: impl Iterator<Item = Run>) -> Vec<String>
+where
+    Run: std::future::Future<Output = Vec<String>>,
+{
+    use futures::StreamExt;
     let mut in_flight = futures::stream::FuturesUnordered::new();
-    let mut next = partitions.into_iter();
     let mut failed = Vec::new();
     loop {
         while in_flight.len() < limit.max(1) {
-            let Some(partition) = next.next() else { break };
-            in_flight.push(in_order(partition));
+            let Some(run) = work.next() else { break };
+            in_flight.push(run);
         }
-        let Some(partition_failed) = in_flight.next().await else {
+        let Some(run_failed) = in_flight.next().await else {
             return failed;
         };
-        failed.extend(partition_failed);
+        failed.extend(run_failed);
     }
 }
 

@@ -42,22 +42,24 @@ fn unsupported() -> Error {
     ErrorKind::InvalidAlgorithm.into()
 }
 
-/// The ring HMAC of an HMAC algorithm.
-fn hmac_of(algorithm: Algorithm) -> Option<hmac::Algorithm> {
-    match algorithm {
-        Algorithm::HS256 => Some(hmac::HMAC_SHA256),
-        Algorithm::HS384 => Some(hmac::HMAC_SHA384),
-        Algorithm::HS512 => Some(hmac::HMAC_SHA512),
-        _ => None,
-    }
+/// The HMAC signer and verifier of `algorithm` with the key's `secret`, if `algorithm` is
+/// an HMAC algorithm (the secret is only looked at then).
+fn hmac_for(algorithm: Algorithm, secret: Result<&[u8], Error>) -> Option<Result<Hmac, Error>> {
+    let hmac = match algorithm {
+        Algorithm::HS256 => hmac::HMAC_SHA256,
+        Algorithm::HS384 => hmac::HMAC_SHA384,
+        Algorithm::HS512 => hmac::HMAC_SHA512,
+        _ => return None,
+    };
+    Some(secret.map(|secret| Hmac {
+        key: hmac::Key::new(hmac, secret),
+        algorithm,
+    }))
 }
 
 fn new_signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>, Error> {
-    if let Some(hmac) = hmac_of(*algorithm) {
-        return Ok(Box::new(Hmac {
-            key: hmac::Key::new(hmac, key.try_get_hmac_secret()?),
-            algorithm: *algorithm,
-        }));
+    if let Some(hmac) = hmac_for(*algorithm, key.try_get_hmac_secret()) {
+        return Ok(Box::new(hmac?));
     }
     match algorithm {
         Algorithm::ES256 => {
@@ -86,11 +88,8 @@ fn new_signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSig
 }
 
 fn new_verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>, Error> {
-    if let Some(hmac) = hmac_of(*algorithm) {
-        return Ok(Box::new(Hmac {
-            key: hmac::Key::new(hmac, key.try_get_hmac_secret()?),
-            algorithm: *algorithm,
-        }));
+    if let Some(hmac) = hmac_for(*algorithm, key.try_get_hmac_secret()) {
+        return Ok(Box::new(hmac?));
     }
     match algorithm {
         Algorithm::ES256 if key.family() == AlgorithmFamily::Ec => {
