@@ -45,18 +45,19 @@ impl Change {
 
     /// The item's partition key (from the new image, else the old one).
     pub fn partition_key(&self) -> Option<&str> {
-        let image = self.new.as_ref().or(self.old.as_ref())?;
-        match image.get(crate::keys::PK)? {
-            serde_dynamo::AttributeValue::S(key) => Some(key.as_str()),
-            _ => None,
-        }
+        self.string_attribute(crate::keys::PK)
     }
 
     /// The `type` of the item (from the new image, else the old one).
     pub fn entity(&self) -> Option<&str> {
+        self.string_attribute(crate::keys::TYPE)
+    }
+
+    /// A string attribute of the item, from the new image, else the old one.
+    fn string_attribute(&self, name: &str) -> Option<&str> {
         let image = self.new.as_ref().or(self.old.as_ref())?;
-        match image.get(crate::keys::TYPE)? {
-            serde_dynamo::AttributeValue::S(entity) => Some(entity.as_str()),
+        match image.get(name)? {
+            serde_dynamo::AttributeValue::S(value) => Some(value.as_str()),
             _ => None,
         }
     }

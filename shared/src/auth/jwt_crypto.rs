@@ -4,8 +4,9 @@
 //!
 //! Only the algorithms Huddle uses: HMAC (HS256 for its own access tokens; HS384 and HS512
 //! cost nothing more) signed and verified, RS256 and ES256 for an external identity
-//! provider's ID tokens (verified; signed too, for tests that play the provider). Any other algorithm is refused as `InvalidAlgorithm`,
-//! which token verification answers with a 401 like any other bad token.
+//! provider's ID tokens (verified; signed too, for tests that play the provider). Any other
+//! algorithm is refused as `InvalidAlgorithm`, which token verification answers with a 401
+//! like any other bad token.
 //! [`install`] makes this the process's provider; the token code calls it before use.
 
 use jsonwebtoken::crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier};
