@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
     TimeToLiveSpecification,
 };
+use huddle_shared::files::storage::s3::S3Storage;
 use huddle_shared::keys;
 
 fn key(name: &str, key_type: KeyType) -> anyhow::Result<KeySchemaElement> {
@@ -95,21 +96,12 @@ pub async fn ensure_table(client: &Client, table: &str) -> anyhow::Result<()> {
 
 pub async fn ensure_bucket(sdk_config: &aws_types::SdkConfig, bucket: &str) -> anyhow::Result<()> {
     // Local S3 servers address buckets by path, not by virtual host.
-    let config = aws_sdk_s3::config::Builder::from(sdk_config)
-        .force_path_style(true)
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(config);
-    if client.head_bucket().bucket(bucket).send().await.is_ok() {
-        tracing::info!(bucket, "bucket exists");
-        return Ok(());
-    }
-    client
-        .create_bucket()
-        .bucket(bucket)
-        .send()
+    let storage = S3Storage::for_bucket(sdk_config, bucket.to_owned(), true, false)?;
+    let created = storage
+        .ensure_bucket()
         .await
-        .map_err(|e| anyhow::anyhow!(aws_sdk_s3::error::DisplayErrorContext(e)))
-        .context("CreateBucket")?;
-    tracing::info!(bucket, "created bucket");
+        .map_err(|error| anyhow::anyhow!("{error}"))
+        .context("creating the bucket")?;
+    tracing::info!(bucket, created, "bucket ready");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Counting the AWS calls of each request, and how many of them ran one after another
 //! (its sequential round trips): on when `COUNT_AWS_CALLS=1` (the test stack sets it). An
-//! SDK interceptor on the DynamoDB and S3 clients records every call that reaches the
-//! network into the request's log, a task-local the HTTP middleware opens; the response
+//! SDK interceptor on the DynamoDB client, and [`record`] around the file bucket's own S3
+//! requests, record every call that reaches the network into the request's log, a task-local the HTTP middleware opens; the response
 //! then carries the tally in `x-huddle-aws-calls`. Off (the default), the clients carry no
 //! interceptor and requests open no log. Presigning makes no call and is not counted.
 
@@ -37,9 +37,67 @@ pub fn enabled() -> bool {
 /// configured, `None` otherwise.
 pub fn counter(configured: bool, service: &'static str) -> Option<CallCounter> {
     if configured {
-        ENABLED.store(true, Ordering::Relaxed);
+        enable();
     }
     configured.then_some(CallCounter { service })
+}
+
+/// Turns counting on (a counting client was built).
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
+/// Opens the record of one call made outside the SDK (the file bucket's S3 requests): it
+/// counts once [`RecordedCall::transmitted`] says a response came back, and ends when
+/// dropped. Outside a request's log it records nothing.
+pub fn record(service: &'static str, operation: &'static str) -> RecordedCall {
+    let call = Call {
+        service: service.to_owned(),
+        operation: operation.to_owned(),
+        started: Instant::now(),
+        ended: None,
+        transmitted: false,
+    };
+    let slot = LOG
+        .try_with(|log| {
+            log.with(|calls| {
+                calls.push(call);
+                calls.len() - 1
+            })
+        })
+        .ok();
+    RecordedCall { slot }
+}
+
+/// One call's place in the current request's log (see [`record`]).
+#[derive(Debug)]
+pub struct RecordedCall {
+    slot: Option<usize>,
+}
+
+impl RecordedCall {
+    fn update(&self, change: impl FnOnce(&mut Call)) {
+        if let Some(slot) = self.slot {
+            let _outside_a_request = LOG.try_with(|log| {
+                log.with(|calls| {
+                    if let Some(call) = calls.get_mut(slot) {
+                        change(call);
+                    }
+                })
+            });
+        }
+    }
+
+    /// A response came back: the call was a round trip.
+    pub fn transmitted(&self) {
+        self.update(|call| call.transmitted = true);
+    }
+}
+
+impl Drop for RecordedCall {
+    fn drop(&mut self) {
+        self.update(|call| call.ended = Some(Instant::now()));
+    }
 }
 
 /// Runs `work` with a fresh log and returns its output with the tally of what it called.

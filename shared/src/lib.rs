@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod https;
 pub mod ids;
 pub mod keys;
 pub mod limits;

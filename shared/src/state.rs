@@ -38,7 +38,7 @@ impl AppState {
         let cursors = CursorKey::derive(&config.jwt_secret)?;
         let store = Store::new(dynamodb, config.table_name.clone(), cursors);
         let jwt = Arc::new(JwtKeys::new(&config));
-        let storage = storage::configured(sdk_config, &config);
+        let storage = storage::configured(sdk_config, &config)?;
         let passwords = Arc::new(HashLimiter::new(
             config.password_hash_concurrency,
             config.password_hash_queue,

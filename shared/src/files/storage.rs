@@ -4,7 +4,7 @@
 //!
 //! The rules see the bucket as an [`ObjectStore`]; its one implementation is S3's
 //! ([`s3`], the `s3` feature), so only the functions that serve files (files, messages,
-//! thumbnails) link the S3 client. In the others [`configured`] finds no bucket, and a
+//! thumbnails) link the S3 requests. In the others [`configured`] finds no bucket, and a
 //! route that needs one would answer 503 (none of theirs does).
 
 use std::collections::BTreeMap;
@@ -171,17 +171,20 @@ pub type Storage = Arc<dyn ObjectStore>;
 #[cfg(feature = "s3")]
 pub mod s3;
 
-/// The deployment's bucket: S3's, when one is configured (`BUCKET_NAME`).
+/// The deployment's bucket: S3's, when one is configured (`BUCKET_NAME`); an error when its
+/// endpoint cannot be made out (no region and no endpoint override, or a malformed one).
 #[cfg(feature = "s3")]
-pub fn configured(sdk_config: &SdkConfig, config: &Config) -> Option<Storage> {
-    let storage = s3::S3Storage::new(sdk_config, config)?;
-    Some(Arc::new(storage))
+pub fn configured(sdk_config: &SdkConfig, config: &Config) -> anyhow::Result<Option<Storage>> {
+    match s3::S3Storage::new(sdk_config, config) {
+        Some(storage) => Ok(Some(Arc::new(storage?))),
+        None => Ok(None),
+    }
 }
 
 /// Built without the `s3` feature: this function links no bucket client, so it has none.
 #[cfg(not(feature = "s3"))]
-pub fn configured(_sdk_config: &SdkConfig, _config: &Config) -> Option<Storage> {
-    None
+pub fn configured(_sdk_config: &SdkConfig, _config: &Config) -> anyhow::Result<Option<Storage>> {
+    Ok(None)
 }
 
 #[cfg(test)]

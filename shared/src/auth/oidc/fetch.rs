@@ -1,6 +1,6 @@
 //! Fetching the provider's documents, the discovery document (for its `jwks_uri`) and the
-//! key set, with the HTTP client the AWS SDK already brings: hyper over rustls on ring
-//! with the system's trust roots. Each request has a deadline and a size bound and follows
+//! key set, with [`crate::https::client`] (hyper over rustls on ring with the system's trust
+//! roots). Each request has a deadline and a size bound and follows
 //! no redirect; plain http is only for this machine (see
 //! [`crate::config::is_acceptable_key_url`]). The client is built on first use, so a cold
 //! start neither reads the trust roots nor touches the network.
@@ -13,7 +13,6 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
@@ -47,16 +46,6 @@ impl HttpKeySource {
         }
     }
 
-    fn client(&self) -> anyhow::Result<HttpsClient> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-            .context("loading the system's trust roots")?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Client::builder(TokioExecutor::new()).build(connector))
-    }
-
     /// GETs `url` and parses its body as JSON.
     async fn get_json(&self, url: &str) -> anyhow::Result<Value> {
         if !is_acceptable_key_url(url) {
@@ -64,7 +53,7 @@ impl HttpKeySource {
         }
         let client = self
             .client
-            .get_or_try_init(|| async { self.client() })
+            .get_or_try_init(|| async { crate::https::client() })
             .await?;
         let uri: http::Uri = url.parse().with_context(|| format!("parsing {url}"))?;
         let fetch = async {

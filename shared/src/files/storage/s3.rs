@@ -1,52 +1,529 @@
-//! [`S3Storage`]: the bucket on S3 (the `s3` feature).
+//! [`S3Storage`]: the bucket on S3 (the `s3` feature), as SigV4-signed HTTP requests.
+//!
+//! The bucket needs seven things of S3 (two presigned URLs, HEAD, copy, a bounded GET, PUT,
+//! DELETE), each one plain REST request. They are made here with the SDK's own SigV4 crate
+//! and S3's signing settings (single URI encoding, no path normalisation, the payload's
+//! SHA-256 in `x-amz-content-sha256`) over [`crate::https::client`], rather than through
+//! the SDK's S3 client, whose generated code and endpoint rules were about a megabyte of
+//! each function that serves files. What the SDK's client did that matters here is kept:
+//! its standard retries (3 attempts on a failed connection, a timeout, throttling or a
+//! 5xx, with jittered exponential backoff), its addressing (virtual-hosted unless
+//! `S3_FORCE_PATH_STYLE` or the bucket's name needs paths; `AWS_ENDPOINT_URL_S3` /
+//! `AWS_ENDPOINT_URL` override the endpoint), the session token, and the call counter
+//! (`crate::calls`). Locally the same code talks to s3s-fs, which checks every signature.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
+use anyhow::{Context, anyhow};
 use async_trait::async_trait;
-use aws_sdk_s3::error::ProvideErrorMetadata;
-use aws_sdk_s3::presigning::PresigningConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
+    SigningSettings, UriPathNormalizationMode, sign,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
 use aws_types::SdkConfig;
+use aws_types::service_config::ServiceConfigKey;
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use tokio::sync::OnceCell;
 
 use super::{ObjectInfo, ObjectRead, ObjectStore, UploadInstructions};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 
-fn s3_error<E>(operation: &str, error: aws_sdk_s3::error::SdkError<E>) -> ApiError
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    ApiError::internal(anyhow::anyhow!(
-        "{operation}: {}",
-        aws_sdk_s3::error::DisplayErrorContext(error)
-    ))
-}
+/// The service name S3 requests are signed for.
+const SIGNING_NAME: &str = "s3";
+/// Attempts per operation, as the SDK's standard retry mode makes.
+pub const ATTEMPTS: u32 = 3;
+/// The first retry waits up to this long (a random share of it), each next one up to twice
+/// as long: the SDK's standard retry's base.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// How long one attempt may wait for S3's answer to begin (the body of a read may take
+/// longer; it is bounded by its size).
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(20);
+/// The most of an error answer's body kept for the log.
+const ERROR_BODY_MAX_BYTES: usize = 2048;
 
-fn presigning(ttl: Duration) -> ApiResult<PresigningConfig> {
-    PresigningConfig::expires_in(ttl).map_err(ApiError::internal)
-}
+/// What an object key's path segments keep unencoded: S3's unreserved characters. `/`
+/// separates the segments and is kept too.
+const KEY_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
-/// The bucket and its S3 client. Cheap to clone.
-#[derive(Debug, Clone)]
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The bucket and how to reach and sign for it. Cheap to clone.
+#[derive(Clone)]
 pub struct S3Storage {
-    client: aws_sdk_s3::Client,
     bucket: String,
+    /// `scheme://host[:port]` of the bucket, with `/{bucket}` for path-style addressing: an
+    /// object's URL is this, `/`, and its encoded key.
+    bucket_url: String,
+    region: Option<String>,
+    credentials: Option<SharedCredentialsProvider>,
+    count_calls: bool,
+    /// Built on first use (it reads the trust roots), then shared by every clone.
+    client: Arc<OnceCell<HttpsClient>>,
+}
+
+impl std::fmt::Debug for S3Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Storage")
+            .field("bucket", &self.bucket)
+            .field("bucket_url", &self.bucket_url)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The S3 endpoint override of the configuration (`AWS_ENDPOINT_URL_S3`, else
+/// `AWS_ENDPOINT_URL`), as the SDK's S3 client would read it.
+fn endpoint_override(sdk_config: &SdkConfig) -> Option<String> {
+    let key = ServiceConfigKey::builder()
+        .service_id("S3")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    sdk_config
+        .service_config()
+        .and_then(|config| config.load_config(key))
+        .or_else(|| sdk_config.endpoint_url().map(str::to_owned))
+}
+
+/// S3's regional endpoint (the `aws-cn` partition's domain for China's regions).
+fn regional_endpoint(region: &str) -> String {
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://s3.{region}.{domain}")
+}
+
+/// Whether a bucket can be addressed as a host name over TLS: lower-case letters, digits
+/// and hyphens, 3 to 63 of them, a letter or digit at each end (no dots, which the
+/// wildcard certificate does not cover).
+fn is_virtual_hostable(bucket: &str) -> bool {
+    let bytes = bucket.as_bytes();
+    (3..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// The bucket's URL (see [`S3Storage::bucket_url`]) on `endpoint`.
+fn bucket_url(endpoint: &str, bucket: &str, path_style: bool) -> anyhow::Result<String> {
+    let endpoint = endpoint.trim_end_matches('/');
+    let uri: http::Uri = endpoint
+        .parse()
+        .with_context(|| format!("the S3 endpoint {endpoint}"))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(anyhow!("the S3 endpoint {endpoint} is not an absolute URL"));
+    };
+    let path = uri.path().trim_end_matches('/');
+    if path_style || !is_virtual_hostable(bucket) {
+        Ok(format!("{scheme}://{authority}{path}/{bucket}"))
+    } else {
+        Ok(format!("{scheme}://{bucket}.{authority}{path}"))
+    }
+}
+
+/// An object key as a URL path: each segment percent-encoded, `/` kept.
+fn encode_key(key: &str) -> String {
+    key.split('/')
+        .map(|segment| utf8_percent_encode(segment, KEY_SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A query parameter's value, encoded as SigV4's canonical form expects (everything but
+/// the unreserved characters, a space as `%20`).
+fn encode_query_value(value: &str) -> String {
+    utf8_percent_encode(value, KEY_SEGMENT).to_string()
+}
+
+/// S3's signing settings: the path encoded once and not normalised (keys are names, not
+/// paths), and the payload's hash in `x-amz-content-sha256` on requests (not on URLs).
+fn signing_settings(presigned_for: Option<Duration>) -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    match presigned_for {
+        Some(ttl) => {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(ttl);
+            settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+        }
+        None => settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256,
+    }
+    settings
+}
+
+/// Signs `request` (its URI, its headers, and `body`) for S3 in `region` at `time`: a
+/// signature in headers, or with `presigned_for`, in the URL's query.
+pub fn sign_request<B>(
+    request: &mut http::Request<B>,
+    body: SignableBody<'_>,
+    presigned_for: Option<Duration>,
+    credentials: Credentials,
+    region: &str,
+    time: SystemTime,
+) -> anyhow::Result<()> {
+    let identity: Identity = credentials.into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(SIGNING_NAME)
+        .time(time)
+        .settings(signing_settings(presigned_for))
+        .build()
+        .context("S3 signing parameters")?
+        .into();
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            value
+                .to_str()
+                .map(|value| (name.as_str(), value))
+                .with_context(|| format!("the header {name} is not text"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let uri = request.uri().to_string();
+    let signable = SignableRequest::new(request.method().as_str(), &uri, headers.into_iter(), body)
+        .context("an unsignable request")?;
+    let (instructions, _signature) = sign(signable, &params)
+        .context("signing an S3 request")?
+        .into_parts();
+    instructions.apply_to_request_http1x(request);
+    Ok(())
+}
+
+/// How one attempt went.
+enum Attempt<T> {
+    Done(T),
+    /// Worth another attempt (a failed connection, no answer in time, throttling, a 5xx).
+    Retryable(String),
+    Failed(String),
+}
+
+/// A random share of `ceiling` (full jitter).
+fn jittered(ceiling: Duration) -> Duration {
+    let mut bytes = [0u8; 4];
+    // Without randomness, waiting the whole ceiling is still a correct backoff.
+    let share = match getrandom::fill(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
+        Err(_) => 1.0,
+    };
+    ceiling.mul_f64(share)
+}
+
+/// Whether S3 answered with something another attempt may fix.
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// The `<Code>` of S3's XML error body, if it has one.
+fn error_code(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = start + text[start..].find("</Code>")?;
+    Some(&text[start..end])
+}
+
+/// What an answer other than the expected one says, for the log.
+fn describe(status: StatusCode, body: &[u8]) -> String {
+    match error_code(body) {
+        Some(code) => format!("{status} {code}"),
+        None => format!("{status}: {}", String::from_utf8_lossy(body)),
+    }
+}
+
+/// Reads the start of an answer's body (the rest is dropped).
+async fn body_start(response: http::Response<hyper::body::Incoming>) -> Bytes {
+    Limited::new(response.into_body(), ERROR_BODY_MAX_BYTES)
+        .collect()
+        .await
+        .map(|body| body.to_bytes())
+        .unwrap_or_default()
+}
+
+/// One request to S3 about to be signed and sent.
+struct S3Request {
+    method: Method,
+    url: String,
+    headers: Vec<(header::HeaderName, String)>,
+    body: Bytes,
 }
 
 impl S3Storage {
     /// The configured bucket (`BUCKET_NAME`), or `None` when there is none.
-    pub fn new(sdk_config: &SdkConfig, config: &Config) -> Option<Self> {
+    pub fn new(sdk_config: &SdkConfig, config: &Config) -> Option<anyhow::Result<Self>> {
         let bucket = config.bucket_name.clone()?;
-        let mut s3_config = aws_sdk_s3::config::Builder::from(sdk_config)
-            .force_path_style(config.s3_force_path_style);
-        if let Some(counter) = crate::calls::counter(config.count_aws_calls, "s3") {
-            s3_config = s3_config.interceptor(counter);
-        }
-        Some(Self {
-            client: aws_sdk_s3::Client::from_conf(s3_config.build()),
+        Some(Self::for_bucket(
+            sdk_config,
             bucket,
+            config.s3_force_path_style,
+            config.count_aws_calls,
+        ))
+    }
+
+    /// `bucket` with the configuration's region, credentials and endpoint.
+    pub fn for_bucket(
+        sdk_config: &SdkConfig,
+        bucket: String,
+        path_style: bool,
+        count_calls: bool,
+    ) -> anyhow::Result<Self> {
+        let region = sdk_config.region().map(|region| region.to_string());
+        let endpoint = match endpoint_override(sdk_config) {
+            Some(endpoint) => endpoint,
+            None => regional_endpoint(
+                region
+                    .as_deref()
+                    .ok_or_else(|| anyhow!("no region (AWS_REGION) for the S3 endpoint"))?,
+            ),
+        };
+        if count_calls {
+            crate::calls::enable();
+        }
+        Ok(Self {
+            bucket_url: bucket_url(&endpoint, &bucket, path_style)?,
+            bucket,
+            region,
+            credentials: sdk_config.credentials_provider(),
+            count_calls,
+            client: Default::default(),
         })
     }
+
+    /// An object's URL.
+    pub fn object_url(&self, key: &str) -> String {
+        format!("{}/{}", self.bucket_url, encode_key(key))
+    }
+
+    async fn credentials(&self) -> anyhow::Result<Credentials> {
+        let provider = self
+            .credentials
+            .as_ref()
+            .ok_or_else(|| anyhow!("no credentials in the environment"))?;
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|error| anyhow!("no credentials: {error}"))
+    }
+
+    fn region(&self) -> anyhow::Result<&str> {
+        self.region
+            .as_deref()
+            .ok_or_else(|| anyhow!("no region (AWS_REGION) to sign for"))
+    }
+
+    /// `request` as an HTTP request with its host and its headers, not yet signed.
+    fn build(&self, request: &S3Request) -> anyhow::Result<http::Request<Full<Bytes>>> {
+        let mut built = http::Request::builder()
+            .method(request.method.clone())
+            .uri(&request.url);
+        for (name, value) in &request.headers {
+            built = built.header(name, value);
+        }
+        let mut built = built
+            .body(Full::new(request.body.clone()))
+            .context("building an S3 request")?;
+        let host = built
+            .uri()
+            .authority()
+            .ok_or_else(|| anyhow!("{} has no host", request.url))?
+            .as_str()
+            .parse::<HeaderValue>()
+            .context("the S3 host")?;
+        built.headers_mut().insert(header::HOST, host);
+        Ok(built)
+    }
+
+    /// A URL for `request` that S3 accepts without credentials for `ttl`, with exactly
+    /// `request`'s headers (they are part of its signature).
+    async fn presign(&self, request: &S3Request, ttl: Duration) -> anyhow::Result<String> {
+        let mut built = self.build(request)?;
+        let credentials = self.credentials().await?;
+        sign_request(
+            &mut built,
+            SignableBody::UnsignedPayload,
+            Some(ttl),
+            credentials,
+            self.region()?,
+            SystemTime::now(),
+        )?;
+        Ok(built.uri().to_string())
+    }
+
+    /// Sends `request` until S3 answers something final, up to [`ATTEMPTS`] times, and
+    /// hands the answer to `read` (which may itself ask for a retry, e.g. when a copy's
+    /// `200` carries an error). `operation` names the call in logs and in the call counter.
+    async fn send<T, R, F>(
+        &self,
+        operation: &'static str,
+        request: S3Request,
+        read: R,
+    ) -> ApiResult<T>
+    where
+        R: Fn(http::Response<hyper::body::Incoming>) -> F,
+        F: Future<Output = Attempt<T>>,
+    {
+        let call = self
+            .count_calls
+            .then(|| crate::calls::record("s3", operation));
+        let client = self
+            .client
+            .get_or_try_init(|| async { crate::https::client() })
+            .await
+            .map_err(ApiError::internal)?;
+        let mut failures = Vec::new();
+        for attempt in 1..=ATTEMPTS {
+            if attempt > 1 {
+                tokio::time::sleep(jittered(BACKOFF_BASE * 2u32.pow(attempt - 2))).await;
+            }
+            let signed = async {
+                let mut built = self.build(&request)?;
+                if request.method == Method::PUT {
+                    built.headers_mut().insert(
+                        header::CONTENT_LENGTH,
+                        HeaderValue::from(request.body.len()),
+                    );
+                }
+                let credentials = self.credentials().await?;
+                sign_request(
+                    &mut built,
+                    SignableBody::Bytes(&request.body),
+                    None,
+                    credentials,
+                    self.region()?,
+                    SystemTime::now(),
+                )?;
+                Ok::<_, anyhow::Error>(built)
+            };
+            let signed = match signed.await {
+                Ok(signed) => signed,
+                Err(error) => {
+                    return Err(ApiError::internal(
+                        error.context(format!("S3 {operation} {}", request.url)),
+                    ));
+                }
+            };
+            let outcome = match tokio::time::timeout(RESPONSE_TIMEOUT, client.request(signed)).await
+            {
+                Err(_) => Attempt::Retryable(format!("no answer within {RESPONSE_TIMEOUT:?}")),
+                Ok(Err(error)) => Attempt::Retryable(format!("{error:#}")),
+                Ok(Ok(response)) => {
+                    if let Some(call) = &call {
+                        call.transmitted();
+                    }
+                    read(response).await
+                }
+            };
+            match outcome {
+                Attempt::Done(value) => return Ok(value),
+                Attempt::Failed(reason) => failures.push(reason),
+                Attempt::Retryable(reason) => {
+                    tracing::warn!(operation, attempt, %reason, "S3 attempt failed");
+                    failures.push(reason);
+                    continue;
+                }
+            }
+            break;
+        }
+        Err(ApiError::internal(anyhow!(
+            "S3 {operation} {}: {}",
+            request.url,
+            failures.join("; ")
+        )))
+    }
+
+    /// Creates the bucket if it is not there (the local stack's set-up; a deployment's
+    /// bucket is the template's).
+    pub async fn ensure_bucket(&self) -> ApiResult<bool> {
+        let exists = self
+            .send(
+                "HeadBucket",
+                S3Request {
+                    method: Method::HEAD,
+                    url: self.bucket_url.clone(),
+                    headers: Vec::new(),
+                    body: Bytes::new(),
+                },
+                |response| async move {
+                    match response.status() {
+                        status if status.is_success() => Attempt::Done(true),
+                        StatusCode::NOT_FOUND => Attempt::Done(false),
+                        status if is_retryable(status) => Attempt::Retryable(status.to_string()),
+                        status => Attempt::Failed(status.to_string()),
+                    }
+                },
+            )
+            .await?;
+        if exists {
+            return Ok(false);
+        }
+        self.send(
+            "CreateBucket",
+            S3Request {
+                method: Method::PUT,
+                url: self.bucket_url.clone(),
+                headers: Vec::new(),
+                body: Bytes::new(),
+            },
+            expect_success,
+        )
+        .await?;
+        Ok(true)
+    }
+}
+
+/// Reads an answer that should be a plain success.
+async fn expect_success(response: http::Response<hyper::body::Incoming>) -> Attempt<()> {
+    let status = response.status();
+    let body = body_start(response).await;
+    if status.is_success() {
+        Attempt::Done(())
+    } else if is_retryable(status) {
+        Attempt::Retryable(describe(status, &body))
+    } else {
+        Attempt::Failed(describe(status, &body))
+    }
+}
+
+/// A header's value as text, if it is there and is text.
+fn header_text(
+    response: &http::Response<hyper::body::Incoming>,
+    name: header::HeaderName,
+) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The `content-length` S3 declared, 0 if none.
+fn content_length(response: &http::Response<hyper::body::Incoming>) -> u64 {
+    header_text(response, header::CONTENT_LENGTH)
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0)
 }
 
 #[async_trait]
@@ -59,28 +536,29 @@ impl ObjectStore for S3Storage {
         disposition: &str,
         ttl: Duration,
     ) -> ApiResult<UploadInstructions> {
-        let length = i64::try_from(size).map_err(ApiError::internal)?;
-        let request = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .content_length(length)
-            .content_disposition(disposition)
-            .presigned(presigning(ttl)?)
+        let headers = BTreeMap::from([
+            ("content-type".to_owned(), content_type.to_owned()),
+            ("content-length".to_owned(), size.to_string()),
+            ("content-disposition".to_owned(), disposition.to_owned()),
+        ]);
+        let request = S3Request {
+            method: Method::PUT,
+            url: self.object_url(key),
+            headers: vec![
+                (header::CONTENT_TYPE, content_type.to_owned()),
+                (header::CONTENT_LENGTH, size.to_string()),
+                (header::CONTENT_DISPOSITION, disposition.to_owned()),
+            ],
+            // The client sends the body: only the headers are signed.
+            body: Bytes::new(),
+        };
+        let url = self
+            .presign(&request, ttl)
             .await
-            .map_err(|e| s3_error("presigning PutObject", e))?;
-        let mut headers: BTreeMap<String, String> = request
-            .headers()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
-            .collect();
-        headers.insert("content-type".into(), content_type.to_owned());
-        headers.insert("content-length".into(), size.to_string());
-        headers.insert("content-disposition".into(), disposition.to_owned());
+            .map_err(ApiError::internal)?;
         Ok(UploadInstructions {
-            method: request.method().to_owned(),
-            url: request.uri().to_owned(),
+            method: Method::PUT.to_string(),
+            url,
             headers,
         })
     }
@@ -91,134 +569,244 @@ impl ObjectStore for S3Storage {
         disposition: &str,
         ttl: Duration,
     ) -> ApiResult<String> {
-        let request = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .response_content_disposition(disposition)
-            .presigned(presigning(ttl)?)
+        let request = S3Request {
+            method: Method::GET,
+            url: format!(
+                "{}?response-content-disposition={}",
+                self.object_url(key),
+                encode_query_value(disposition)
+            ),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        };
+        self.presign(&request, ttl)
             .await
-            .map_err(|e| s3_error("presigning GetObject", e))?;
-        Ok(request.uri().to_owned())
+            .map_err(ApiError::internal)
     }
 
     async fn head(&self, key: &str) -> ApiResult<Option<ObjectInfo>> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(output) => Ok(Some(ObjectInfo {
-                size: output
-                    .content_length
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0),
-                content_type: output.content_type,
-            })),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
-            Err(error)
-                if error
-                    .raw_response()
-                    .is_some_and(|r| r.status().as_u16() == 404) =>
-            {
-                Ok(None)
+        let request = S3Request {
+            method: Method::HEAD,
+            url: self.object_url(key),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        };
+        self.send("HeadObject", request, |response| async move {
+            match response.status() {
+                status if status.is_success() => Attempt::Done(Some(ObjectInfo {
+                    size: content_length(&response),
+                    content_type: header_text(&response, header::CONTENT_TYPE),
+                })),
+                StatusCode::NOT_FOUND => Attempt::Done(None),
+                status if is_retryable(status) => Attempt::Retryable(status.to_string()),
+                status => Attempt::Failed(status.to_string()),
             }
-            Err(error) => Err(s3_error("HeadObject", error)),
-        }
+        })
+        .await
     }
 
     async fn copy(&self, from: &str, to: &str) -> ApiResult<bool> {
-        match self
-            .client
-            .copy_object()
-            .bucket(&self.bucket)
-            .key(to)
-            .copy_source(format!("{}/{from}", self.bucket))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error.as_service_error().and_then(|e| e.code()) == Some("NoSuchKey")
-                    || error
-                        .raw_response()
-                        .is_some_and(|r| r.status().as_u16() == 404) =>
-            {
-                Ok(false)
+        let request = S3Request {
+            method: Method::PUT,
+            url: self.object_url(to),
+            headers: vec![(
+                header::HeaderName::from_static("x-amz-copy-source"),
+                format!("{}/{}", self.bucket, encode_key(from)),
+            )],
+            body: Bytes::new(),
+        };
+        self.send("CopyObject", request, |response| async move {
+            let status = response.status();
+            let body = body_start(response).await;
+            match error_code(&body) {
+                // S3 may answer a copy with 200 and an error in the body.
+                Some("NoSuchKey") => Attempt::Done(false),
+                None if status.is_success() => Attempt::Done(true),
+                _ if status == StatusCode::NOT_FOUND => Attempt::Done(false),
+                _ if is_retryable(status) || status.is_success() => {
+                    Attempt::Retryable(describe(status, &body))
+                }
+                _ => Attempt::Failed(describe(status, &body)),
             }
-            Err(error) => Err(s3_error("CopyObject", error)),
-        }
+        })
+        .await
     }
 
     async fn read_limited(&self, key: &str, max_bytes: u64) -> ApiResult<ObjectRead> {
-        let output = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(error)
-                if error.as_service_error().is_some_and(|e| e.is_no_such_key())
-                    || error
-                        .raw_response()
-                        .is_some_and(|r| r.status().as_u16() == 404) =>
-            {
-                return Ok(ObjectRead::Missing);
-            }
-            Err(error) => return Err(s3_error("GetObject", error)),
+        let request = S3Request {
+            method: Method::GET,
+            url: self.object_url(key),
+            headers: Vec::new(),
+            body: Bytes::new(),
         };
-        let declared = output
-            .content_length
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0);
-        if declared > max_bytes {
-            return Ok(ObjectRead::TooLarge);
-        }
-        let capacity = usize::try_from(declared).unwrap_or(0);
-        let mut bytes = Vec::with_capacity(capacity);
-        let mut body = output.body;
-        while let Some(chunk) = body
-            .try_next()
-            .await
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("reading {key}: {e}")))?
-        {
-            if (bytes.len() + chunk.len()) as u64 > max_bytes {
-                return Ok(ObjectRead::TooLarge);
+        self.send("GetObject", request, |response| async move {
+            let status = response.status();
+            if status == StatusCode::NOT_FOUND {
+                return Attempt::Done(ObjectRead::Missing);
             }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(ObjectRead::Found(bytes))
+            if !status.is_success() {
+                let body = body_start(response).await;
+                return if is_retryable(status) {
+                    Attempt::Retryable(describe(status, &body))
+                } else {
+                    Attempt::Failed(describe(status, &body))
+                };
+            }
+            let declared = content_length(&response);
+            if declared > max_bytes {
+                return Attempt::Done(ObjectRead::TooLarge);
+            }
+            let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+            let mut body = response.into_body();
+            while let Some(frame) = body.frame().await {
+                let frame = match frame {
+                    Ok(frame) => frame,
+                    Err(error) => return Attempt::Retryable(format!("reading the body: {error}")),
+                };
+                if let Ok(chunk) = frame.into_data() {
+                    if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                        return Attempt::Done(ObjectRead::TooLarge);
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            Attempt::Done(ObjectRead::Found(bytes))
+        })
+        .await
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> ApiResult<()> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .content_disposition("inline")
-            .body(bytes.into())
-            .send()
-            .await
-            .map_err(|e| s3_error("PutObject", e))?;
-        Ok(())
+        let request = S3Request {
+            method: Method::PUT,
+            url: self.object_url(key),
+            headers: vec![
+                (header::CONTENT_TYPE, content_type.to_owned()),
+                (header::CONTENT_DISPOSITION, "inline".to_owned()),
+            ],
+            body: Bytes::from(bytes),
+        };
+        self.send("PutObject", request, expect_success).await
     }
 
     async fn delete(&self, key: &str) -> ApiResult<()> {
-        self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| s3_error("DeleteObject", e))?;
-        Ok(())
+        let request = S3Request {
+            method: Method::DELETE,
+            url: self.object_url(key),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        };
+        // A missing object is fine (S3 answers 204 anyway; a copy of it may not).
+        self.send("DeleteObject", request, |response| async move {
+            if response.status() == StatusCode::NOT_FOUND {
+                return Attempt::Done(());
+            }
+            expect_success(response).await
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_virtual_hosted_unless_told_or_unable() {
+        assert_eq!(
+            bucket_url(
+                "https://s3.eu-west-1.amazonaws.com",
+                "huddle-files-1",
+                false
+            )
+            .unwrap(),
+            "https://huddle-files-1.s3.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            bucket_url("http://127.0.0.1:9000/", "files", true).unwrap(),
+            "http://127.0.0.1:9000/files"
+        );
+        assert_eq!(
+            bucket_url("https://s3.eu-west-1.amazonaws.com", "my.bucket", false).unwrap(),
+            "https://s3.eu-west-1.amazonaws.com/my.bucket",
+            "a dotted name is not covered by the wildcard certificate"
+        );
+        assert!(bucket_url("s3.amazonaws.com", "files", false).is_err());
+        assert_eq!(
+            regional_endpoint("us-east-1"),
+            "https://s3.us-east-1.amazonaws.com"
+        );
+        assert_eq!(
+            regional_endpoint("cn-north-1"),
+            "https://s3.cn-north-1.amazonaws.com.cn"
+        );
+    }
+
+    #[test]
+    fn keys_and_query_values_are_encoded_as_sigv4_expects() {
+        assert_eq!(
+            encode_key("workspaces/W1/channels/C 1/é+x"),
+            "workspaces/W1/channels/C%201/%C3%A9%2Bx"
+        );
+        assert_eq!(
+            encode_query_value("attachment; filename=\"a b\"; filename*=UTF-8''a%20b"),
+            "attachment%3B%20filename%3D%22a%20b%22%3B%20filename%2A%3DUTF-8%27%27a%2520b"
+        );
+    }
+
+    #[test]
+    fn error_codes_are_read_from_s3_error_bodies() {
+        let body =
+            b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>gone</Message></Error>";
+        assert_eq!(error_code(body), Some("NoSuchKey"));
+        assert_eq!(error_code(b"<CopyObjectResult/>"), None);
+        assert_eq!(
+            describe(
+                StatusCode::SERVICE_UNAVAILABLE,
+                b"<Error><Code>SlowDown</Code></Error>"
+            ),
+            "503 Service Unavailable SlowDown"
+        );
+    }
+
+    #[test]
+    fn backoff_is_a_share_of_its_ceiling() {
+        for _ in 0..100 {
+            assert!(jittered(BACKOFF_BASE) <= BACKOFF_BASE);
+        }
+        assert!(is_retryable(StatusCode::TOO_MANY_REQUESTS));
+        assert!(is_retryable(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(!is_retryable(StatusCode::FORBIDDEN));
+    }
+
+    #[test]
+    fn presigned_urls_carry_the_signature_and_sign_the_given_headers() {
+        let mut request = http::Request::put("http://127.0.0.1:9000/files/pending/F1")
+            .header(header::HOST, "127.0.0.1:9000")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .header(header::CONTENT_LENGTH, "11")
+            .body(())
+            .unwrap();
+        let credentials = Credentials::new("AKID", "SECRET", Some("TOKEN".into()), None, "test");
+        sign_request(
+            &mut request,
+            SignableBody::UnsignedPayload,
+            Some(Duration::from_secs(600)),
+            credentials,
+            "us-east-1",
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        )
+        .unwrap();
+        let url = request.uri().to_string();
+        for part in [
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+            "X-Amz-Credential=AKID%2F20231114%2Fus-east-1%2Fs3%2Faws4_request",
+            "X-Amz-Expires=600",
+            "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost",
+            "X-Amz-Security-Token=TOKEN",
+            "X-Amz-Signature=",
+        ] {
+            assert!(url.contains(part), "{part} in {url}");
+        }
+        assert!(request.headers().get(header::AUTHORIZATION).is_none());
     }
 }
