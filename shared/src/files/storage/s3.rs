@@ -48,9 +48,9 @@ pub const ATTEMPTS: u32 = 3;
 /// The first retry waits up to this long (a random share of it), each next one up to twice
 /// as long: the SDK's standard retry's base.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
-/// How long one attempt may wait for S3's answer to begin (the body of a read may take
-/// longer; it is bounded by its size).
-pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(20);
+/// One attempt's deadline, from connecting to the end of the answer's body (a read's body
+/// is bounded by the caller's size limit).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most of an error answer's body kept for the log.
 const ERROR_BODY_MAX_BYTES: usize = 2048;
 
@@ -233,9 +233,37 @@ fn jittered(ceiling: Duration) -> Duration {
     ceiling.mul_f64(share)
 }
 
+/// The error codes the SDK's standard retry treats as throttling or transient whatever
+/// their status (S3 answers a slow upload's `RequestTimeout` with a 400).
+const RETRYABLE_CODES: &[&str] = &[
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "PriorRequestNotComplete",
+    "InternalError",
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+];
+
 /// Whether S3 answered with something another attempt may fix.
 fn is_retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// An answer that is not what the operation wanted: another attempt, or the end.
+fn unexpected<T>(status: StatusCode, body: &[u8]) -> Attempt<T> {
+    let reason = describe(status, body);
+    if is_retryable(status) || error_code(body).is_some_and(|code| RETRYABLE_CODES.contains(&code))
+    {
+        Attempt::Retryable(reason)
+    } else {
+        Attempt::Failed(reason)
+    }
 }
 
 /// The `<Code>` of S3's XML error body, if it has one.
@@ -425,17 +453,22 @@ impl S3Storage {
                     ));
                 }
             };
-            let outcome = match tokio::time::timeout(RESPONSE_TIMEOUT, client.request(signed)).await
-            {
-                Err(_) => Attempt::Retryable(format!("no answer within {RESPONSE_TIMEOUT:?}")),
-                Ok(Err(error)) => Attempt::Retryable(format!("{error:#}")),
-                Ok(Ok(response)) => {
-                    if let Some(call) = &call {
-                        call.transmitted();
+            let exchange = async {
+                match client.request(signed).await {
+                    Err(error) => Attempt::Retryable(format!("{error:#}")),
+                    Ok(response) => {
+                        if let Some(call) = &call {
+                            call.transmitted();
+                        }
+                        read(response).await
                     }
-                    read(response).await
                 }
             };
+            let outcome = tokio::time::timeout(ATTEMPT_TIMEOUT, exchange)
+                .await
+                .unwrap_or_else(|_| {
+                    Attempt::Retryable(format!("no whole answer within {ATTEMPT_TIMEOUT:?}"))
+                });
             match outcome {
                 Attempt::Done(value) => return Ok(value),
                 Attempt::Failed(reason) => failures.push(reason),
@@ -500,10 +533,8 @@ async fn expect_success(response: http::Response<hyper::body::Incoming>) -> Atte
     let body = body_start(response).await;
     if status.is_success() {
         Attempt::Done(())
-    } else if is_retryable(status) {
-        Attempt::Retryable(describe(status, &body))
     } else {
-        Attempt::Failed(describe(status, &body))
+        unexpected(status, &body)
     }
 }
 
@@ -623,10 +654,9 @@ impl ObjectStore for S3Storage {
                 Some("NoSuchKey") => Attempt::Done(false),
                 None if status.is_success() => Attempt::Done(true),
                 _ if status == StatusCode::NOT_FOUND => Attempt::Done(false),
-                _ if is_retryable(status) || status.is_success() => {
-                    Attempt::Retryable(describe(status, &body))
-                }
-                _ => Attempt::Failed(describe(status, &body)),
+                // Any other error inside a 200 is one S3 met while copying.
+                _ if status.is_success() => Attempt::Retryable(describe(status, &body)),
+                _ => unexpected(status, &body),
             }
         })
         .await
@@ -645,12 +675,7 @@ impl ObjectStore for S3Storage {
                 return Attempt::Done(ObjectRead::Missing);
             }
             if !status.is_success() {
-                let body = body_start(response).await;
-                return if is_retryable(status) {
-                    Attempt::Retryable(describe(status, &body))
-                } else {
-                    Attempt::Failed(describe(status, &body))
-                };
+                return unexpected(status, &body_start(response).await);
             }
             let declared = content_length(&response);
             if declared > max_bytes {
@@ -773,9 +798,20 @@ mod tests {
         for _ in 0..100 {
             assert!(jittered(BACKOFF_BASE) <= BACKOFF_BASE);
         }
-        assert!(is_retryable(StatusCode::TOO_MANY_REQUESTS));
-        assert!(is_retryable(StatusCode::SERVICE_UNAVAILABLE));
-        assert!(!is_retryable(StatusCode::FORBIDDEN));
+        let retried = |status: u16, body: &[u8]| {
+            matches!(
+                unexpected::<()>(StatusCode::from_u16(status).unwrap(), body),
+                Attempt::Retryable(_)
+            )
+        };
+        assert!(retried(429, b""));
+        assert!(retried(503, b"<Error><Code>SlowDown</Code></Error>"));
+        assert!(retried(400, b"<Error><Code>RequestTimeout</Code></Error>"));
+        assert!(!retried(
+            400,
+            b"<Error><Code>InvalidArgument</Code></Error>"
+        ));
+        assert!(!retried(403, b"<Error><Code>AccessDenied</Code></Error>"));
     }
 
     #[test]
