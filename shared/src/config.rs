@@ -45,8 +45,8 @@ pub struct Config {
     pub password_hash_queue: usize,
     /// Days the workspace activity log keeps an entry (TTL; default 365).
     pub activity_retention_days: u32,
-    /// Posts to WebSocket connections in flight at once per event (`post_to_connection`;
-    /// default [`DEFAULT_WEBSOCKET_POST_CONCURRENCY`]).
+    /// Posts to WebSocket connections in flight at once per process, over every event and
+    /// stream partition (`post_to_connection`; default [`DEFAULT_WEBSOCKET_POST_CONCURRENCY`]).
     pub websocket_post_concurrency: usize,
     /// Rate limits (429 with `Retry-After`).
     pub limits: Limits,
@@ -110,7 +110,7 @@ pub const DEFAULT_UPLOAD_CONTENT_TYPES: &[&str] = &[
     "video/webm",
 ];
 
-/// Posts in flight at once per event unless `WEBSOCKET_POST_CONCURRENCY` says otherwise:
+/// Posts in flight at once per process unless `WEBSOCKET_POST_CONCURRENCY` says otherwise:
 /// the best p99 from send to every receipt of the 16/32/64/128 measured at 1,000 sockets
 /// (tests/bench-results.md, "Fan-out").
 pub const DEFAULT_WEBSOCKET_POST_CONCURRENCY: usize = 128;

@@ -388,7 +388,8 @@ async fn deliver<P: Poster>(
 }
 
 /// Posts one event to connections, `WEBSOCKET_POST_CONCURRENCY` at a time (read once at
-/// cold start), except `skip`; connections that answer 410 are forgotten.
+/// cold start; the deployed poster also holds every event's posts together to it), except
+/// `skip`; connections that answer 410 are forgotten.
 async fn post_to<P: Poster>(
     state: &AppState,
     poster: &P,
