@@ -299,6 +299,40 @@ struct S3Request {
     body: Bytes,
 }
 
+impl S3Request {
+    /// A request without headers of its own or a body.
+    fn to(method: Method, url: String) -> Self {
+        Self {
+            method,
+            url,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    fn header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    fn body(self, body: Bytes) -> Self {
+        Self { body, ..self }
+    }
+}
+
+/// Reads the answer to a HEAD (which has no body): `found` on success, `None` for a 404.
+fn head_answer<T>(
+    response: &http::Response<hyper::body::Incoming>,
+    found: impl FnOnce() -> T,
+) -> Attempt<Option<T>> {
+    match response.status() {
+        status if status.is_success() => Attempt::Done(Some(found())),
+        StatusCode::NOT_FOUND => Attempt::Done(None),
+        status if is_retryable(status) => Attempt::Retryable(status.to_string()),
+        status => Attempt::Failed(status.to_string()),
+    }
+}
+
 impl S3Storage {
     /// The configured bucket (`BUCKET_NAME`), or `None` when there is none.
     pub fn new(sdk_config: &SdkConfig, config: &Config) -> Option<anyhow::Result<Self>> {
@@ -493,33 +527,17 @@ impl S3Storage {
         let exists = self
             .send(
                 "HeadBucket",
-                S3Request {
-                    method: Method::HEAD,
-                    url: self.bucket_url.clone(),
-                    headers: Vec::new(),
-                    body: Bytes::new(),
-                },
-                |response| async move {
-                    match response.status() {
-                        status if status.is_success() => Attempt::Done(true),
-                        StatusCode::NOT_FOUND => Attempt::Done(false),
-                        status if is_retryable(status) => Attempt::Retryable(status.to_string()),
-                        status => Attempt::Failed(status.to_string()),
-                    }
-                },
+                S3Request::to(Method::HEAD, self.bucket_url.clone()),
+                |response| async move { head_answer(&response, || ()) },
             )
-            .await?;
+            .await?
+            .is_some();
         if exists {
             return Ok(false);
         }
         self.send(
             "CreateBucket",
-            S3Request {
-                method: Method::PUT,
-                url: self.bucket_url.clone(),
-                headers: Vec::new(),
-                body: Bytes::new(),
-            },
+            S3Request::to(Method::PUT, self.bucket_url.clone()),
             expect_success,
         )
         .await?;
@@ -572,17 +590,11 @@ impl ObjectStore for S3Storage {
             ("content-length".to_owned(), size.to_string()),
             ("content-disposition".to_owned(), disposition.to_owned()),
         ]);
-        let request = S3Request {
-            method: Method::PUT,
-            url: self.object_url(key),
-            headers: vec![
-                (header::CONTENT_TYPE, content_type.to_owned()),
-                (header::CONTENT_LENGTH, size.to_string()),
-                (header::CONTENT_DISPOSITION, disposition.to_owned()),
-            ],
-            // The client sends the body: only the headers are signed.
-            body: Bytes::new(),
-        };
+        // The client sends the body: only the headers are signed.
+        let request = S3Request::to(Method::PUT, self.object_url(key))
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::CONTENT_LENGTH, size.to_string())
+            .header(header::CONTENT_DISPOSITION, disposition);
         let url = self
             .presign(&request, ttl)
             .await
@@ -600,52 +612,33 @@ impl ObjectStore for S3Storage {
         disposition: &str,
         ttl: Duration,
     ) -> ApiResult<String> {
-        let request = S3Request {
-            method: Method::GET,
-            url: format!(
-                "{}?response-content-disposition={}",
-                self.object_url(key),
-                encode_query_value(disposition)
-            ),
-            headers: Vec::new(),
-            body: Bytes::new(),
-        };
+        let url = format!(
+            "{}?response-content-disposition={}",
+            self.object_url(key),
+            encode_query_value(disposition)
+        );
+        let request = S3Request::to(Method::GET, url);
         self.presign(&request, ttl)
             .await
             .map_err(ApiError::internal)
     }
 
     async fn head(&self, key: &str) -> ApiResult<Option<ObjectInfo>> {
-        let request = S3Request {
-            method: Method::HEAD,
-            url: self.object_url(key),
-            headers: Vec::new(),
-            body: Bytes::new(),
-        };
+        let request = S3Request::to(Method::HEAD, self.object_url(key));
         self.send("HeadObject", request, |response| async move {
-            match response.status() {
-                status if status.is_success() => Attempt::Done(Some(ObjectInfo {
-                    size: content_length(&response),
-                    content_type: header_text(&response, header::CONTENT_TYPE),
-                })),
-                StatusCode::NOT_FOUND => Attempt::Done(None),
-                status if is_retryable(status) => Attempt::Retryable(status.to_string()),
-                status => Attempt::Failed(status.to_string()),
-            }
+            head_answer(&response, || ObjectInfo {
+                size: content_length(&response),
+                content_type: header_text(&response, header::CONTENT_TYPE),
+            })
         })
         .await
     }
 
     async fn copy(&self, from: &str, to: &str) -> ApiResult<bool> {
-        let request = S3Request {
-            method: Method::PUT,
-            url: self.object_url(to),
-            headers: vec![(
-                header::HeaderName::from_static("x-amz-copy-source"),
-                format!("{}/{}", self.bucket, encode_key(from)),
-            )],
-            body: Bytes::new(),
-        };
+        let request = S3Request::to(Method::PUT, self.object_url(to)).header(
+            header::HeaderName::from_static("x-amz-copy-source"),
+            format!("{}/{}", self.bucket, encode_key(from)),
+        );
         self.send("CopyObject", request, |response| async move {
             let status = response.status();
             let body = body_start(response).await;
@@ -663,12 +656,7 @@ impl ObjectStore for S3Storage {
     }
 
     async fn read_limited(&self, key: &str, max_bytes: u64) -> ApiResult<ObjectRead> {
-        let request = S3Request {
-            method: Method::GET,
-            url: self.object_url(key),
-            headers: Vec::new(),
-            body: Bytes::new(),
-        };
+        let request = S3Request::to(Method::GET, self.object_url(key));
         self.send("GetObject", request, |response| async move {
             let status = response.status();
             if status == StatusCode::NOT_FOUND {
@@ -701,25 +689,15 @@ impl ObjectStore for S3Storage {
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> ApiResult<()> {
-        let request = S3Request {
-            method: Method::PUT,
-            url: self.object_url(key),
-            headers: vec![
-                (header::CONTENT_TYPE, content_type.to_owned()),
-                (header::CONTENT_DISPOSITION, "inline".to_owned()),
-            ],
-            body: Bytes::from(bytes),
-        };
+        let request = S3Request::to(Method::PUT, self.object_url(key))
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::CONTENT_DISPOSITION, "inline")
+            .body(Bytes::from(bytes));
         self.send("PutObject", request, expect_success).await
     }
 
     async fn delete(&self, key: &str) -> ApiResult<()> {
-        let request = S3Request {
-            method: Method::DELETE,
-            url: self.object_url(key),
-            headers: Vec::new(),
-            body: Bytes::new(),
-        };
+        let request = S3Request::to(Method::DELETE, self.object_url(key));
         // A missing object is fine (S3 answers 204 anyway; a copy of it may not).
         self.send("DeleteObject", request, |response| async move {
             if response.status() == StatusCode::NOT_FOUND {
