@@ -6,6 +6,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use bytes::Bytes;
+use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -17,13 +19,13 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 /// How long an idle pooled connection is kept (the SDK's client's value).
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// A pooled HTTP/1.1 client sending bodies of type `B`. Reads the trust roots, so build it
-/// on first use rather than at cold start.
-pub fn client<B>() -> anyhow::Result<Client<HttpsConnector<HttpConnector>, B>>
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-{
+/// The client's type. Every caller sends `Full` bodies (an empty one for a GET), so the
+/// client's code is in each binary once.
+pub type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A pooled HTTP/1.1 client. Reads the trust roots, so build it on first use rather than at
+/// cold start.
+pub fn client() -> anyhow::Result<HttpsClient> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(CONNECT_TIMEOUT));

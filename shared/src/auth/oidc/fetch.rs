@@ -8,23 +8,18 @@
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
+use http_body_util::{BodyExt, Limited};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::auth::oidc::signing_keys::KeySource;
 use crate::config::{OidcConfig, is_acceptable_key_url};
+use crate::https::HttpsClient;
 
 /// How long one request to the provider may take, connection included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(4);
 /// The largest document accepted (real key sets are a few KiB).
 pub const DOCUMENT_MAX_BYTES: usize = 256 * 1024;
-
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 /// The key set of the configured provider, over HTTP.
 pub struct HttpKeySource {

@@ -31,15 +31,13 @@ use aws_types::service_config::ServiceConfigKey;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::sync::OnceCell;
 
 use super::{ObjectInfo, ObjectRead, ObjectStore, UploadInstructions};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::https::HttpsClient;
 
 /// The service name S3 requests are signed for.
 const SIGNING_NAME: &str = "s3";
@@ -61,8 +59,6 @@ const KEY_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
-
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// The bucket and how to reach and sign for it. Cheap to clone.
 #[derive(Clone)]
