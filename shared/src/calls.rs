@@ -1,8 +1,9 @@
 //! Counting the AWS calls of each request, and how many of them ran one after another
 //! (its sequential round trips): on when `COUNT_AWS_CALLS=1` (the test stack sets it). An
 //! SDK interceptor on the DynamoDB client, and [`record`] around the file bucket's own S3
-//! requests, record every call that reaches the network into the request's log, a task-local the HTTP middleware opens; the response
-//! then carries the tally in `x-huddle-aws-calls`. Off (the default), the clients carry no
+//! requests, record every call that reaches the network into the request's log, a
+//! task-local the HTTP middleware opens; the response then carries the tally in
+//! `x-huddle-aws-calls`. Off (the default), the clients carry no
 //! interceptor and requests open no log. Presigning makes no call and is not counted.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,6 +52,13 @@ pub fn enable() {
 /// counts once [`RecordedCall::transmitted`] says a response came back, and ends when
 /// dropped. Outside a request's log it records nothing.
 pub fn record(service: &'static str, operation: &'static str) -> RecordedCall {
+    RecordedCall {
+        slot: open_call(service, operation),
+    }
+}
+
+/// Adds a call to the current request's log; its place there, or `None` outside a request.
+fn open_call(service: &str, operation: &str) -> Option<usize> {
     let call = Call {
         service: service.to_owned(),
         operation: operation.to_owned(),
@@ -58,15 +66,24 @@ pub fn record(service: &'static str, operation: &'static str) -> RecordedCall {
         ended: None,
         transmitted: false,
     };
-    let slot = LOG
-        .try_with(|log| {
-            log.with(|calls| {
-                calls.push(call);
-                calls.len() - 1
-            })
+    LOG.try_with(|log| {
+        log.with(|calls| {
+            calls.push(call);
+            calls.len() - 1
         })
-        .ok();
-    RecordedCall { slot }
+    })
+    .ok()
+}
+
+/// Changes the call at `slot` of the current request's log (nothing outside a request).
+fn update_call(slot: usize, change: impl FnOnce(&mut Call)) {
+    let _outside_a_request = LOG.try_with(|log| {
+        log.with(|calls| {
+            if let Some(call) = calls.get_mut(slot) {
+                change(call);
+            }
+        })
+    });
 }
 
 /// One call's place in the current request's log (see [`record`]).
@@ -78,13 +95,7 @@ pub struct RecordedCall {
 impl RecordedCall {
     fn update(&self, change: impl FnOnce(&mut Call)) {
         if let Some(slot) = self.slot {
-            let _outside_a_request = LOG.try_with(|log| {
-                log.with(|calls| {
-                    if let Some(call) = calls.get_mut(slot) {
-                        change(call);
-                    }
-                })
-            });
+            update_call(slot, change);
         }
     }
 
@@ -247,19 +258,7 @@ impl Intercept for CallCounter {
         _: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let call = Call {
-            service: self.service.to_owned(),
-            operation: String::new(),
-            started: Instant::now(),
-            ended: None,
-            transmitted: false,
-        };
-        if let Ok(slot) = LOG.try_with(|log| {
-            log.with(|calls| {
-                calls.push(call);
-                calls.len() - 1
-            })
-        }) {
+        if let Some(slot) = open_call(self.service, "") {
             cfg.interceptor_state().store_put(CallSlot(slot));
         }
         Ok(())
@@ -277,14 +276,9 @@ impl Intercept for CallCounter {
             .map(|metadata| metadata.name().to_owned())
             .unwrap_or_else(|| "?".to_owned());
         if let Some(CallSlot(slot)) = cfg.load::<CallSlot>() {
-            let slot = *slot;
-            let _outside_a_request = LOG.try_with(|log| {
-                log.with(|calls| {
-                    if let Some(call) = calls.get_mut(slot) {
-                        call.transmitted = true;
-                        call.operation = operation;
-                    }
-                })
+            update_call(*slot, |call| {
+                call.transmitted = true;
+                call.operation = operation;
             });
         }
         Ok(())
@@ -297,14 +291,7 @@ impl Intercept for CallCounter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(CallSlot(slot)) = cfg.load::<CallSlot>() {
-            let slot = *slot;
-            let _outside_a_request = LOG.try_with(|log| {
-                log.with(|calls| {
-                    if let Some(call) = calls.get_mut(slot) {
-                        call.ended = Some(Instant::now());
-                    }
-                })
-            });
+            update_call(*slot, |call| call.ended = Some(Instant::now()));
         }
         Ok(())
     }

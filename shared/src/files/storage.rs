@@ -175,10 +175,8 @@ pub mod s3;
 /// endpoint cannot be made out (no region and no endpoint override, or a malformed one).
 #[cfg(feature = "s3")]
 pub fn configured(sdk_config: &SdkConfig, config: &Config) -> anyhow::Result<Option<Storage>> {
-    match s3::S3Storage::new(sdk_config, config) {
-        Some(storage) => Ok(Some(Arc::new(storage?))),
-        None => Ok(None),
-    }
+    let storage = s3::S3Storage::new(sdk_config, config)?;
+    Ok(storage.map(|storage| Arc::new(storage) as Storage))
 }
 
 /// Built without the `s3` feature: this function links no bucket client, so it has none.

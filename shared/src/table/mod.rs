@@ -182,13 +182,19 @@ fn is_transaction_in_progress(error: &SdkError<TransactWriteItemsError>) -> bool
 /// Exponential backoff with jitter: 10 ms, 20 ms, 40 ms ... (capped at 320 ms) plus up to
 /// 50% more.
 pub(crate) fn backoff(attempt: u32) -> Duration {
-    let base = 10u64 << attempt.min(5);
+    backoff_from(Duration::from_millis(10), attempt)
+}
+
+/// Exponential backoff with jitter from `first`: `first` doubled per attempt (at most five
+/// times) plus up to 50% more, so clients retrying together spread out.
+pub(crate) fn backoff_from(first: Duration, attempt: u32) -> Duration {
+    let base = first * (1u32 << attempt.min(5));
     let mut random = [0u8; 1];
     let jitter = match getrandom::fill(&mut random) {
-        Ok(()) => base * u64::from(random[0]) / 512,
-        Err(_) => 0,
+        Ok(()) => base.mul_f64(f64::from(random[0]) / 512.0),
+        Err(_) => Duration::ZERO,
     };
-    Duration::from_millis(base + jitter)
+    base + jitter
 }
 
 /// Serialises a value into an item (or key) with serde_dynamo.

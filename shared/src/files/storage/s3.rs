@@ -43,9 +43,10 @@ use crate::https::HttpsClient;
 const SIGNING_NAME: &str = "s3";
 /// Attempts per operation, as the SDK's standard retry mode makes.
 pub const ATTEMPTS: u32 = 3;
-/// The first retry waits up to this long (a random share of it), each next one up to twice
-/// as long: the SDK's standard retry's base.
-pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// The first retry waits this long plus up to half again, each next one twice as long
+/// (`table::backoff_from`): about the SDK's standard retry, whose waits average half of 1 s,
+/// 2 s, ...
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// One attempt's deadline, from connecting to the end of the answer's body (a read's body
 /// is bounded by the caller's size limit).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -218,17 +219,6 @@ enum Attempt<T> {
     Failed(String),
 }
 
-/// A random share of `ceiling` (full jitter).
-fn jittered(ceiling: Duration) -> Duration {
-    let mut bytes = [0u8; 4];
-    // Without randomness, waiting the whole ceiling is still a correct backoff.
-    let share = match getrandom::fill(&mut bytes) {
-        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX),
-        Err(_) => 1.0,
-    };
-    ceiling.mul_f64(share)
-}
-
 /// The error codes the SDK's standard retry treats as throttling or transient whatever
 /// their status (S3 answers a slow upload's `RequestTimeout` with a 400).
 const RETRYABLE_CODES: &[&str] = &[
@@ -331,14 +321,19 @@ fn head_answer<T>(
 
 impl S3Storage {
     /// The configured bucket (`BUCKET_NAME`), or `None` when there is none.
-    pub fn new(sdk_config: &SdkConfig, config: &Config) -> Option<anyhow::Result<Self>> {
-        let bucket = config.bucket_name.clone()?;
-        Some(Self::for_bucket(
-            sdk_config,
-            bucket,
-            config.s3_force_path_style,
-            config.count_aws_calls,
-        ))
+    pub fn new(sdk_config: &SdkConfig, config: &Config) -> anyhow::Result<Option<Self>> {
+        config
+            .bucket_name
+            .clone()
+            .map(|bucket| {
+                Self::for_bucket(
+                    sdk_config,
+                    bucket,
+                    config.s3_force_path_style,
+                    config.count_aws_calls,
+                )
+            })
+            .transpose()
     }
 
     /// `bucket` with the configuration's region, credentials and endpoint.
@@ -454,7 +449,7 @@ impl S3Storage {
         let mut failures = Vec::new();
         for attempt in 1..=ATTEMPTS {
             if attempt > 1 {
-                tokio::time::sleep(jittered(BACKOFF_BASE * 2u32.pow(attempt - 2))).await;
+                tokio::time::sleep(crate::table::backoff_from(FIRST_BACKOFF, attempt - 2)).await;
             }
             let signed = async {
                 let mut built = self.build(&request)?;
@@ -768,9 +763,11 @@ mod tests {
     }
 
     #[test]
-    fn backoff_is_a_share_of_its_ceiling() {
-        for _ in 0..100 {
-            assert!(jittered(BACKOFF_BASE) <= BACKOFF_BASE);
+    fn backoff_grows_with_jitter_and_only_transient_answers_are_retried() {
+        for attempt in 0..2 {
+            let wait = crate::table::backoff_from(FIRST_BACKOFF, attempt);
+            let base = FIRST_BACKOFF * (1 << attempt);
+            assert!(wait >= base && wait <= base.mul_f64(1.5), "{wait:?}");
         }
         let retried = |status: u16, body: &[u8]| {
             matches!(

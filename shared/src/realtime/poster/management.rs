@@ -12,8 +12,7 @@ use super::{PostOutcome, Poster};
 use crate::AppState;
 
 /// The management API client, for the stage's `https://{api}.execute-api.{region}.amazonaws.com/{stage}`
-/// endpoint (or the local gateway's).
-/// Clones share one bound on the posts in flight.
+/// endpoint (or the local gateway's). Clones share one bound on the posts in flight.
 #[derive(Debug, Clone)]
 pub struct ManagementPoster {
     client: aws_sdk_apigatewaymanagement::Client,
