@@ -24,6 +24,8 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod openapi;
+#[cfg(any(feature = "s3", feature = "websocket-posting"))]
+pub mod sigv4;
 
 /// For [`http_routes!`]: the handlers' generated `__path_*` names.
 #[doc(hidden)]

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use huddle_shared::ids::UserId;
-use huddle_shared::realtime::{ManagementPoster, PostOutcome, Poster};
 use huddle_tests::measure::{ms, percentile, proc_status_mib, setting};
 use huddle_tests::{Api, RawTable, TestUser, base_url, typed, yjs};
 use serde::{Deserialize, Serialize};
@@ -160,6 +159,13 @@ struct Row {
     run: String,
     deliveries: usize,
     missing: usize,
+    /// Huddle's send: the median time to the HTTP answer (the message written); `None`
+    /// for the peer, which writes nothing.
+    #[serde(default)]
+    answered_p50: Option<f64>,
+    /// Per message, when the first socket had it: the median.
+    #[serde(default)]
+    first_p50: f64,
     p50: f64,
     p99: f64,
     max: f64,
@@ -398,12 +404,13 @@ async fn peer_table(users: &[TestUser]) -> (aws_sdk_dynamodb::Client, String) {
 /// measured as the peer to beat, never Huddle's code: read every connection (the sample
 /// Scans its table; this reads the same rows with a Query of the one partition that holds
 /// them, page by page, so the work stays O(all connections) without a Scan), then post the
-/// frame to every connection at once (its `Promise.all`: unbounded concurrency), deleting
-/// the connections that answer 410. It reads the peer's own table, not Huddle's.
+/// frame to every connection at once (its `Promise.all`: unbounded concurrency) with the
+/// AWS SDK's management API client (the sample's `postToConnection`), deleting the
+/// connections that answer 410. It reads the peer's own table, not Huddle's.
 async fn peer_send(
     dynamo: &aws_sdk_dynamodb::Client,
     table: &str,
-    poster: &ManagementPoster,
+    poster: &aws_sdk_apigatewaymanagement::Client,
     frame: &[u8],
 ) {
     let mut connections: Vec<PeerConnection> = Vec::new();
@@ -429,11 +436,24 @@ async fn peer_send(
         }
     }
     let posts = connections.iter().map(|connection| async move {
-        let outcome = poster.post(&connection.connection_id, frame.to_vec()).await;
+        let outcome = poster
+            .post_to_connection()
+            .connection_id(&connection.connection_id)
+            .data(aws_sdk_apigatewaymanagement::primitives::Blob::new(frame))
+            .send()
+            .await;
         (connection, outcome)
     });
     for (connection, outcome) in futures::future::join_all(posts).await {
-        if outcome == PostOutcome::Gone {
+        let gone = outcome.as_ref().is_err_and(|error| {
+            error
+                .as_service_error()
+                .is_some_and(|e| e.is_gone_exception())
+                || error
+                    .raw_response()
+                    .is_some_and(|response| response.status().as_u16() == 410)
+        });
+        if gone {
             dynamo
                 .delete_item()
                 .table_name(table)
@@ -443,6 +463,21 @@ async fn peer_send(
                 .unwrap();
         }
     }
+}
+
+/// One algorithm's latencies over a fan-out's messages.
+#[derive(Default)]
+struct Latencies {
+    /// Every socket's receipt of every message.
+    all: Vec<Duration>,
+    /// Per message, the first receipt.
+    first: Vec<Duration>,
+    /// Per message, the last receipt.
+    last: Vec<Duration>,
+    /// Per message, the send's HTTP answer (Huddle only).
+    answered: Vec<Duration>,
+    /// Receipts that never came.
+    missing: usize,
 }
 
 /// The fan-out measurement on a fresh set of sockets: `rounds` messages sent through
@@ -469,13 +504,17 @@ async fn fan_out(
         Some((
             dynamo,
             table,
-            ManagementPoster::new(&sdk_config, &base_url()),
+            aws_sdk_apigatewaymanagement::Client::from_conf(
+                aws_sdk_apigatewaymanagement::config::Builder::from(&sdk_config)
+                    .endpoint_url(base_url())
+                    .build(),
+            ),
         ))
     } else {
         None
     };
     let mut early: HashMap<String, Vec<Instant>> = HashMap::new();
-    let mut results: [(Vec<Duration>, Vec<Duration>, usize); 2] = Default::default();
+    let mut results: [Latencies; 2] = Default::default();
     for round in 0..rounds {
         for (which, result) in results.iter_mut().enumerate() {
             let (id, sent_at) = if which == 0 {
@@ -487,6 +526,7 @@ async fn fan_out(
                         json!({"content": format!("bench {round}")}),
                     )
                     .await;
+                result.answered.push(sent_at.elapsed());
                 (reply.body["id"].as_str().unwrap().to_owned(), sent_at)
             } else {
                 let Some((dynamo, table, poster)) = &peer else {
@@ -503,10 +543,13 @@ async fn fan_out(
             };
             let (latencies, missing) = collect_round(&mut open, &id, sent_at, &mut early).await;
             result
-                .1
+                .first
+                .push(latencies.iter().copied().min().unwrap_or_default());
+            result
+                .last
                 .push(latencies.iter().copied().max().unwrap_or_default());
-            result.0.extend(latencies);
-            result.2 += missing;
+            result.all.extend(latencies);
+            result.missing += missing;
             // A pause between messages (varied, so sends do not fall in step with the
             // poller's waits): each message meets an idle stream.
             tokio::time::sleep(Duration::from_millis(200 + (round as u64 * 37) % 50)).await;
@@ -515,10 +558,18 @@ async fn fan_out(
     results
         .into_iter()
         .zip(["huddle", "peer"])
-        .filter(|((all, _, _), _)| !all.is_empty())
-        .map(|((mut all, mut last, missing), algorithm)| {
-            all.sort();
-            last.sort();
+        .filter(|(latencies, _)| !latencies.all.is_empty())
+        .map(|(mut latencies, algorithm)| {
+            let Latencies {
+                all,
+                first,
+                last,
+                answered,
+                missing,
+            } = &mut latencies;
+            for sample in [&mut *all, &mut *first, &mut *last, &mut *answered] {
+                sample.sort();
+            }
             Row {
                 algorithm: algorithm.into(),
                 sockets,
@@ -527,12 +578,14 @@ async fn fan_out(
                 idle_max_ms,
                 run: run.clone(),
                 deliveries: all.len(),
-                missing,
-                p50: ms_f(percentile(&all, 0.50)),
-                p99: ms_f(percentile(&all, 0.99)),
+                missing: *missing,
+                answered_p50: (!answered.is_empty()).then(|| ms_f(percentile(answered, 0.50))),
+                first_p50: ms_f(percentile(first, 0.50)),
+                p50: ms_f(percentile(all, 0.50)),
+                p99: ms_f(percentile(all, 0.99)),
                 max: ms_f(all.last().copied().unwrap_or_default()),
-                last_p50: ms_f(percentile(&last, 0.50)),
-                last_p99: ms_f(percentile(&last, 0.99)),
+                last_p50: ms_f(percentile(last, 0.50)),
+                last_p99: ms_f(percentile(last, 0.99)),
                 last_max: ms_f(last.last().copied().unwrap_or_default()),
                 setup_ms: u64::try_from(open.setup.as_millis()).unwrap_or(u64::MAX),
             }
@@ -580,8 +633,12 @@ fn append_rows(path: &str, rows: &[Row]) {
 
 fn row_line(row: &Row, first: &str) -> String {
     format!(
-        "| {first} | {deliveries} | {p50:.1} | {p99:.1} | {max:.1} | {l50:.1} | {l99:.1} | {lmax:.1} | {missing} |\n",
+        "| {first} | {deliveries} | {answered} | {f50:.1} | {p50:.1} | {p99:.1} | {max:.1} | {l50:.1} | {l99:.1} | {lmax:.1} | {missing} |\n",
         deliveries = row.deliveries,
+        answered = row
+            .answered_p50
+            .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}")),
+        f50 = row.first_p50,
         p50 = row.p50,
         p99 = row.p99,
         max = row.max,
@@ -592,7 +649,7 @@ fn row_line(row: &Row, first: &str) -> String {
     )
 }
 
-const ROW_HEAD: &str = "| deliveries | p50 | p99 | max | last receipt p50 | last receipt p99 | last receipt max | missing |";
+const ROW_HEAD: &str = "| deliveries | send answered p50 | first receipt p50 | p50 | p99 | max | last receipt p50 | last receipt p99 | last receipt max | missing |";
 
 fn fan_out_sections(rows: &[Row], idle: (Option<f64>, Option<f64>), idle_span: Duration) -> String {
     let percent = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1} %"));
@@ -613,13 +670,14 @@ fn fan_out_sections(rows: &[Row], idle: (Option<f64>, Option<f64>), idle_span: D
          the real path: the write, the table's stream, the local poller (reads again at once while records\n\
          come; when idle, waits 5 ms, then twice as long after each empty read, up to\n\
          `STREAM_POLL_IDLE_MAX_MS`), the broadcaster (the audience Query, the access check, then\n\
-         `post_to_connection` over HTTP to the gateway's management API, `WEBSOCKET_POST_CONCURRENCY` at\n\
-         a time). \"Every delivery\" counts each socket's receipt; \"last receipt\" is, per message, when the\n\
-         last socket had it. Each line of the first table is its own stack (the concurrency is read once at\n\
+         a signed `POST @connections/{id}` over HTTP to the gateway's management API,\n\
+         `WEBSOCKET_POST_CONCURRENCY` at a time). p50/p99/max count each socket's receipt; \"send answered\"\n\
+         is the send's HTTP answer (the message written), and \"first receipt\" and \"last receipt\" are,\n\
+         per message, when the first and the last socket had it. Each line of the first table is its own stack (the concurrency is read once at\n\
          start).\n\n### Post concurrency, 1,000 sockets\n\n",
     );
     out.push_str(&format!(
-        "| concurrency | idle wait max (ms) {ROW_HEAD}\n|---|---|---|---|---|---|---|---|---|---|\n"
+        "| concurrency | idle wait max (ms) {ROW_HEAD}\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     ));
     for row in &sweep {
         out.push_str(&row_line(
@@ -630,7 +688,7 @@ fn fan_out_sections(rows: &[Row], idle: (Option<f64>, Option<f64>), idle_span: D
     let mut sizes: Vec<&Row> = rows.iter().filter(|r| r.algorithm == "huddle").collect();
     sizes.sort_by_key(|r| r.sockets);
     out.push_str(&format!(
-        "\n### By socket count (the default concurrency)\n\n| sockets | concurrency {ROW_HEAD} setup (ms) |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "\n### By socket count (the default concurrency)\n\n| sockets | concurrency {ROW_HEAD} setup (ms) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     ));
     for row in sizes.iter().filter(|r| {
         r.concurrency == huddle_shared::config::DEFAULT_WEBSOCKET_POST_CONCURRENCY
@@ -654,15 +712,18 @@ fn fan_out_sections(rows: &[Row], idle: (Option<f64>, Option<f64>), idle_span: D
          connection (the sample Scans its table; here the same rows sit in one partition and are read\n\
          with a Query, page by page, so the work is the same O(all connections) with no Scan anywhere),\n\
          then post to every connection at once (`Promise.all`: unbounded\n\
-         concurrency). Run by the benchmark itself against the same stack and the same subscribed sockets,\n\
+         concurrency) with the AWS SDK's management API client, as the sample does (Huddle posts\n\
+         with its own signed requests). Run by the benchmark itself against the same stack and the same subscribed sockets,\n\
          alternating message for message with Huddle's path: a table of its own in the same DynamoDB Local\n\
          (one item per socket, as the sample keeps), the same `message.created` frame\n\
          (another id), the same management API. Its latency is from the start of its read, so it leaves\n\
-         out the HTTP request, the write and the stream that Huddle's includes; and it does O(all\n\
-         connections) work per message where Huddle does O(the channel's subscribers).\n\n",
+         out the HTTP request, the write and the stream that Huddle's includes (\"send answered\" is\n\
+         Huddle's HTTP answer, the message written; \"first receipt\" is when the first socket had\n\
+         the message); and it does O(all connections) work per message where Huddle does O(the\n\
+         channel's subscribers).\n\n",
     );
     out.push_str(&format!(
-        "| sockets | algorithm {ROW_HEAD}\n|---|---|---|---|---|---|---|---|---|---|\n"
+        "| sockets | algorithm {ROW_HEAD}\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     ));
     for peer in &peers {
         let huddle = sizes.iter().find(|r| r.run == peer.run);

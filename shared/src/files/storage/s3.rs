@@ -19,13 +19,11 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode, sign,
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignatureLocation, SigningSettings,
+    UriPathNormalizationMode,
 };
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use aws_types::SdkConfig;
 use aws_types::service_config::ServiceConfigKey;
 use bytes::Bytes;
@@ -181,34 +179,15 @@ pub fn sign_request<B>(
     region: &str,
     time: SystemTime,
 ) -> anyhow::Result<()> {
-    let identity: Identity = credentials.into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(SIGNING_NAME)
-        .time(time)
-        .settings(signing_settings(presigned_for))
-        .build()
-        .context("S3 signing parameters")?
-        .into();
-    let headers = request
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            value
-                .to_str()
-                .map(|value| (name.as_str(), value))
-                .with_context(|| format!("the header {name} is not text"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let uri = request.uri().to_string();
-    let signable = SignableRequest::new(request.method().as_str(), &uri, headers.into_iter(), body)
-        .context("an unsignable request")?;
-    let (instructions, _signature) = sign(signable, &params)
-        .context("signing an S3 request")?
-        .into_parts();
-    instructions.apply_to_request_http1x(request);
-    Ok(())
+    crate::sigv4::sign_request(
+        request,
+        body,
+        SIGNING_NAME,
+        signing_settings(presigned_for),
+        credentials,
+        region,
+        time,
+    )
 }
 
 /// How one attempt went.
@@ -371,20 +350,11 @@ impl S3Storage {
     }
 
     async fn credentials(&self) -> anyhow::Result<Credentials> {
-        let provider = self
-            .credentials
-            .as_ref()
-            .ok_or_else(|| anyhow!("no credentials in the environment"))?;
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|error| anyhow!("no credentials: {error}"))
+        crate::sigv4::credentials(self.credentials.as_ref()).await
     }
 
     fn region(&self) -> anyhow::Result<&str> {
-        self.region
-            .as_deref()
-            .ok_or_else(|| anyhow!("no region (AWS_REGION) to sign for"))
+        crate::sigv4::region(self.region.as_deref())
     }
 
     /// `request` as an HTTP request with its host and its headers, not yet signed.
