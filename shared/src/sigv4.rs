@@ -11,6 +11,15 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+
+/// What a path segment or query value keeps unencoded in a signed request: RFC 3986's
+/// unreserved characters (SigV4's canonical form, and the SDK's encoding of a path label).
+pub const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Signs `request` (its method, URI and headers, and `body`) for `service` in `region` at
 /// `time`, with `settings`; the signature goes where `settings` say (headers or query).

@@ -29,7 +29,7 @@ use aws_types::service_config::ServiceConfigKey;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use tokio::sync::OnceCell;
 
 use super::{ObjectInfo, ObjectRead, ObjectStore, UploadInstructions};
@@ -50,14 +50,6 @@ pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most of an error answer's body kept for the log.
 const ERROR_BODY_MAX_BYTES: usize = 2048;
-
-/// What an object key's path segments keep unencoded: S3's unreserved characters. `/`
-/// separates the segments and is kept too.
-const KEY_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// The bucket and how to reach and sign for it. Cheap to clone.
 #[derive(Clone)]
@@ -141,7 +133,7 @@ fn bucket_url(endpoint: &str, bucket: &str, path_style: bool) -> anyhow::Result<
 /// An object key as a URL path: each segment percent-encoded, `/` kept.
 fn encode_key(key: &str) -> String {
     key.split('/')
-        .map(|segment| utf8_percent_encode(segment, KEY_SEGMENT).to_string())
+        .map(|segment| utf8_percent_encode(segment, crate::sigv4::UNRESERVED).to_string())
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -149,7 +141,7 @@ fn encode_key(key: &str) -> String {
 /// A query parameter's value, encoded as SigV4's canonical form expects (everything but
 /// the unreserved characters, a space as `%20`).
 fn encode_query_value(value: &str) -> String {
-    utf8_percent_encode(value, KEY_SEGMENT).to_string()
+    utf8_percent_encode(value, crate::sigv4::UNRESERVED).to_string()
 }
 
 /// S3's signing settings: the path encoded once and not normalised (keys are names, not

@@ -26,7 +26,7 @@ use aws_types::SdkConfig;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::{PostOutcome, Poster};
@@ -43,40 +43,6 @@ pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most of an error answer's body kept for the log.
 const ERROR_BODY_MAX_BYTES: usize = 1024;
-
-/// What the SDK percent-encodes in a path label (`aws_smithy_http::label`'s set): controls
-/// and everything but the unreserved characters. Connection ids end in `=`, which must
-/// reach the signature as `%3D`.
-const LABEL: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'/')
-    .add(b':')
-    .add(b',')
-    .add(b'?')
-    .add(b'#')
-    .add(b'[')
-    .add(b']')
-    .add(b'{')
-    .add(b'}')
-    .add(b'|')
-    .add(b'@')
-    .add(b'!')
-    .add(b'$')
-    .add(b'&')
-    .add(b'\'')
-    .add(b'(')
-    .add(b')')
-    .add(b'*')
-    .add(b'+')
-    .add(b';')
-    .add(b'=')
-    .add(b'%')
-    .add(b'<')
-    .add(b'>')
-    .add(b'"')
-    .add(b'^')
-    .add(b'`')
-    .add(b'\\');
 
 /// The management API of one stage, `https://{api}.execute-api.{region}.amazonaws.com/{stage}`
 /// (or the local gateway's address). Clones share one client and one bound on the posts
@@ -127,12 +93,13 @@ impl ManagementPoster {
     }
 
     /// The address a post to `connection_id` goes to, the id encoded as the SDK encodes a
-    /// path label.
+    /// path label (everything but the unreserved characters: ids end in `=`, which must
+    /// reach the signature as `%3D`).
     pub fn connection_url(&self, connection_id: &str) -> String {
         format!(
             "{}/@connections/{}",
             self.endpoint,
-            utf8_percent_encode(connection_id, LABEL)
+            utf8_percent_encode(connection_id, crate::sigv4::UNRESERVED)
         )
     }
 
