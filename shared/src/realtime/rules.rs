@@ -39,7 +39,10 @@ pub const PRESENCE_INTERVAL_MS: i64 = 5_000;
 /// Subscribers read (and checked with one batch read) in the first page of a channel's
 /// audience: posting to them starts while the rest are read.
 const AUDIENCE_FIRST_PAGE: i32 = 25;
-/// Subscribers read (and checked with one batch read) per further page of the audience.
+/// Each further page of an audience is this many times the one before (up to
+/// [`AUDIENCE_PAGE`]), so posting to one page covers the time the next takes to read.
+const AUDIENCE_PAGE_GROWTH: i32 = 4;
+/// The most subscribers read (and checked with one batch read) in one page of an audience.
 const AUDIENCE_PAGE: i32 = 1000;
 /// Partitions of a stream batch broadcast at once (each partition's records in order: a
 /// channel's events reach its subscribers in the order they happened).
@@ -181,7 +184,8 @@ async fn channel_audience(
 
 /// Hands `each` the subscribers of a channel who may still read it, a page at a time. The
 /// first page is small ([`AUDIENCE_FIRST_PAGE`]), so a channel nobody listens to costs one
-/// short read and the first subscribers hear of an event before the rest are read. Each
+/// short read and the first subscribers hear of an event before the rest are read; each
+/// next page grows ([`AUDIENCE_PAGE_GROWTH`], up to [`AUDIENCE_PAGE`]). Each
 /// page is checked with one batch read (the channel record unless the caller holds it, the
 /// workspace record, the users' workspace memberships and, for private channels and DMs,
 /// their channel memberships), then handed to `each`, while the next page is read. A
@@ -230,6 +234,7 @@ where
         },
     };
     let mut refused: Vec<(String, ChannelId)> = Vec::new();
+    let mut limit = AUDIENCE_FIRST_PAGE;
     loop {
         let subscriptions = std::mem::take(&mut page.items);
         let users: Vec<UserId> = subscriptions
@@ -238,8 +243,11 @@ where
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
+        limit = limit
+            .saturating_mul(AUDIENCE_PAGE_GROWTH)
+            .min(AUDIENCE_PAGE);
         let next = page.next_cursor.clone().map(|cursor| PageRequest {
-            limit: AUDIENCE_PAGE,
+            limit,
             cursor: Some(cursor),
         });
         let current = async {
