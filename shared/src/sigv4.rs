@@ -62,6 +62,20 @@ pub fn sign_request<B>(
     Ok(())
 }
 
+/// Sets `request`'s `Host` header from its URI (SigV4 signs the host, so it is there
+/// before signing, exactly as it will be sent).
+pub fn set_host<B>(request: &mut http::Request<B>) -> anyhow::Result<()> {
+    let host = request
+        .uri()
+        .authority()
+        .ok_or_else(|| anyhow!("{} has no host", request.uri()))?
+        .as_str()
+        .parse::<http::HeaderValue>()
+        .context("the request's host")?;
+    request.headers_mut().insert(http::header::HOST, host);
+    Ok(())
+}
+
 /// The current credentials from the configuration's provider (cached by the provider).
 pub async fn credentials(
     provider: Option<&SharedCredentialsProvider>,

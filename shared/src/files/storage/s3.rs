@@ -360,14 +360,7 @@ impl S3Storage {
         let mut built = built
             .body(Full::new(request.body.clone()))
             .context("building an S3 request")?;
-        let host = built
-            .uri()
-            .authority()
-            .ok_or_else(|| anyhow!("{} has no host", request.url))?
-            .as_str()
-            .parse::<HeaderValue>()
-            .context("the S3 host")?;
-        built.headers_mut().insert(header::HOST, host);
+        crate::sigv4::set_host(&mut built)?;
         Ok(built)
     }
 

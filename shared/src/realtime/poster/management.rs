@@ -18,13 +18,13 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sigv4::http_request::{SignableBody, SigningSettings};
 use aws_types::SdkConfig;
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode, header};
+use http::{StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use percent_encoding::utf8_percent_encode;
 use tokio::sync::{OnceCell, Semaphore};
@@ -117,14 +117,7 @@ impl ManagementPoster {
             .header(header::CONTENT_LENGTH, payload.len())
             .body(Full::new(payload.clone()))
             .context("building the request")?;
-        let host = request
-            .uri()
-            .authority()
-            .ok_or_else(|| anyhow!("the endpoint {} has no host", self.endpoint))?
-            .as_str()
-            .parse::<HeaderValue>()
-            .context("the endpoint's host")?;
-        request.headers_mut().insert(header::HOST, host);
+        crate::sigv4::set_host(&mut request)?;
         self.sign(&mut request, &payload, credentials, time)?;
         Ok(request)
     }
