@@ -1133,6 +1133,78 @@ async fn the_broadcaster_posts_only_to_subscribers_who_may_still_read() {
     assert!(subscribed.is_empty(), "{subscribed:?}");
 }
 
+/// An audience larger than its first page, with several connections per user and a
+/// subscription left to a user who may not read (as a subscribe racing a removal could leave
+/// it) on both pages: each user is checked once per delivery (one batch read for the first
+/// page; the second page's users all have their verdicts), the readers' every connection
+/// hears the message, and the refused user's subscriptions end on both pages.
+#[tokio::test]
+async fn an_audience_checks_each_user_once_however_many_pages_hold_them() {
+    let api = Api::new();
+    let team = api.fresh_team().await;
+    let state = app_state().await;
+    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let general: ChannelId = team.general_id.parse().unwrap();
+    let users: Vec<UserId> = [&team.member, &team.admin, &team.outsider]
+        .iter()
+        .map(|user| user.id.parse().unwrap())
+        .collect();
+    // Ids sorted as the pages read them: the first page (25) holds every user, the second
+    // (5) the member's, the admin's and the outsider's again.
+    let run = ulid::Ulid::new().to_string();
+    let mut connections = Vec::new();
+    for index in 0..30 {
+        let connection = Connection {
+            connection_id: format!("{run}-{index:02}"),
+            user_id: users[index % 3],
+            connected_at: chrono::Utc::now(),
+            expires_at: chrono::Utc::now().timestamp() + 3600,
+            channels: Vec::new(),
+        };
+        state.store.put_connection(&connection).await.unwrap();
+        assert_eq!(
+            state
+                .store
+                .subscribe(&connection, &[(workspace, general)], 10)
+                .await
+                .unwrap(),
+            huddle_shared::realtime::SubscribeOutcome::Subscribed
+        );
+        connections.push(connection);
+    }
+    let recorder = Recorder::default();
+    let change = message_change(
+        "1",
+        general,
+        MessageId::generate(),
+        workspace,
+        users[0],
+        json!("to every device"),
+    );
+    let (failed, tally) =
+        huddle_shared::calls::counted(broadcast_changes(&state, &recorder, &[change])).await;
+    assert!(failed.is_empty(), "{failed:?}");
+
+    let mut heard = recorder.targets_of("message.created");
+    heard.sort();
+    let readers: Vec<String> = connections
+        .iter()
+        .filter(|c| c.user_id != users[2])
+        .map(|c| c.connection_id.clone())
+        .collect();
+    assert_eq!(heard, readers);
+    let count = |operation: &str| tally.operations.iter().filter(|o| *o == operation).count();
+    assert_eq!(count("Query"), 2, "{:?}", tally.operations);
+    assert_eq!(count("BatchGetItem"), 1, "{:?}", tally.operations);
+    for connection in connections.iter().filter(|c| c.user_id == users[2]) {
+        assert!(
+            channel_set(&state, connection).await.is_empty(),
+            "{}",
+            connection.connection_id
+        );
+    }
+}
+
 /// Waits until a connection's item no longer lists `channel` (ended by the broadcaster).
 async fn wait_until_unsubscribed(connection_id: &str, channel: ChannelId) {
     let state = app_state().await;

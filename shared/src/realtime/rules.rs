@@ -188,7 +188,9 @@ async fn channel_audience(
 /// next page grows ([`AUDIENCE_PAGE_GROWTH`], up to [`AUDIENCE_PAGE`]). Each
 /// page is checked with one batch read (the channel record unless the caller holds it, the
 /// workspace record, the users' workspace memberships and, for private channels and DMs,
-/// their channel memberships), then handed to `each`, while the next page is read. A
+/// their channel memberships) of the users no earlier page of this delivery checked (a
+/// page of users already checked, such as more devices of theirs, reads nothing), then
+/// handed to `each`, while the next page is read. A
 /// deleted channel or workspace has no audience from the page that finds it so (their
 /// subscriptions end with `channel.deleted`). Subscriptions of users who fail the check are
 /// ended.
@@ -234,12 +236,15 @@ where
         },
     };
     let mut refused: Vec<(String, ChannelId)> = Vec::new();
+    // Each user's verdict, from the first page that held one of their connections.
+    let mut verdicts: HashMap<UserId, bool> = HashMap::new();
     let mut limit = AUDIENCE_FIRST_PAGE;
     loop {
         let subscriptions = std::mem::take(&mut page.items);
-        let users: Vec<UserId> = subscriptions
+        let unchecked: Vec<UserId> = subscriptions
             .iter()
             .map(|s| s.user_id)
+            .filter(|user| !verdicts.contains_key(user))
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
@@ -250,22 +255,34 @@ where
             limit,
             cursor: Some(cursor),
         });
+        let known_verdicts = &verdicts;
         let current = async {
-            if users.is_empty() {
+            if subscriptions.is_empty() {
                 return Ok(PageChecked::Empty);
             }
-            let check = state
-                .store
-                .check_audience(channel_id, workspace_id, &users, channel.as_ref())
-                .await?;
-            if check.channel.is_none() || !check.workspace_exists {
-                return Ok(PageChecked::ChannelGone);
+            let mut fresh = HashMap::new();
+            let mut checked_channel = None;
+            if !unchecked.is_empty() {
+                let check = state
+                    .store
+                    .check_audience(channel_id, workspace_id, &unchecked, channel.as_ref())
+                    .await?;
+                if check.channel.is_none() || !check.workspace_exists {
+                    return Ok(PageChecked::ChannelGone);
+                }
+                fresh = unchecked
+                    .iter()
+                    .map(|user| (*user, check.admits(*user)))
+                    .collect();
+                checked_channel = check.channel;
             }
             let mut allowed = Vec::new();
             let mut refused = Vec::new();
             for subscription in subscriptions {
-                if check.admits(subscription.user_id) {
-                    allowed.push((subscription.connection_id, subscription.user_id));
+                let user = subscription.user_id;
+                let admitted = fresh.get(&user).or_else(|| known_verdicts.get(&user));
+                if admitted == Some(&true) {
+                    allowed.push((subscription.connection_id, user));
                 } else {
                     refused.push((subscription.connection_id, channel_id));
                 }
@@ -274,7 +291,8 @@ where
                 each(allowed).await?;
             }
             Ok(PageChecked::Handed {
-                channel: check.channel.map(Box::new),
+                channel: checked_channel.map(Box::new),
+                verdicts: fresh,
                 refused,
             })
         };
@@ -297,9 +315,13 @@ where
             PageChecked::ChannelGone => return Ok(()),
             PageChecked::Handed {
                 channel: checked_channel,
+                verdicts: page_verdicts,
                 refused: page_refused,
             } => {
-                channel = checked_channel.map(|checked| *checked);
+                if let Some(checked) = checked_channel {
+                    channel = Some(*checked);
+                }
+                verdicts.extend(page_verdicts);
                 refused.extend(page_refused);
             }
         }
@@ -323,9 +345,11 @@ enum PageChecked {
     Empty,
     /// The channel or its workspace is gone.
     ChannelGone,
-    /// The admitted subscribers were handed on; these were refused.
+    /// The admitted subscribers were handed on; these were refused. `channel` and
+    /// `verdicts` are what the page's check read (none if every user had a verdict).
     Handed {
         channel: Option<Box<Channel>>,
+        verdicts: HashMap<UserId, bool>,
         refused: Vec<(String, ChannelId)>,
     },
 }
@@ -360,10 +384,7 @@ async fn deliver<P: Poster>(
 ) -> ApiResult<()> {
     match audience {
         Audience::Channel(channel_id) => {
-            each_audience_page(state, *channel_id, None, |targets| {
-                post_to(state, poster, targets, event, skip)
-            })
-            .await
+            post_to_audience(state, poster, *channel_id, None, event, skip).await
         }
         Audience::DeletedChannel(channel_id) => {
             // The channel's record is gone, so nothing else of it is delivered any more;
@@ -371,9 +392,15 @@ async fn deliver<P: Poster>(
             let subscriptions = all_subscribers(state, *channel_id).await?;
             let targets = subscriptions
                 .iter()
-                .map(|s| (s.connection_id.clone(), s.user_id))
-                .collect();
-            post_to(state, poster, targets, event, skip).await?;
+                .map(|s| (s.connection_id.clone(), s.user_id));
+            post_to(
+                state,
+                poster,
+                futures::stream::iter(targets).boxed(),
+                event,
+                skip,
+            )
+            .await?;
             let ended: Vec<(String, ChannelId)> = subscriptions
                 .into_iter()
                 .map(|s| (s.connection_id, s.channel_id))
@@ -388,11 +415,46 @@ async fn deliver<P: Poster>(
             let connections = state.store.list_user_connections(*user_id).await?;
             let targets = connections
                 .into_iter()
-                .map(|c| (c.connection_id, c.user_id))
-                .collect();
-            post_to(state, poster, targets, event, skip).await
+                .map(|c| (c.connection_id, c.user_id));
+            post_to(
+                state,
+                poster,
+                futures::stream::iter(targets).boxed(),
+                event,
+                skip,
+            )
+            .await
         }
     }
+}
+
+/// Posts one event to a channel's audience as [`each_audience_page`] reads and checks it:
+/// each checked page joins one stream of posts, so the posts run
+/// `WEBSOCKET_POST_CONCURRENCY` at a time across pages and no page waits for the last posts
+/// of the one before (nor its check for them).
+async fn post_to_audience<P: Poster>(
+    state: &AppState,
+    poster: &P,
+    channel_id: ChannelId,
+    known: Option<&Channel>,
+    event: &ServerEvent,
+    skip: Option<&str>,
+) -> ApiResult<()> {
+    let (checked, pages) = tokio::sync::mpsc::unbounded_channel::<Vec<Target>>();
+    let read = each_audience_page(state, channel_id, known, move |targets| {
+        // The receiving end lives until the last post is done, so a page always reaches
+        // it; the stream of posts ends when this closure (the sender) is dropped.
+        let _ = checked.send(targets);
+        std::future::ready(Ok(()))
+    });
+    let targets = futures::stream::unfold(pages, |mut pages| async move {
+        let page = pages.recv().await?;
+        Some((futures::stream::iter(page), pages))
+    })
+    .flatten()
+    .boxed();
+    let (read, posted) = tokio::join!(read, post_to(state, poster, targets, event, skip));
+    read.and(posted)
 }
 
 /// Posts one event to connections, `WEBSOCKET_POST_CONCURRENCY` at a time (read once at
@@ -401,16 +463,18 @@ async fn deliver<P: Poster>(
 async fn post_to<P: Poster>(
     state: &AppState,
     poster: &P,
-    mut targets: Vec<Target>,
+    targets: futures::stream::BoxStream<'_, Target>,
     event: &ServerEvent,
     skip: Option<&str>,
 ) -> ApiResult<()> {
     let payload = event.to_bytes();
-    targets.retain(|(connection, _)| Some(connection.as_str()) != skip);
-    let gone: Vec<Target> = futures::stream::iter(targets)
+    let gone: Vec<Target> = targets
         .map(|(connection, user)| {
             let payload = payload.clone();
             async move {
+                if Some(connection.as_str()) == skip {
+                    return None;
+                }
                 match poster.post(&connection, payload).await {
                     PostOutcome::Delivered => None,
                     PostOutcome::Gone => Some((connection, user)),
@@ -541,9 +605,14 @@ pub async fn handle_frame<P: Poster>(
                     Some(channel_id),
                     json!({"channel_id": channel_id, "user_id": user}),
                 );
-                each_audience_page(state, channel_id, Some(&channel.channel), |targets| {
-                    post_to(state, poster, targets, &event, Some(connection_id))
-                })
+                post_to_audience(
+                    state,
+                    poster,
+                    channel_id,
+                    Some(&channel.channel),
+                    &event,
+                    Some(connection_id),
+                )
                 .await
             }
             ClientFrame::Presence { status } => {
@@ -632,7 +701,7 @@ async fn presence_fan_out<P: Poster>(
     post_to(
         state,
         poster,
-        targets.into_iter().collect(),
+        futures::stream::iter(targets).boxed(),
         event,
         Some(&connection.connection_id),
     )
@@ -826,9 +895,14 @@ async fn doc_update<P: Poster>(
             Some(channel_id),
             json!({"update": update, "user_id": user}),
         );
-        each_audience_page(state, channel_id, Some(&channel.channel), |targets| {
-            post_to(state, poster, targets, &event, Some(connection_id))
-        })
+        post_to_audience(
+            state,
+            poster,
+            channel_id,
+            Some(&channel.channel),
+            &event,
+            Some(connection_id),
+        )
         .await?;
         crate::documents::compact_if_due(state, channel_id, stored).await
     }
@@ -856,9 +930,14 @@ async fn doc_awareness<P: Poster>(
             Some(channel_id),
             json!({"update": update, "user_id": user}),
         );
-        each_audience_page(state, channel_id, Some(&channel.channel), |targets| {
-            post_to(state, poster, targets, &event, Some(connection_id))
-        })
+        post_to_audience(
+            state,
+            poster,
+            channel_id,
+            Some(&channel.channel),
+            &event,
+            Some(connection_id),
+        )
         .await
     }
     #[cfg(not(feature = "documents"))]
