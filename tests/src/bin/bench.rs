@@ -675,7 +675,8 @@ fn fan_out_sections(rows: &[Row], idle: (Option<f64>, Option<f64>), idle_span: D
     let mut out = String::from(
         "## Fan-out\n\n\
          Subscribed WebSocket connections (spread over 10 users) on one channel of the local gateway;\n\
-         messages sent over HTTP one at a time, 200-250 ms apart, so each meets an idle stream.\n\
+         messages sent over HTTP one at a time, 200-250 ms apart, so each meets an idle stream, after\n\
+         `BENCH_WARMUP_ROUNDS` (default 10) not measured (DynamoDB Local's JIT compiler is still busy).\n\
          Latency (ms) is from the send to a socket's receipt of `message.created`, taken on arrival, through\n\
          the real path: the write, the table's stream, the local poller (reads again at once while records\n\
          come; when idle, waits 5 ms, then twice as long after each empty read, up to\n\
