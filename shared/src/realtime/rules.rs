@@ -457,6 +457,21 @@ async fn post_to_audience<P: Poster>(
     read.and(posted)
 }
 
+/// Relays a frame's live event (`typing`, `doc.update`, `doc.awareness`) to the other
+/// subscribers of a channel the sender has just been checked to read.
+async fn relay<P: Poster>(
+    state: &AppState,
+    poster: &P,
+    channel: &Channel,
+    kind: &str,
+    data: serde_json::Value,
+    from_connection: &str,
+) -> ApiResult<()> {
+    let event = ServerEvent::new(kind, Some(channel.id), data);
+    let skip = Some(from_connection);
+    post_to_audience(state, poster, channel.id, Some(channel), &event, skip).await
+}
+
 /// Posts one event to connections, `WEBSOCKET_POST_CONCURRENCY` at a time (read once at
 /// cold start; the deployed poster also holds every event's posts together to it), except
 /// `skip`; connections that answer 410 are forgotten.
@@ -600,18 +615,14 @@ pub async fn handle_frame<P: Poster>(
                 if allowed == ThrottleVerdict::Throttled {
                     return Err(throttled("typing", TYPING_INTERVAL_MS));
                 }
-                let event = ServerEvent::new(
-                    "typing",
-                    Some(channel_id),
-                    json!({"channel_id": channel_id, "user_id": user}),
-                );
-                post_to_audience(
+                let typing = json!({"channel_id": channel_id, "user_id": user});
+                relay(
                     state,
                     poster,
-                    channel_id,
-                    Some(&channel.channel),
-                    &event,
-                    Some(connection_id),
+                    &channel.channel,
+                    "typing",
+                    typing,
+                    connection_id,
                 )
                 .await
             }
@@ -890,18 +901,14 @@ async fn doc_update<P: Poster>(
         else {
             return Ok(()); // nothing new: neither stored nor relayed
         };
-        let event = ServerEvent::new(
-            "doc.update",
-            Some(channel_id),
-            json!({"update": update, "user_id": user}),
-        );
-        post_to_audience(
+        let relayed = json!({"update": update, "user_id": user});
+        relay(
             state,
             poster,
-            channel_id,
-            Some(&channel.channel),
-            &event,
-            Some(connection_id),
+            &channel.channel,
+            "doc.update",
+            relayed,
+            connection_id,
         )
         .await?;
         crate::documents::compact_if_due(state, channel_id, stored).await
@@ -925,18 +932,14 @@ async fn doc_awareness<P: Poster>(
     #[cfg(feature = "documents")]
     {
         let channel = crate::documents::live_awareness(state, user, channel_id, &update).await?;
-        let event = ServerEvent::new(
-            "doc.awareness",
-            Some(channel_id),
-            json!({"update": update, "user_id": user}),
-        );
-        post_to_audience(
+        let relayed = json!({"update": update, "user_id": user});
+        relay(
             state,
             poster,
-            channel_id,
-            Some(&channel.channel),
-            &event,
-            Some(connection_id),
+            &channel.channel,
+            "doc.awareness",
+            relayed,
+            connection_id,
         )
         .await
     }
