@@ -456,22 +456,7 @@ async fn a_gone_connection_is_deleted_by_the_next_broadcast() {
     let owner: UserId = team.owner.id.parse().unwrap();
     let general: ChannelId = team.general_id.parse().unwrap();
     let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
-    let connection = Connection {
-        connection_id: ghost.clone(),
-        user_id: owner,
-        connected_at: chrono::Utc::now(),
-        expires_at: chrono::Utc::now().timestamp() + 3600,
-        channels: Vec::new(),
-    };
-    state.store.put_connection(&connection).await.unwrap();
-    assert_eq!(
-        state
-            .store
-            .subscribe(&connection, &[(workspace, general)], 10)
-            .await
-            .unwrap(),
-        huddle_shared::realtime::SubscribeOutcome::Subscribed
-    );
+    subscribed_record(&state, &ghost, owner, workspace, general).await;
 
     api.post_text(&team.member, &team.general_id, "anyone there?")
         .await;
@@ -598,6 +583,34 @@ fn message_change(
         by_ttl: false,
         at: chrono::Utc::now(),
     }
+}
+
+/// A connection record with no socket behind it, subscribed to `channel` (written straight
+/// to the table).
+async fn subscribed_record(
+    state: &huddle_shared::AppState,
+    connection_id: &str,
+    user_id: UserId,
+    workspace: WorkspaceId,
+    channel: ChannelId,
+) -> Connection {
+    let connection = Connection {
+        connection_id: connection_id.to_owned(),
+        user_id,
+        connected_at: chrono::Utc::now(),
+        expires_at: chrono::Utc::now().timestamp() + 3600,
+        channels: Vec::new(),
+    };
+    state.store.put_connection(&connection).await.unwrap();
+    assert_eq!(
+        state
+            .store
+            .subscribe(&connection, &[(workspace, channel)], 10)
+            .await
+            .unwrap(),
+        huddle_shared::realtime::SubscribeOutcome::Subscribed
+    );
+    connection
 }
 
 /// The id of a user's one open connection.
@@ -1149,28 +1162,24 @@ async fn an_audience_checks_each_user_once_however_many_pages_hold_them() {
         .iter()
         .map(|user| user.id.parse().unwrap())
         .collect();
-    // Ids sorted as the pages read them: the first page (25) holds every user, the second
-    // (5) the member's, the admin's and the outsider's again.
-    let run = ulid::Ulid::new().to_string();
+    // The gateway's own broadcaster posts the team's first events to general's subscribers
+    // and deletes the connections that have no socket (410): a message heard on a real
+    // socket means general's earlier events are behind, before the records are written.
+    let mut socket = connect_subscribed(&api, &team.member, &[&team.general_id]).await;
+    let drained = api
+        .post_text(&team.owner, &team.general_id, "drained")
+        .await;
+    frames_until(&mut socket, |f| f["data"]["id"] == drained["id"]).await;
+    let listening = connection_id_of(&team.member).await;
+    // Ids sorted as the pages read them, after the real socket's (`~` sorts after every
+    // character of a gateway's id): the first page (25) holds every user, the second the
+    // member's, the admin's and the outsider's again.
+    let run = format!("~{}", ulid::Ulid::new());
     let mut connections = Vec::new();
     for index in 0..30 {
-        let connection = Connection {
-            connection_id: format!("{run}-{index:02}"),
-            user_id: users[index % 3],
-            connected_at: chrono::Utc::now(),
-            expires_at: chrono::Utc::now().timestamp() + 3600,
-            channels: Vec::new(),
-        };
-        state.store.put_connection(&connection).await.unwrap();
-        assert_eq!(
-            state
-                .store
-                .subscribe(&connection, &[(workspace, general)], 10)
-                .await
-                .unwrap(),
-            huddle_shared::realtime::SubscribeOutcome::Subscribed
-        );
-        connections.push(connection);
+        let id = format!("{run}-{index:02}");
+        connections
+            .push(subscribed_record(&state, &id, users[index % 3], workspace, general).await);
     }
     let recorder = Recorder::default();
     let change = message_change(
@@ -1185,13 +1194,14 @@ async fn an_audience_checks_each_user_once_however_many_pages_hold_them() {
         huddle_shared::calls::counted(broadcast_changes(&state, &recorder, &[change])).await;
     assert!(failed.is_empty(), "{failed:?}");
 
-    let mut heard = recorder.targets_of("message.created");
-    heard.sort();
-    let readers: Vec<String> = connections
+    let heard = recorder.targets_of("message.created");
+    let mut readers: Vec<String> = connections
         .iter()
         .filter(|c| c.user_id != users[2])
         .map(|c| c.connection_id.clone())
+        .chain([listening])
         .collect();
+    readers.sort();
     assert_eq!(heard, readers);
     let count = |operation: &str| tally.operations.iter().filter(|o| *o == operation).count();
     assert_eq!(count("Query"), 2, "{:?}", tally.operations);
