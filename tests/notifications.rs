@@ -546,6 +546,11 @@ async fn a_replayed_record_notifies_nobody_twice() {
         .await;
     arrives(&api, member, &task).await;
     arrives(&api, admin, &direct).await;
+    // DynamoDB Local can show a transaction's notification before its counter.
+    eventually("the member's three notifications counted", || async {
+        api.unread_count(member).await == 3
+    })
+    .await;
     let before = (
         received(&api, member).await,
         received(&api, admin).await,
