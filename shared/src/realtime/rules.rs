@@ -393,14 +393,8 @@ async fn deliver<P: Poster>(
             let targets = subscriptions
                 .iter()
                 .map(|s| (s.connection_id.clone(), s.user_id));
-            post_to(
-                state,
-                poster,
-                futures::stream::iter(targets).boxed(),
-                event,
-                skip,
-            )
-            .await?;
+            let targets = futures::stream::iter(targets).boxed();
+            post_to(state, poster, targets, event, skip).await?;
             let ended: Vec<(String, ChannelId)> = subscriptions
                 .into_iter()
                 .map(|s| (s.connection_id, s.channel_id))
@@ -416,14 +410,8 @@ async fn deliver<P: Poster>(
             let targets = connections
                 .into_iter()
                 .map(|c| (c.connection_id, c.user_id));
-            post_to(
-                state,
-                poster,
-                futures::stream::iter(targets).boxed(),
-                event,
-                skip,
-            )
-            .await
+            let targets = futures::stream::iter(targets).boxed();
+            post_to(state, poster, targets, event, skip).await
         }
     }
 }
@@ -474,7 +462,8 @@ async fn relay<P: Poster>(
 
 /// Posts one event to connections, `WEBSOCKET_POST_CONCURRENCY` at a time (read once at
 /// cold start; the deployed poster also holds every event's posts together to it), except
-/// `skip`; connections that answer 410 are forgotten.
+/// `skip`; connections that answer 410 are forgotten. The targets come as a boxed stream:
+/// with a generic one, rustc could not prove the futures that hold it `Send`.
 async fn post_to<P: Poster>(
     state: &AppState,
     poster: &P,
