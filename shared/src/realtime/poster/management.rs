@@ -7,9 +7,10 @@
 //! through the SDK's `post_to_connection`: a fan-out posts a thousand times for one message,
 //! and a profile of the broadcaster showed the SDK's per-request machinery (its
 //! orchestrator, configuration layers and interceptors) costing more CPU than signing and
-//! sending the request together. The signature is the SDK's own SigV4 crate with the SDK's
-//! settings for this API; `tests/management_poster.rs` checks it is the SDK client's, byte
-//! for byte. What the SDK's standard retry mode did is kept: up to [`ATTEMPTS`] attempts on
+//! sending the request together. The signature is [`HeaderSigner`]'s: SigV4 with the SDK's
+//! settings for this API, without the general signer's per-request cost, and the day's
+//! signing key kept; `tests/management_poster.rs` checks it is the SDK client's, byte for
+//! byte. What the SDK's standard retry mode did is kept: up to [`ATTEMPTS`] attempts on
 //! throttling (429), a 5xx, a failed connection or no answer within [`ATTEMPT_TIMEOUT`],
 //! with jittered exponential backoff from [`FIRST_BACKOFF`] (shorter than the SDK's 1 s: a
 //! live frame that late is worth little, and clients catch up over HTTP). A connection that
@@ -21,7 +22,6 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sigv4::http_request::{SignableBody, SigningSettings};
 use aws_types::SdkConfig;
 use bytes::Bytes;
 use http::{StatusCode, header};
@@ -32,6 +32,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use super::{PostOutcome, Poster};
 use crate::AppState;
 use crate::https::HttpsClient;
+use crate::sigv4::HeaderSigner;
 
 /// The service name API Gateway's management API is signed for.
 const SIGNING_NAME: &str = "execute-api";
@@ -53,6 +54,8 @@ pub struct ManagementPoster {
     endpoint: String,
     region: Option<String>,
     credentials: Option<SharedCredentialsProvider>,
+    /// Shared by every clone, with the signing key it keeps.
+    signer: Arc<HeaderSigner>,
     /// Built on first post (it reads the trust roots), then shared by every clone.
     client: Arc<OnceCell<HttpsClient>>,
     /// Posts in flight at once over every clone and every event, when bounded: a stream
@@ -78,6 +81,7 @@ impl ManagementPoster {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             region: sdk_config.region().map(|region| region.to_string()),
             credentials: sdk_config.credentials_provider(),
+            signer: Arc::new(HeaderSigner::new(SIGNING_NAME)),
             client: Arc::default(),
             in_flight: None,
         }
@@ -132,15 +136,8 @@ impl ManagementPoster {
         credentials: Credentials,
         time: SystemTime,
     ) -> anyhow::Result<()> {
-        crate::sigv4::sign_request(
-            request,
-            SignableBody::Bytes(body),
-            SIGNING_NAME,
-            SigningSettings::default(),
-            credentials,
-            crate::sigv4::region(self.region.as_deref())?,
-            time,
-        )
+        let region = crate::sigv4::region(self.region.as_deref())?;
+        self.signer.sign(request, body, &credentials, region, time)
     }
 
     /// One attempt: delivered, gone, or why not (and whether another attempt may do better).
