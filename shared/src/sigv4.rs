@@ -1,7 +1,7 @@
-//! SigV4 signing for the AWS requests Huddle makes without an SDK client (the file
-//! bucket's S3 requests, posts to WebSocket connections): the SDK's own signing crate,
-//! given each service's name and settings, and the credentials from the SDK's
-//! configuration.
+//! SigV4 signing for the AWS requests Huddle makes without an SDK client: the SDK's own
+//! signing crate, given each service's name and settings ([`sign_request`], the file
+//! bucket's S3 requests), and [`HeaderSigner`] for the requests signed by the thousand
+//! (posts to WebSocket connections), with the credentials from the SDK's configuration.
 
 use std::borrow::Cow;
 use std::time::SystemTime;
