@@ -1159,15 +1159,7 @@ async fn an_audience_checks_each_user_once_however_many_pages_hold_them() {
         .iter()
         .map(|user| user.id.parse().unwrap())
         .collect();
-    // The gateway's own broadcaster posts the team's first events to general's subscribers
-    // and deletes the connections that have no socket (410): a message heard on a real
-    // socket means general's earlier events are behind, before the records are written.
-    let mut socket = connect_subscribed(&api, &team.member, &[&team.general_id]).await;
-    let drained = api
-        .post_text(&team.owner, &team.general_id, "drained")
-        .await;
-    frames_until(&mut socket, |f| f["data"]["id"] == drained["id"]).await;
-    let listening = connection_id_of(&team.member).await;
+    let (_socket, listening) = quiet_general(&api, &team).await;
     // Ids sorted as the pages read them, after the real socket's (`~` sorts after every
     // character of a gateway's id): the first page (25) holds every user, the second the
     // member's, the admin's and the outsider's again.
@@ -1210,6 +1202,118 @@ async fn an_audience_checks_each_user_once_however_many_pages_hold_them() {
             connection.connection_id
         );
     }
+}
+
+/// A channel's next delivery reads the access of the users its last delivery admitted beside
+/// its first page of subscribers (one round trip before the first posts, not two), and still
+/// reads it anew each time: a user removed between two deliveries, with a subscription left
+/// behind (as a subscribe racing the removal could leave it), hears nothing of the next one.
+#[tokio::test]
+async fn a_steady_audience_has_its_access_read_beside_its_first_page_and_anew_each_time() {
+    let api = Api::new();
+    let team = api.fresh_team().await;
+    let state = app_state().await;
+    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let general: ChannelId = team.general_id.parse().unwrap();
+    let member: UserId = team.member.id.parse().unwrap();
+    let admin: UserId = team.admin.id.parse().unwrap();
+    let (mut socket, listening) = quiet_general(&api, &team).await;
+    let run = format!("~{}", ulid::Ulid::new());
+    let mut connections = Vec::new();
+    for (index, user) in [member, admin, member, admin].into_iter().enumerate() {
+        let id = format!("{run}-{index}");
+        connections.push(subscribed_record(&state, &id, user, workspace, general).await);
+    }
+    let recorder = Recorder::default();
+    let deliver = |id: &'static str, content: &'static str| {
+        let change = message_change(
+            id,
+            general,
+            MessageId::generate(),
+            workspace,
+            member,
+            json!(content),
+        );
+        let (state, recorder) = (&state, &recorder);
+        async move {
+            let (failed, tally) =
+                huddle_shared::calls::counted(broadcast_changes(state, recorder, &[change])).await;
+            assert!(failed.is_empty(), "{failed:?}");
+            tally
+        }
+    };
+    let heard = |content: &str| -> Vec<String> {
+        let mut targets: Vec<String> = recorder
+            .frames()
+            .into_iter()
+            .filter(|(_, frame)| frame["data"]["content"] == content)
+            .map(|(connection, _)| connection)
+            .collect();
+        targets.sort();
+        targets
+    };
+    let count = |tally: &huddle_shared::calls::Tally, operation: &str| {
+        tally.operations.iter().filter(|o| *o == operation).count()
+    };
+    let mut everyone: Vec<String> = connections
+        .iter()
+        .map(|c| c.connection_id.clone())
+        .chain([listening.clone()])
+        .collect();
+    everyone.sort();
+
+    // The first delivery meets its users on the page, then reads their access.
+    let first = deliver("1", "first").await;
+    assert_eq!(heard("first"), everyone);
+    assert_eq!(count(&first, "Query"), 1, "{:?}", first.operations);
+    assert_eq!(count(&first, "BatchGetItem"), 1, "{:?}", first.operations);
+    assert_eq!(first.dynamodb_sequential, 2, "{first:?}");
+
+    // The next reads the same users' access beside the page: one round trip in a row.
+    let second = deliver("2", "second").await;
+    assert_eq!(heard("second"), everyone);
+    assert_eq!(count(&second, "Query"), 1, "{:?}", second.operations);
+    assert_eq!(count(&second, "BatchGetItem"), 1, "{:?}", second.operations);
+    assert_eq!(second.dynamodb_sequential, 1, "{second:?}");
+
+    // The admin is removed from the workspace (their subscriptions end). Once the gateway
+    // has told general (its posts to the records above, which have no socket, delete
+    // them), a subscription of the admin's is written again, and one of the member's.
+    api.remove_from_workspace(&team.owner, &team.workspace_id, &team.admin)
+        .await;
+    frames_until(&mut socket, |f| {
+        f["type"] == "member.left" && f["data"]["user_id"] == team.admin.id.as_str()
+    })
+    .await;
+    let left_behind =
+        subscribed_record(&state, &format!("{run}-late"), admin, workspace, general).await;
+    let still =
+        subscribed_record(&state, &format!("{run}-still"), member, workspace, general).await;
+    deliver("3", "third").await;
+    let heard_third = heard("third");
+    for reader in [&listening, &still.connection_id] {
+        assert!(heard_third.contains(reader), "{reader} in {heard_third:?}");
+    }
+    let admins = connections.iter().filter(|c| c.user_id == admin);
+    for refused in admins.chain([&left_behind]) {
+        let id = &refused.connection_id;
+        assert!(!heard_third.contains(id), "{id} in {heard_third:?}");
+    }
+    assert!(channel_set(&state, &left_behind).await.is_empty());
+}
+
+/// Subscribes the member's real socket to the team's general channel and waits until it has
+/// heard a message sent after the team's first events: the gateway's own broadcaster posts
+/// those to general's subscribers and deletes the connections that have no socket (410), so
+/// subscriptions written straight to the table after this are left alone. Hands back the
+/// socket (keep it open) and its connection id.
+async fn quiet_general(api: &Api, team: &Team) -> (Socket, String) {
+    let mut socket = connect_subscribed(api, &team.member, &[&team.general_id]).await;
+    let drained = api
+        .post_text(&team.owner, &team.general_id, "drained")
+        .await;
+    frames_until(&mut socket, |f| f["data"]["id"] == drained["id"]).await;
+    (socket, connection_id_of(&team.member).await)
 }
 
 /// Waits until a connection's item no longer lists `channel` (ended by the broadcaster).

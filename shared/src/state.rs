@@ -9,6 +9,7 @@ use aws_types::SdkConfig;
 
 use crate::config::Config;
 use crate::files::storage::{self, Storage};
+use crate::realtime::hints::AudienceHints;
 use crate::table::{CursorKey, Store};
 
 /// Config, the store (with its cursor key) and the token keys. Cheap to clone (everything
@@ -26,6 +27,9 @@ pub struct AppState {
     /// The external identity provider, when one is configured (its key set and the
     /// identities it has linked are kept per process).
     pub identity_provider: Option<Arc<IdentityProvider>>,
+    /// Whom each channel's last broadcast admitted (per process; see
+    /// [`crate::realtime::hints`]).
+    pub audience_hints: Arc<AudienceHints>,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
             storage,
             passwords,
             identity_provider,
+            audience_hints: Arc::default(),
         })
     }
 

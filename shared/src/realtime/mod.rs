@@ -10,6 +10,7 @@
 //! posting to connections ([`poster`]).
 
 pub mod events;
+pub mod hints;
 pub mod poster;
 pub mod rules;
 pub mod store;

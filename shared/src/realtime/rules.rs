@@ -4,7 +4,8 @@
 //! A channel's events reach only connections whose user may still read it: leaves and
 //! removals end the user's subscriptions before they answer, and the broadcaster checks every
 //! page of subscribers against the channel, the workspace and the memberships (one batch
-//! read per page), dropping the subscriptions that fail.
+//! read per page of users not yet checked, the first beside the page's own read when the
+//! last delivery left a hint), dropping the subscriptions that fail.
 
 use std::collections::{HashMap, HashSet};
 
@@ -190,7 +191,9 @@ async fn channel_audience(
 /// workspace record, the users' workspace memberships and, for private channels and DMs,
 /// their channel memberships) of the users no earlier page of this delivery checked (a
 /// page of users already checked, such as more devices of theirs, reads nothing), then
-/// handed to `each`, while the next page is read. A
+/// handed to `each`, while the next page is read. The users the channel's last delivery
+/// admitted ([`crate::realtime::hints`]) have their access read beside the first page, so
+/// a steady audience's first posts wait one round trip, not two. A
 /// deleted channel or workspace has no audience from the page that finds it so (their
 /// subscriptions end with `channel.deleted`). Subscriptions of users who fail the check are
 /// ended.
@@ -204,17 +207,27 @@ where
     F: FnMut(Vec<Target>) -> Fut,
     Fut: std::future::Future<Output = ApiResult<()>>,
 {
-    let mut page = state
-        .store
-        .list_channel_subscribers(
-            channel_id,
-            &PageRequest {
-                limit: AUDIENCE_FIRST_PAGE,
-                cursor: None,
-            },
-        )
-        .await?;
+    let first = PageRequest {
+        limit: AUDIENCE_FIRST_PAGE,
+        cursor: None,
+    };
+    let subscribers = state.store.list_channel_subscribers(channel_id, &first);
+    // The users the last delivery admitted have their access read beside the first page,
+    // so a steady audience waits one round trip, not two, before its first posts.
+    let hint = state.audience_hints.get(channel_id);
+    let (mut page, early) = match &hint {
+        Some(hint) => {
+            let early =
+                state
+                    .store
+                    .check_audience(channel_id, hint.workspace_id, &hint.users, known);
+            let (page, early) = tokio::try_join!(subscribers, early)?;
+            (page, Some(early))
+        }
+        None => (subscribers.await?, None),
+    };
     if page.items.is_empty() && page.next_cursor.is_none() {
+        state.audience_hints.forget(channel_id);
         return Ok(());
     }
     let mut channel: Option<Channel> = known.cloned();
@@ -223,7 +236,8 @@ where
     let known_workspace = channel
         .as_ref()
         .map(|c| c.workspace_id)
-        .or_else(|| page.items.iter().find_map(|s| s.workspace_id));
+        .or_else(|| page.items.iter().find_map(|s| s.workspace_id))
+        .or_else(|| hint.as_ref().map(|hint| hint.workspace_id));
     let workspace_id = match known_workspace {
         Some(workspace_id) => workspace_id,
         None => match state.store.get_channel(channel_id).await? {
@@ -236,11 +250,29 @@ where
         },
     };
     let mut refused: Vec<(String, ChannelId)> = Vec::new();
-    // Each user's verdict, from the first page that held one of their connections.
+    // Each user's verdict, from this delivery's first read that covered them.
     let mut verdicts: HashMap<UserId, bool> = HashMap::new();
+    if let (Some(hint), Some(early)) = (hint, early)
+        && hint.workspace_id == workspace_id
+    {
+        if early.channel.is_none() || !early.workspace_exists {
+            state.audience_hints.forget(channel_id);
+            return Ok(());
+        }
+        verdicts.extend(hint.users.iter().map(|user| (*user, early.admits(*user))));
+        channel = early.channel;
+    }
+    // Users in the order this delivery met them, for the next delivery's hint.
+    let mut met: Vec<UserId> = Vec::new();
+    let mut met_already: HashSet<UserId> = HashSet::new();
     let mut limit = AUDIENCE_FIRST_PAGE;
     loop {
         let subscriptions = std::mem::take(&mut page.items);
+        for subscription in &subscriptions {
+            if met_already.insert(subscription.user_id) {
+                met.push(subscription.user_id);
+            }
+        }
         let unchecked: Vec<UserId> = subscriptions
             .iter()
             .map(|s| s.user_id)
@@ -312,7 +344,10 @@ where
             // A deleted channel, or a deleted workspace whose channels' deletions follow:
             // nobody hears anything more, and `channel.deleted` ends the subscriptions
             // after telling them.
-            PageChecked::ChannelGone => return Ok(()),
+            PageChecked::ChannelGone => {
+                state.audience_hints.forget(channel_id);
+                return Ok(());
+            }
             PageChecked::Handed {
                 channel: checked_channel,
                 verdicts: page_verdicts,
@@ -330,6 +365,13 @@ where
             None => break,
         }
     }
+    let admitted: Vec<UserId> = met
+        .into_iter()
+        .filter(|user| verdicts.get(user) == Some(&true))
+        .collect();
+    state
+        .audience_hints
+        .keep(channel_id, workspace_id, &admitted);
     if !refused.is_empty() {
         tracing::info!(channel_id = %channel_id, count = refused.len(), "ending subscriptions without access");
         if let Err(error) = state.store.drop_subscriptions(&refused).await {
