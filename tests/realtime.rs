@@ -551,12 +551,21 @@ impl Recorder {
         self.0.lock().unwrap().clone()
     }
 
-    /// The connections a frame of `kind` went to.
+    /// The connections a frame of `kind` went to, sorted.
     fn targets_of(&self, kind: &str) -> Vec<String> {
+        self.targets_where(|frame| frame["type"] == kind)
+    }
+
+    /// The connections a message with this content went to, sorted.
+    fn heard(&self, content: &str) -> Vec<String> {
+        self.targets_where(|frame| frame["data"]["content"] == content)
+    }
+
+    fn targets_where(&self, wanted: impl Fn(&Value) -> bool) -> Vec<String> {
         let mut targets: Vec<String> = self
             .frames()
             .into_iter()
-            .filter(|(_, frame)| frame["type"] == kind)
+            .filter(|(_, frame)| wanted(frame))
             .map(|(connection, _)| connection)
             .collect();
         targets.sort();
@@ -1110,20 +1119,10 @@ async fn the_broadcaster_posts_only_to_subscribers_who_may_still_read() {
             .await
             .is_empty()
     );
-    let to = |content: &str| -> Vec<String> {
-        let mut targets: Vec<String> = recorder
-            .frames()
-            .into_iter()
-            .filter(|(_, frame)| frame["data"]["content"] == content)
-            .map(|(connection, _)| connection)
-            .collect();
-        targets.sort();
-        targets
-    };
-    assert_eq!(to("private"), [member.connection_id.as_str()]);
+    assert_eq!(recorder.heard("private"), [member.connection_id.as_str()]);
     let mut readers = vec![member.connection_id.clone(), admin.connection_id.clone()];
     readers.sort();
-    assert_eq!(to("general"), readers);
+    assert_eq!(recorder.heard("general"), readers);
     assert_eq!(recorder.targets_of("message.created").len(), 3);
 
     // The refused subscriptions are gone, from the items and from the connections' sets.
@@ -1242,16 +1241,6 @@ async fn a_steady_audience_has_its_access_read_beside_its_first_page_and_anew_ea
             tally
         }
     };
-    let heard = |content: &str| -> Vec<String> {
-        let mut targets: Vec<String> = recorder
-            .frames()
-            .into_iter()
-            .filter(|(_, frame)| frame["data"]["content"] == content)
-            .map(|(connection, _)| connection)
-            .collect();
-        targets.sort();
-        targets
-    };
     let count = |tally: &huddle_shared::calls::Tally, operation: &str| {
         tally.operations.iter().filter(|o| *o == operation).count()
     };
@@ -1264,14 +1253,14 @@ async fn a_steady_audience_has_its_access_read_beside_its_first_page_and_anew_ea
 
     // The first delivery meets its users on the page, then reads their access.
     let first = deliver("1", "first").await;
-    assert_eq!(heard("first"), everyone);
+    assert_eq!(recorder.heard("first"), everyone);
     assert_eq!(count(&first, "Query"), 1, "{:?}", first.operations);
     assert_eq!(count(&first, "BatchGetItem"), 1, "{:?}", first.operations);
     assert_eq!(first.dynamodb_sequential, 2, "{first:?}");
 
     // The next reads the same users' access beside the page: one round trip in a row.
     let second = deliver("2", "second").await;
-    assert_eq!(heard("second"), everyone);
+    assert_eq!(recorder.heard("second"), everyone);
     assert_eq!(count(&second, "Query"), 1, "{:?}", second.operations);
     assert_eq!(count(&second, "BatchGetItem"), 1, "{:?}", second.operations);
     assert_eq!(second.dynamodb_sequential, 1, "{second:?}");
@@ -1290,7 +1279,7 @@ async fn a_steady_audience_has_its_access_read_beside_its_first_page_and_anew_ea
     let still =
         subscribed_record(&state, &format!("{run}-still"), member, workspace, general).await;
     deliver("3", "third").await;
-    let heard_third = heard("third");
+    let heard_third = recorder.heard("third");
     for reader in [&listening, &still.connection_id] {
         assert!(heard_third.contains(reader), "{reader} in {heard_third:?}");
     }
