@@ -163,6 +163,75 @@ async fn message_sends_are_limited_per_user() {
     send(owner, 0).await.unwrap();
 }
 
+/// A send refused for access counts nothing against the sender's limit, also where this
+/// process already knows the channel and lets the send's transaction alone check access:
+/// the refusal is then the one the access read gives (404 where the caller may not see the
+/// channel, 403 to a workspace member outside a public one), and a membership that ends
+/// between two sends ends them.
+#[tokio::test]
+async fn refused_sends_count_nothing_and_are_explained_as_a_read_would() {
+    let api = Api::new();
+    let people = People::register(&api).await;
+    let team = api.team(&people).await;
+    let state = app_state_with(|config| config.limits.sends = 2).await;
+    let send = |user: &str, channel: &str| {
+        let state = &state;
+        let user: UserId = user.parse().unwrap();
+        let channel = channel.parse().unwrap();
+        async move {
+            messages::send(
+                state,
+                user,
+                channel,
+                messages::SendMessageRequest {
+                    content: "refused or not".into(),
+                    parent_id: None,
+                    attachment_ids: Vec::new(),
+                    client_id: None,
+                },
+            )
+            .await
+        }
+    };
+    let known = |channel: &str| {
+        state
+            .store
+            .memory()
+            .channel_homes
+            .get(&channel.parse().unwrap())
+            .is_some()
+    };
+    let (admin, outsider) = (&team.admin.id, &team.outsider.id);
+    let cases = [
+        (admin, &team.private_id, StatusCode::NOT_FOUND),
+        (admin, &team.public_id, StatusCode::FORBIDDEN),
+        (outsider, &team.general_id, StatusCode::NOT_FOUND),
+    ];
+    for (user, channel, status) in cases {
+        // The first send reads access (the process has not met the channel); the next
+        // ones are checked by their transaction, then explained by the same read.
+        assert!(!known(channel));
+        for _ in 0..3 {
+            let refused = send(user, channel).await.unwrap_err();
+            assert_eq!(refused.status(), status, "{refused:?}");
+            assert!(known(channel));
+        }
+    }
+    // None of those counted: the admin still has both sends of the window.
+    send(admin, &team.general_id).await.unwrap();
+    send(admin, &team.general_id).await.unwrap();
+    let refused = send(admin, &team.general_id).await.unwrap_err();
+    assert!(retry_after(&refused) >= 1);
+
+    // The member sends in their private channel (known to the process now), is removed
+    // from the workspace, and their next send there is refused by the write.
+    send(&team.member.id, &team.private_id).await.unwrap();
+    api.remove_from_workspace(&team.owner, &team.workspace_id, &team.member)
+        .await;
+    let refused = send(&team.member.id, &team.private_id).await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{refused:?}");
+}
+
 /// Upload requests per user, the same way.
 #[tokio::test]
 async fn upload_requests_are_limited_per_user() {

@@ -3,7 +3,8 @@
 //!
 //! Entities: rate-limit bucket (`RL#scope#subject` / `window start`, TTL), WebSocket slots
 //! (`USER#uid` / `SOCKETS`: a string set of `expiry#connection id`).
-//! Access patterns: a take is one conditional UpdateItem (`hits < max`); a login checks
+//! Access patterns: a take is one conditional UpdateItem (`hits < max`), or the same
+//! update as one item of the transaction it limits (a send's); a login checks
 //! its email's failure bucket with one GetItem beside the credential read and counts a
 //! failure with one UpdateItem; a socket claim reads the slots and writes them back
 //! conditioned on their version, pruning expired sockets.
@@ -12,4 +13,4 @@ pub mod rules;
 pub mod store;
 
 pub use rules::*;
-pub use store::{SlotClaim, Take};
+pub use store::{BucketTake, SlotClaim, Take};

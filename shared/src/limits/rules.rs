@@ -1,5 +1,6 @@
 //! Rate limits and the per-user WebSocket cap. Each limit is a count per fixed window in a
-//! bucket item (a conditional `ADD`, one round trip, removed by TTL after its window); a
+//! bucket item (a conditional `ADD`, one round trip or one item of the write's own
+//! transaction, removed by TTL after its window); a
 //! refusal is 429 `rate_limited` with `Retry-After` (the seconds left in the window).
 
 use std::net::IpAddr;
@@ -10,7 +11,7 @@ use sha2::Digest;
 use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::UserId;
-use crate::limits::store::{SlotClaim, Take};
+use crate::limits::store::{BucketTake, SlotClaim, Take};
 use crate::state::AppState;
 use crate::validate::normalize_email;
 
@@ -34,24 +35,60 @@ fn refused(what: &str, now: i64, end: i64) -> ApiError {
     )
 }
 
+/// One call of `what` to count against a limit of `max` per `length`: the bucket of the
+/// current window, and the 429 to answer when it is full. Taken alone ([`take`]) or inside
+/// the transaction of the write it limits (a send's), so a refused write counts nothing.
+#[derive(Debug, Clone)]
+pub struct Limited {
+    pub bucket: BucketTake,
+    what: &'static str,
+    now: i64,
+    window_end: i64,
+}
+
+impl Limited {
+    fn new(
+        scope: &'static str,
+        subject: String,
+        max: u64,
+        length: Duration,
+        what: &'static str,
+    ) -> Self {
+        let now = clock::now().timestamp();
+        let (start, end) = window(now, length);
+        Self {
+            bucket: BucketTake {
+                scope,
+                subject,
+                window_start: start,
+                expires_at: end + BUCKET_SLACK_SECONDS,
+                max,
+            },
+            what,
+            now,
+            window_end: end,
+        }
+    }
+
+    /// The 429 for a full bucket, with the seconds left in its window.
+    pub fn refused(&self) -> ApiError {
+        refused(self.what, self.now, self.window_end)
+    }
+}
+
 /// Takes one call from `subject`'s bucket of `scope`, or refuses with 429.
 async fn take(
     state: &AppState,
-    scope: &str,
-    subject: &str,
+    scope: &'static str,
+    subject: String,
     max: u64,
     length: Duration,
-    what: &str,
+    what: &'static str,
 ) -> ApiResult<()> {
-    let now = clock::now().timestamp();
-    let (start, end) = window(now, length);
-    match state
-        .store
-        .take_from_bucket(scope, subject, start, end + BUCKET_SLACK_SECONDS, max)
-        .await?
-    {
+    let limited = Limited::new(scope, subject, max, length, what);
+    match state.store.take_from_bucket(&limited.bucket).await? {
         Take::Taken => Ok(()),
-        Take::Full => Err(refused(what, now, end)),
+        Take::Full => Err(limited.refused()),
     }
 }
 
@@ -65,7 +102,7 @@ pub async fn auth_call(state: &AppState, address: Option<IpAddr>) -> ApiResult<(
     take(
         state,
         "address",
-        &address.to_string(),
+        address.to_string(),
         max,
         Duration::from_secs(3600),
         "sign-in attempts from this address",
@@ -110,18 +147,17 @@ pub async fn count_login_failure(state: &AppState, email: &str) -> ApiResult<()>
         .await
 }
 
-/// A message send by `user`: at most `RATE_LIMIT_SENDS` per `RATE_LIMIT_SEND_WINDOW_SECONDS`.
-pub async fn send(state: &AppState, user: UserId) -> ApiResult<()> {
+/// A message send by `user`: at most `RATE_LIMIT_SENDS` per `RATE_LIMIT_SEND_WINDOW_SECONDS`,
+/// taken in the send's own transaction.
+pub fn send(state: &AppState, user: UserId) -> Limited {
     let limits = &state.config.limits;
-    take(
-        state,
+    Limited::new(
         "send",
-        &user.to_string(),
+        user.to_string(),
         limits.sends,
         limits.send_window,
         "messages",
     )
-    .await
 }
 
 /// An upload request by `user`: at most `RATE_LIMIT_UPLOADS_PER_MINUTE` per minute.
@@ -129,7 +165,7 @@ pub async fn upload(state: &AppState, user: UserId) -> ApiResult<()> {
     take(
         state,
         "upload",
-        &user.to_string(),
+        user.to_string(),
         state.config.limits.uploads_per_minute,
         Duration::from_secs(60),
         "uploads",

@@ -2,13 +2,15 @@
 //! and a user's WebSocket slots (a string set of `expiry#connection id`, pruned on each
 //! claim).
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
 use serde::Deserialize;
 
 use crate::error::ApiResult;
 use crate::ids::UserId;
 use crate::keys;
-use crate::table::{Store, conditional, to_attribute, to_attributes};
+use crate::table::{Store, built, conditional, to_attribute, to_attributes, update_of};
 
 /// How a bucket take ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,56 @@ pub enum SlotClaim {
     Raced,
 }
 
+/// One call to count in a rate-limit bucket: the bucket (a scope, a subject and the start
+/// of the current window), when it may be removed, and how many calls it holds at most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketTake {
+    pub scope: &'static str,
+    pub subject: String,
+    pub window_start: i64,
+    pub expires_at: i64,
+    pub max: u64,
+}
+
+/// A take's update and its condition, the same alone ([`Store::take_from_bucket`]) and in
+/// a transaction ([`BucketTake::in_transaction`]).
+const TAKE_UPDATE: &str = "SET #type = :type, expires_at = :expires ADD hits :one";
+const TAKE_CONDITION: &str = "attribute_not_exists(hits) OR hits < :max";
+
+fn take_names() -> HashMap<String, String> {
+    HashMap::from([("#type".to_owned(), keys::TYPE.to_owned())])
+}
+
+impl BucketTake {
+    fn key(&self) -> keys::Key {
+        keys::rate_bucket(self.scope, &self.subject, self.window_start)
+    }
+
+    fn values(&self) -> ApiResult<HashMap<String, AttributeValue>> {
+        Ok(HashMap::from([
+            (
+                ":type".to_owned(),
+                to_attribute(&keys::entity::RATE_BUCKET)?,
+            ),
+            (":expires".to_owned(), to_attribute(&self.expires_at)?),
+            (":one".to_owned(), to_attribute(&1u64)?),
+            (":max".to_owned(), to_attribute(&self.max)?),
+        ]))
+    }
+
+    /// The take as one item of a transaction: the transaction is cancelled at this item
+    /// (`ConditionalCheckFailed`) when the bucket is full, and counts nothing then.
+    pub(crate) fn in_transaction(&self, table: &str) -> ApiResult<TransactWriteItem> {
+        built(
+            update_of(table, &self.key())?
+                .update_expression(TAKE_UPDATE)
+                .condition_expression(TAKE_CONDITION)
+                .set_expression_attribute_names(Some(take_names()))
+                .set_expression_attribute_values(Some(self.values()?)),
+        )
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct BucketItem {
     #[serde(default)]
@@ -43,31 +95,17 @@ struct SlotsItem {
 }
 
 impl Store {
-    /// Counts one call in a bucket if it holds fewer than `max` (one UpdateItem).
-    pub async fn take_from_bucket(
-        &self,
-        scope: &str,
-        subject: &str,
-        window_start: i64,
-        expires_at: i64,
-        max: u64,
-    ) -> ApiResult<Take> {
+    /// Counts one call in a bucket if it holds fewer than its `max` (one UpdateItem).
+    pub async fn take_from_bucket(&self, bucket: &BucketTake) -> ApiResult<Take> {
         let result = self
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(to_attributes(&keys::rate_bucket(
-                scope,
-                subject,
-                window_start,
-            ))?))
-            .update_expression("SET #type = :type, expires_at = :expires ADD hits :one")
-            .condition_expression("attribute_not_exists(hits) OR hits < :max")
-            .expression_attribute_names("#type", keys::TYPE)
-            .expression_attribute_values(":type", to_attribute(&keys::entity::RATE_BUCKET)?)
-            .expression_attribute_values(":expires", to_attribute(&expires_at)?)
-            .expression_attribute_values(":one", to_attribute(&1u64)?)
-            .expression_attribute_values(":max", to_attribute(&max)?)
+            .set_key(Some(to_attributes(&bucket.key())?))
+            .update_expression(TAKE_UPDATE)
+            .condition_expression(TAKE_CONDITION)
+            .set_expression_attribute_names(Some(take_names()))
+            .set_expression_attribute_values(Some(bucket.values()?))
             .return_values(ReturnValue::None)
             .send()
             .await;

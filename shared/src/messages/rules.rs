@@ -10,7 +10,7 @@ use crate::access::{self, ChannelAccess};
 use crate::clock;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::files;
-use crate::ids::{ChannelId, FileId, MessageId, UserId};
+use crate::ids::{ChannelId, FileId, MessageId, UserId, WorkspaceId};
 use crate::messages::{EditOutcome, PinChange, ReactionOutcome};
 use crate::messages::{Message, MessageVersion, MessageView};
 use crate::messages::{NewMessage, SendOutcome, StoredMessage};
@@ -181,7 +181,9 @@ pub(crate) async fn views(
 /// The mentioned users who are workspace members, and which of them are channel members.
 async fn resolve_mentions(
     state: &AppState,
-    access: &ChannelAccess,
+    channel_id: ChannelId,
+    workspace_id: WorkspaceId,
+    author: UserId,
     content: &str,
 ) -> ApiResult<(Vec<UserId>, Vec<UserId>)> {
     let mut mentioned = parse_mentions(content);
@@ -189,14 +191,10 @@ async fn resolve_mentions(
     if mentioned.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let pairs: Vec<(ChannelId, UserId)> = mentioned
-        .iter()
-        .map(|user| (access.channel.id, *user))
-        .collect();
+    let pairs: Vec<(ChannelId, UserId)> =
+        mentioned.iter().map(|user| (channel_id, *user)).collect();
     let (in_workspace, in_channel) = tokio::try_join!(
-        state
-            .store
-            .get_workspace_members(access.channel.workspace_id, &mentioned),
+        state.store.get_workspace_members(workspace_id, &mentioned),
         state.store.get_channel_memberships(&pairs)
     )?;
     let workspace: HashSet<UserId> = in_workspace.iter().map(|m| m.user_id).collect();
@@ -204,7 +202,7 @@ async fn resolve_mentions(
     mentioned.retain(|id| workspace.contains(id));
     let counted = mentioned
         .iter()
-        .filter(|id| channel.contains(id) && **id != access.caller)
+        .filter(|id| channel.contains(id) && **id != author)
         .copied()
         .collect();
     Ok((mentioned, counted))
@@ -233,19 +231,28 @@ pub async fn send(
     }
     check.finish()?;
 
-    let (access, ()) = tokio::try_join!(
-        access::channel(state, channel_id, caller),
-        crate::limits::send(state, caller),
-    )?;
-    access.require_member()?;
+    // The transaction's conditions check access at the moment of the write. Access is
+    // read before it only where the write needs what the read gives: the channel's
+    // workspace, when this process has not met the channel yet, and a member's view of
+    // the attachments (whose errors must not reach a non-member).
+    let known_home = state.store.memory().channel_homes.get(&channel_id);
+    let (workspace_id, checked) = match known_home {
+        Some(workspace_id) if request.attachment_ids.is_empty() => (workspace_id, false),
+        _ => {
+            let access = access::channel(state, channel_id, caller).await?;
+            access.require_member()?;
+            (access.channel.workspace_id, true)
+        }
+    };
+    let rate = crate::limits::send(state, caller);
     let ((mentions, mentioned_members), attachments) = tokio::try_join!(
-        resolve_mentions(state, &access, &request.content),
+        resolve_mentions(state, channel_id, workspace_id, caller, &request.content),
         files::resolve_attachments(state, caller, channel_id, &request.attachment_ids)
     )?;
     let message = Message {
         id: MessageId::generate(),
         channel_id,
-        workspace_id: access.channel.workspace_id,
+        workspace_id,
         author_id: caller,
         content: request.content,
         parent_id: request.parent_id,
@@ -264,7 +271,15 @@ pub async fn send(
         client_id: request.client_id,
         mentioned_members,
     };
-    match state.store.send_message(&new).await? {
+    let outcome = state.store.send_message(&new, &rate.bucket).await?;
+    if outcome != SendOutcome::Sent && !checked {
+        // Explain the refusal as a read would have: 404 to whoever may not see the
+        // channel, 403 to a workspace member outside a public one.
+        access::channel(state, channel_id, caller)
+            .await?
+            .require_member()?;
+    }
+    match outcome {
         SendOutcome::Sent => {
             view(
                 state,
@@ -290,6 +305,7 @@ pub async fn send(
         )])),
         SendOutcome::NotAllowed => Err(ApiError::Forbidden("join the channel first".into())),
         SendOutcome::NotInWorkspace => Err(ApiError::not_found("channel")),
+        SendOutcome::RateLimited => Err(rate.refused()),
     }
 }
 
@@ -374,7 +390,14 @@ pub async fn edit(
     if stored.message.deleted {
         return Err(ApiError::conflict("the message was deleted"));
     }
-    let (mentions, _) = resolve_mentions(state, &access, &request.content).await?;
+    let (mentions, _) = resolve_mentions(
+        state,
+        channel_id,
+        access.channel.workspace_id,
+        caller,
+        &request.content,
+    )
+    .await?;
     let now = clock::now();
     let version_id = ulid::Ulid::new().to_string();
     if state

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,10 +13,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ChannelId, MessageId, UserId};
 use crate::keys::{self, Gsi1Key, Gsi2Key, Key, Partition};
+use crate::limits::BucketTake;
 use crate::messages::{Message, MessageVersion};
 use crate::table::{
-    Page, PageRequest, Store, TransactOutcome, check_exists, conditional, conditional_or_old,
-    item_exists, put_new, to_attribute, to_attributes,
+    Page, PageRequest, Store, TransactOutcome, built, check_exists, conditional,
+    conditional_or_old, item_exists, put_new, to_attribute, to_attributes, update_of,
 };
 
 /// Reactions are stored as one string-set attribute per emoji: `reaction:<emoji>`.
@@ -123,8 +124,10 @@ pub enum SendOutcome {
     ParentUnavailable,
     /// The sender is no longer a member, or the channel is gone.
     NotAllowed,
-    /// The sender is no longer a member of the workspace.
+    /// The sender is no longer a member of the workspace, or it is gone.
     NotInWorkspace,
+    /// The sender's rate-limit bucket is full.
+    RateLimited,
 }
 
 /// How an edit ended.
@@ -275,24 +278,17 @@ impl ReactionWrite {
     }
 }
 
-fn update(table: &str, key: &Key) -> ApiResult<aws_sdk_dynamodb::types::builders::UpdateBuilder> {
-    Ok(Update::builder()
-        .table_name(table)
-        .set_key(Some(to_attributes(key)?)))
-}
-
-fn built(update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> ApiResult<TransactWriteItem> {
-    Ok(TransactWriteItem::builder()
-        .update(update.build().map_err(ApiError::internal)?)
-        .build())
-}
-
 impl Store {
     /// Sends a message: the message, the idempotency marker, the channel's counters (or the
-    /// parent's reply count), the sender's read counter and the mentioned members'
-    /// mention counters, all in one transaction, with a check that the sender still
-    /// belongs to the workspace (access was read before; a removal may have committed).
-    pub async fn send_message(&self, new: &NewMessage) -> ApiResult<SendOutcome> {
+    /// parent's reply count), the sender's read counter, the mentioned members' mention
+    /// counters and the sender's rate-limit take, all in one transaction. Its conditions
+    /// are the access check at the moment of the write: the channel exists, the sender
+    /// belongs to it, and the workspace and the sender's membership of it exist.
+    pub async fn send_message(
+        &self,
+        new: &NewMessage,
+        rate: &BucketTake,
+    ) -> ApiResult<SendOutcome> {
         let table = self.table();
         let message = &new.message;
         let mut items = vec![put_new(table, &MessageItem::new(message))?];
@@ -313,7 +309,7 @@ impl Store {
         let parent_index = match message.parent_id {
             None => {
                 items.push(built(
-                    update(table, &keys::channel(message.channel_id))?
+                    update_of(table, &keys::channel(message.channel_id))?
                         .update_expression(
                             "ADD message_count :one SET last_message_id = :id, last_message_at = :now",
                         )
@@ -324,7 +320,7 @@ impl Store {
                 )?);
                 // The sender's own message is never unread for them.
                 items.push(built(
-                    update(
+                    update_of(
                         table,
                         &keys::channel_member(message.channel_id, message.author_id),
                     )?
@@ -336,7 +332,7 @@ impl Store {
             }
             Some(parent) => {
                 items.push(built(
-                    update(table, &keys::message(message.channel_id, parent))?
+                    update_of(table, &keys::message(message.channel_id, parent))?
                         .update_expression("ADD reply_count :one SET last_reply_at = :now")
                         .condition_expression(format!(
                             "{} AND deleted = :false AND attribute_type(parent_id, :null)",
@@ -359,10 +355,12 @@ impl Store {
                     .build()
                     .map_err(ApiError::internal)?;
                 items.push(TransactWriteItem::builder().condition_check(check).build());
+                // Nor does a reply update the channel: check that it still exists.
+                items.push(check_exists(table, &keys::channel(message.channel_id))?);
                 // The author takes part in the thread from this reply on (the first one
                 // stays): whom later replies notify, and only those.
                 items.push(built(
-                    update(
+                    update_of(
                         table,
                         &keys::thread_participant(message.channel_id, parent, message.author_id),
                     )?
@@ -386,9 +384,13 @@ impl Store {
             table,
             &keys::workspace_member(message.workspace_id, message.author_id),
         )?);
+        let workspace_index = items.len();
+        items.push(check_exists(table, &keys::workspace(message.workspace_id))?);
+        let rate_index = items.len();
+        items.push(rate.in_transaction(table)?);
         for member in &new.mentioned_members {
             items.push(built(
-                update(table, &keys::channel_member(message.channel_id, *member))?
+                update_of(table, &keys::channel_member(message.channel_id, *member))?
                     .update_expression("ADD mention_count :one")
                     .condition_expression(item_exists())
                     .expression_attribute_values(":one", one.clone()),
@@ -414,10 +416,13 @@ impl Store {
                     }
                 }
             }
-            _ if outcome.failed_at(in_workspace_index) => SendOutcome::NotInWorkspace,
+            _ if outcome.failed_at(in_workspace_index) || outcome.failed_at(workspace_index) => {
+                SendOutcome::NotInWorkspace
+            }
             _ if parent_index.is_some_and(|index| outcome.failed_at(index)) => {
                 SendOutcome::ParentUnavailable
             }
+            _ if outcome.failed_at(rate_index) => SendOutcome::RateLimited,
             _ => SendOutcome::NotAllowed,
         })
     }
@@ -505,7 +510,7 @@ impl Store {
         version_id: &str,
     ) -> ApiResult<EditOutcome> {
         let table = self.table();
-        let edit = update(table, &keys::message(current.channel_id, current.id))?
+        let edit = update_of(table, &keys::message(current.channel_id, current.id))?
             .update_expression(
                 "SET content = :content, mentions = :mentions, edited_at = :now ADD version :one",
             )

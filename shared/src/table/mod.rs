@@ -285,6 +285,15 @@ pub(crate) fn update_of(
         .set_key(Some(to_attributes(key)?)))
 }
 
+/// A transaction item from an Update given its expressions.
+pub(crate) fn built(
+    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+) -> ApiResult<TransactWriteItem> {
+    Ok(TransactWriteItem::builder()
+        .update(update.build().map_err(ApiError::internal)?)
+        .build())
+}
+
 /// `ADD <counter> :delta` on an item that must exist, for a transaction.
 pub(crate) fn add_to_counter(
     table: &str,
