@@ -8,8 +8,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use futures::future::join_all;
 use huddle_shared::ApiError;
+use huddle_shared::AppState;
 use huddle_shared::auth::rules::{self as auth, LoginRequest, RegisterRequest};
-use huddle_shared::ids::UserId;
+use huddle_shared::ids::{ChannelId, UserId};
 use huddle_shared::{limits, messages};
 use huddle_tests::ws::{self, ws_url};
 use huddle_tests::{Api, People, app_state_with, unique_email};
@@ -125,6 +126,27 @@ async fn auth_calls_are_limited_per_address() {
     }
 }
 
+/// Sends `content` to `channel` as `user` through the send rule.
+async fn send_text(
+    state: &AppState,
+    user: UserId,
+    channel: ChannelId,
+    content: String,
+) -> Result<messages::MessageView, ApiError> {
+    messages::send(
+        state,
+        user,
+        channel,
+        messages::SendMessageRequest {
+            content,
+            parent_id: None,
+            attachment_ids: Vec::new(),
+            client_id: None,
+        },
+    )
+    .await
+}
+
 /// Sends per user: a burst over the limit is refused, exactly the limit passes, and
 /// another user's sends are unaffected.
 #[tokio::test]
@@ -134,23 +156,7 @@ async fn message_sends_are_limited_per_user() {
     let team = api.team(&people).await;
     let state = app_state_with(|config| config.limits.sends = 5).await;
     let channel = team.general_id.parse().unwrap();
-    let send = |user: UserId, n: usize| {
-        let state = &state;
-        async move {
-            messages::send(
-                state,
-                user,
-                channel,
-                messages::SendMessageRequest {
-                    content: format!("burst {n}"),
-                    parent_id: None,
-                    attachment_ids: Vec::new(),
-                    client_id: None,
-                },
-            )
-            .await
-        }
-    };
+    let send = |user: UserId, n: usize| send_text(&state, user, channel, format!("burst {n}"));
     let member: UserId = team.member.id.parse().unwrap();
     let results = join_all((0..8).map(|n| send(member, n))).await;
     let sent = results.iter().filter(|r| r.is_ok()).count();
@@ -175,23 +181,8 @@ async fn refused_sends_count_nothing_and_are_explained_as_a_read_would() {
     let team = api.team(&people).await;
     let state = app_state_with(|config| config.limits.sends = 2).await;
     let send = |user: &str, channel: &str| {
-        let state = &state;
-        let user: UserId = user.parse().unwrap();
-        let channel = channel.parse().unwrap();
-        async move {
-            messages::send(
-                state,
-                user,
-                channel,
-                messages::SendMessageRequest {
-                    content: "refused or not".into(),
-                    parent_id: None,
-                    attachment_ids: Vec::new(),
-                    client_id: None,
-                },
-            )
-            .await
-        }
+        let (user, channel) = (user.parse().unwrap(), channel.parse().unwrap());
+        send_text(&state, user, channel, "refused or not".into())
     };
     let known = |channel: &str| {
         state
