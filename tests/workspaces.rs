@@ -343,6 +343,24 @@ async fn a_deleted_workspace_is_unreachable_at_once() {
                 .get(&format!("/v1/channels/{channel}"), user.token())
                 .await;
             assert_eq!(reply.status, StatusCode::NOT_FOUND);
+            // A send too, though its memberships may not be cleaned up yet, and though
+            // the gateway knows the channels made through the channel route (so only the
+            // send's own transaction checks access there).
+            let sent = api
+                .post(
+                    &format!("/v1/channels/{channel}/messages"),
+                    user.token(),
+                    json!({"content": "into a deleted workspace"}),
+                )
+                .await;
+            assert_eq!(sent.status, StatusCode::NOT_FOUND, "{:?}", sent.body);
+            if *channel != team.general_id {
+                let calls = sent.headers["x-huddle-aws-calls"].to_str().unwrap();
+                assert!(
+                    calls.ends_with("calls=TransactWriteItems,BatchGetItem"),
+                    "the write refused it, then the read explained it: {calls}"
+                );
+            }
         }
         let mine = api.get("/v1/workspaces", user.token()).await;
         assert!(
