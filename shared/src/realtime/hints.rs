@@ -3,15 +3,14 @@
 //! round trip less before the first post). Only whom to read is remembered, never a
 //! verdict: every delivery reads access anew, at the moment it posts.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
 use crate::ids::{ChannelId, UserId, WorkspaceId};
+use crate::table::remembered::Remembered;
 
 /// The most users one hint names: their checks, with the workspace and channel records, fit
 /// one BatchGetItem (2 + 2 × 48 = 98 keys of the 100 it takes).
 pub const HINT_USERS_MAX: usize = 48;
-/// The most channels a process keeps hints for; the oldest hint makes room for a new one.
+/// The most channels a process keeps hints for (then it starts over, as every
+/// [`Remembered`] map does).
 pub const HINT_CHANNELS_MAX: usize = 1024;
 
 /// The users to read access for before a channel's subscribers are known.
@@ -24,23 +23,19 @@ pub struct AudienceHint {
 }
 
 /// Hints by channel, at most [`HINT_CHANNELS_MAX`] of them.
-#[derive(Debug, Default)]
-pub struct AudienceHints {
-    inner: Mutex<Hints>,
-}
+#[derive(Debug)]
+pub struct AudienceHints(Remembered<ChannelId, AudienceHint>);
 
-#[derive(Debug, Default)]
-struct Hints {
-    by_channel: HashMap<ChannelId, AudienceHint>,
-    /// Channels in the order their hints were first kept (the oldest is dropped first).
-    order: VecDeque<ChannelId>,
+impl Default for AudienceHints {
+    fn default() -> Self {
+        Self(Remembered::bounded(HINT_CHANNELS_MAX))
+    }
 }
 
 impl AudienceHints {
     /// The hint kept for a channel, if any.
     pub fn get(&self, channel_id: ChannelId) -> Option<AudienceHint> {
-        let hints = self.inner.lock().ok()?;
-        hints.by_channel.get(&channel_id).cloned()
+        self.0.get(&channel_id)
     }
 
     /// Keeps who a delivery admitted (at most [`HINT_USERS_MAX`] of them, the first met
@@ -50,31 +45,19 @@ impl AudienceHints {
             self.forget(channel_id);
             return;
         }
-        let Ok(mut hints) = self.inner.lock() else {
-            return;
-        };
-        let hint = AudienceHint {
-            workspace_id,
-            users: admitted.iter().copied().take(HINT_USERS_MAX).collect(),
-        };
-        if hints.by_channel.insert(channel_id, hint).is_none() {
-            hints.order.push_back(channel_id);
-            while hints.order.len() > HINT_CHANNELS_MAX {
-                if let Some(oldest) = hints.order.pop_front() {
-                    hints.by_channel.remove(&oldest);
-                }
-            }
-        }
+        let users = admitted.iter().copied().take(HINT_USERS_MAX).collect();
+        self.0.remember(
+            channel_id,
+            AudienceHint {
+                workspace_id,
+                users,
+            },
+        );
     }
 
     /// Drops a channel's hint (it has no audience, or is gone).
     pub fn forget(&self, channel_id: ChannelId) {
-        let Ok(mut hints) = self.inner.lock() else {
-            return;
-        };
-        if hints.by_channel.remove(&channel_id).is_some() {
-            hints.order.retain(|kept| *kept != channel_id);
-        }
+        self.0.forget(&channel_id);
     }
 }
 
@@ -105,30 +88,19 @@ mod tests {
         hints.keep(channel, WorkspaceId::generate(), &users(3));
         hints.keep(channel, WorkspaceId::generate(), &[]);
         assert_eq!(hints.get(channel), None);
-        assert!(hints.inner.lock().unwrap().order.is_empty());
     }
 
     #[test]
-    fn the_oldest_channel_makes_room_and_a_renewed_hint_keeps_its_place() {
+    fn hints_are_kept_for_at_most_the_bound_of_channels() {
         let hints = AudienceHints::default();
         let workspace = WorkspaceId::generate();
-        let channels: Vec<ChannelId> = (0..HINT_CHANNELS_MAX)
-            .map(|_| ChannelId::generate())
-            .collect();
-        for channel in &channels {
-            hints.keep(*channel, workspace, &users(1));
+        for _ in 0..HINT_CHANNELS_MAX {
+            hints.keep(ChannelId::generate(), workspace, &users(1));
         }
-        // Renewing the oldest hint replaces its users without adding a place in line.
-        let renewed = users(2);
-        hints.keep(channels[0], workspace, &renewed);
-        assert_eq!(hints.inner.lock().unwrap().order.len(), HINT_CHANNELS_MAX);
+        assert_eq!(hints.0.len(), HINT_CHANNELS_MAX);
         let newcomer = ChannelId::generate();
         hints.keep(newcomer, workspace, &users(1));
-        assert_eq!(hints.get(channels[0]), None, "the oldest made room");
-        assert!(hints.get(channels[1]).is_some());
+        assert_eq!(hints.0.len(), 1, "full: the map started over");
         assert!(hints.get(newcomer).is_some());
-        let inner = hints.inner.lock().unwrap();
-        assert_eq!(inner.by_channel.len(), HINT_CHANNELS_MAX);
-        assert_eq!(inner.order.len(), HINT_CHANNELS_MAX);
     }
 }

@@ -10,19 +10,29 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::ids::{CardId, ChannelId, ColumnId, TaskId, WorkspaceId};
 
-/// Entries a map holds at most before it starts over.
+/// Entries a map holds at most before it starts over, unless made [`Remembered::bounded`].
 pub const REMEMBERED_MAX: usize = 50_000;
 
-/// A bounded per-process map. Shared by every clone of the store.
+/// A bounded per-process map: when full, the next new key starts it over. Shared by every
+/// clone of the store.
 #[derive(Debug)]
 pub struct Remembered<K, V> {
     entries: Mutex<HashMap<K, V>>,
+    max: usize,
 }
 
 impl<K, V> Default for Remembered<K, V> {
     fn default() -> Self {
+        Self::bounded(REMEMBERED_MAX)
+    }
+}
+
+impl<K, V> Remembered<K, V> {
+    /// A map of at most `max` entries (at least one).
+    pub fn bounded(max: usize) -> Self {
         Self {
             entries: Mutex::new(HashMap::new()),
+            max: max.max(1),
         }
     }
 }
@@ -38,10 +48,17 @@ impl<K: Eq + Hash, V: Clone> Remembered<K, V> {
 
     pub fn remember(&self, key: K, value: V) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= REMEMBERED_MAX && !entries.contains_key(&key) {
+        if entries.len() >= self.max && !entries.contains_key(&key) {
             entries.clear();
         }
         entries.insert(key, value);
+    }
+
+    pub fn forget(&self, key: &K) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
     }
 
     pub fn len(&self) -> usize {
@@ -104,5 +121,19 @@ mod tests {
         assert_eq!(homes.len(), 1);
         assert_eq!(homes.get(&next), Some(workspace));
         assert_eq!(homes.get(&first), None);
+        homes.forget(&next);
+        assert!(homes.is_empty());
+    }
+
+    #[test]
+    fn a_bounded_map_starts_over_at_its_own_bound() {
+        let small: Remembered<ChannelId, WorkspaceId> = Remembered::bounded(2);
+        let workspace = WorkspaceId::generate();
+        for _ in 0..2 {
+            small.remember(ChannelId::generate(), workspace);
+        }
+        assert_eq!(small.len(), 2);
+        small.remember(ChannelId::generate(), workspace);
+        assert_eq!(small.len(), 1);
     }
 }
