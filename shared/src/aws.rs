@@ -11,9 +11,9 @@
 //!
 //! The SDK's client defaults do the rest, as `aws_config::defaults` would: standard retries
 //! (3 attempts) and a 3.1 s connect timeout are set here explicitly; sleep and time source
-//! are the service crates' own (`rt-tokio`). The HTTPS client is the SDK's own (hyper and
-//! rustls) with ring as its cryptography, the library the rest of the function uses, rather
-//! than the service crates' default of aws-lc (`default-https-client`, not enabled).
+//! are the service crates' own (`rt-tokio`). The HTTP client is [`crate::https`]'s (hyper
+//! and rustls on ring, HTTP/1.1), the one Huddle's own requests use, rather than the SDK's
+//! (`aws-smithy-http-client`, which links HTTP/2 and defaults to aws-lc).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -28,7 +28,7 @@ use aws_types::region::Region;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 
 /// The connect timeout `aws_config::defaults` uses.
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+const CONNECT_TIMEOUT: Duration = crate::https::CONNECT_TIMEOUT;
 
 /// The configuration every client is built from: region, credentials and endpoint
 /// overrides from the environment, with the SDK's latest default behaviour.
@@ -53,7 +53,7 @@ pub fn sdk_config_from(vars: impl IntoIterator<Item = (String, String)>) -> SdkC
     let mut builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region.cloned().map(Region::new))
-        .http_client(https_client())
+        .http_client(crate::https::sdk::sdk_client())
         .retry_config(RetryConfig::standard())
         .timeout_config(
             TimeoutConfig::builder()
@@ -69,14 +69,6 @@ pub fn sdk_config_from(vars: impl IntoIterator<Item = (String, String)>) -> SdkC
             .collect(),
     );
     builder.service_config(endpoints).build()
-}
-
-/// The SDK's hyper and rustls client, on ring, with the system's trust roots.
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https()
 }
 
 /// The credentials in the environment, if both keys are there (a session token too when
