@@ -4,7 +4,6 @@
 //! [`sdk::sdk_client`]. Plain http is allowed too, for this machine's local stack; callers
 //! decide which URLs they accept.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -25,15 +24,10 @@ pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// client's code is in each binary once.
 pub type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// The process's one pooled HTTP/1.1 client, built on first use (it reads the trust roots:
-/// never at cold start, and once per process whichever request comes first), then shared.
-pub fn client() -> anyhow::Result<&'static HttpsClient> {
-    static SHARED: OnceLock<HttpsClient> = OnceLock::new();
-    if let Some(client) = SHARED.get() {
-        return Ok(client);
-    }
-    let built = client_with(CONNECT_TIMEOUT)?;
-    Ok(SHARED.get_or_init(|| built))
+/// A pooled HTTP/1.1 client. Reads the trust roots, so build it on first use rather than at
+/// cold start.
+pub fn client() -> anyhow::Result<HttpsClient> {
+    client_with(CONNECT_TIMEOUT)
 }
 
 /// [`client`] with its own connect timeout.
@@ -62,7 +56,7 @@ fn client_with(connect_timeout: Duration) -> anyhow::Result<HttpsClient> {
 /// tenth of each function's code.
 pub mod sdk {
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+    use std::sync::{Arc, Mutex, PoisonError};
     use std::time::Duration;
 
     use aws_smithy_runtime_api::box_error::BoxError;
@@ -78,6 +72,7 @@ pub mod sdk {
     use aws_smithy_types::retry::ErrorKind;
     use bytes::Bytes;
     use http_body_util::Full;
+    use tokio::sync::OnceCell;
 
     use super::{CONNECT_TIMEOUT, HttpsClient};
 
@@ -114,7 +109,7 @@ pub mod sdk {
                     SharedHttpConnector::new(Connector {
                         connect_timeout: timeouts.0.unwrap_or(CONNECT_TIMEOUT),
                         read_timeout: timeouts.1,
-                        own_client: Arc::default(),
+                        client: Arc::default(),
                     })
                 })
                 .clone()
@@ -125,28 +120,14 @@ pub mod sdk {
         }
     }
 
-    /// Sends the SDK's requests over the process's [`client`](super::client), or over one
-    /// of its own when the SDK asks for another connect timeout.
+    /// Sends the SDK's requests over one pooled [`HttpsClient`].
     #[derive(Debug, Clone)]
     struct Connector {
         connect_timeout: Duration,
         /// The most a response's head may take, when the configuration sets it.
         read_timeout: Option<Duration>,
-        /// The client for another connect timeout, built on the first call.
-        own_client: Arc<OnceLock<HttpsClient>>,
-    }
-
-    impl Connector {
-        fn client(&self) -> anyhow::Result<&HttpsClient> {
-            if self.connect_timeout == CONNECT_TIMEOUT {
-                return super::client();
-            }
-            if let Some(client) = self.own_client.get() {
-                return Ok(client);
-            }
-            let built = super::client_with(self.connect_timeout)?;
-            Ok(self.own_client.get_or_init(|| built))
-        }
+        /// Built on the first call.
+        client: Arc<OnceCell<HttpsClient>>,
     }
 
     impl HttpConnector for Connector {
@@ -158,7 +139,9 @@ pub mod sdk {
             let connector = self.clone();
             HttpConnectorFuture::new(async move {
                 let client = connector
-                    .client()
+                    .client
+                    .get_or_try_init(|| async { super::client_with(connector.connect_timeout) })
+                    .await
                     .map_err(|error| ConnectorError::other(error.into(), None))?;
                 let response = client.request(request);
                 let response = match connector.read_timeout {
@@ -236,7 +219,7 @@ pub mod sdk {
             Connector {
                 connect_timeout: CONNECT_TIMEOUT,
                 read_timeout,
-                own_client: Arc::default(),
+                client: Arc::default(),
             }
         }
 

@@ -14,6 +14,7 @@ use tokio::sync::OnceCell;
 
 use crate::auth::oidc::signing_keys::KeySource;
 use crate::config::{OidcConfig, is_acceptable_key_url};
+use crate::https::HttpsClient;
 
 /// How long one request to the provider may take, connection included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(4);
@@ -25,6 +26,7 @@ pub struct HttpKeySource {
     issuer: String,
     /// `OIDC_JWKS_URL`, else found through discovery (once per process).
     jwks_url: OnceCell<String>,
+    client: OnceCell<HttpsClient>,
 }
 
 impl HttpKeySource {
@@ -35,6 +37,7 @@ impl HttpKeySource {
                 Some(url) => OnceCell::new_with(Some(url.clone())),
                 None => OnceCell::new(),
             },
+            client: OnceCell::new(),
         }
     }
 
@@ -43,7 +46,10 @@ impl HttpKeySource {
         if !is_acceptable_key_url(url) {
             bail!("refusing to fetch {url}: not https");
         }
-        let client = crate::https::client()?;
+        let client = self
+            .client
+            .get_or_try_init(|| async { crate::https::client() })
+            .await?;
         let uri: http::Uri = url.parse().with_context(|| format!("parsing {url}"))?;
         let fetch = async {
             let response = client

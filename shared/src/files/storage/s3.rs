@@ -13,6 +13,7 @@
 //! (`crate::calls`). Locally the same code talks to s3s-fs, which checks every signature.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, anyhow};
@@ -29,10 +30,12 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use percent_encoding::utf8_percent_encode;
+use tokio::sync::OnceCell;
 
 use super::{ObjectInfo, ObjectRead, ObjectStore, UploadInstructions};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::https::HttpsClient;
 
 /// The service name S3 requests are signed for.
 const SIGNING_NAME: &str = "s3";
@@ -58,6 +61,8 @@ pub struct S3Storage {
     region: Option<String>,
     credentials: Option<SharedCredentialsProvider>,
     count_calls: bool,
+    /// Built on first use (it reads the trust roots), then shared by every clone.
+    client: Arc<OnceCell<HttpsClient>>,
 }
 
 impl std::fmt::Debug for S3Storage {
@@ -327,6 +332,7 @@ impl S3Storage {
             region,
             credentials: sdk_config.credentials_provider(),
             count_calls,
+            client: Default::default(),
         })
     }
 
@@ -390,7 +396,11 @@ impl S3Storage {
         let call = self
             .count_calls
             .then(|| crate::calls::record("s3", operation));
-        let client = crate::https::client().map_err(ApiError::internal)?;
+        let client = self
+            .client
+            .get_or_try_init(|| async { crate::https::client() })
+            .await
+            .map_err(ApiError::internal)?;
         let mut failures = Vec::new();
         for attempt in 1..=ATTEMPTS {
             if attempt > 1 {

@@ -27,10 +27,11 @@ use bytes::Bytes;
 use http::{StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use percent_encoding::utf8_percent_encode;
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
 use super::{PostOutcome, Poster};
 use crate::AppState;
+use crate::https::HttpsClient;
 use crate::sigv4::HeaderSigner;
 
 /// The service name API Gateway's management API is signed for.
@@ -55,6 +56,8 @@ pub struct ManagementPoster {
     credentials: Option<SharedCredentialsProvider>,
     /// Shared by every clone, with the signing key it keeps.
     signer: Arc<HeaderSigner>,
+    /// Built on first post (it reads the trust roots), then shared by every clone.
+    client: Arc<OnceCell<HttpsClient>>,
     /// Posts in flight at once over every clone and every event, when bounded: a stream
     /// batch broadcasts several partitions at once, each with its own audience, and their
     /// posts together stay within this.
@@ -79,6 +82,7 @@ impl ManagementPoster {
             region: sdk_config.region().map(|region| region.to_string()),
             credentials: sdk_config.credentials_provider(),
             signer: Arc::new(HeaderSigner::new(SIGNING_NAME)),
+            client: Arc::default(),
             in_flight: None,
         }
     }
@@ -139,7 +143,10 @@ impl ManagementPoster {
     /// One attempt: delivered, gone, or why not (and whether another attempt may do better).
     async fn attempt(&self, connection_id: &str, payload: &Bytes) -> Attempt {
         let request = async {
-            let client = crate::https::client()?;
+            let client = self
+                .client
+                .get_or_try_init(|| async { crate::https::client() })
+                .await?;
             let credentials = crate::sigv4::credentials(self.credentials.as_ref()).await?;
             let request = self.signed_request(
                 connection_id,
