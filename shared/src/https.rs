@@ -1,8 +1,10 @@
-//! The one HTTPS client: hyper over rustls on ring with the system's trust roots, HTTP/1.1.
+//! Huddle's HTTPS client: hyper over rustls on ring with the system's trust roots, HTTP/1.1.
 //! Huddle's own requests (an identity provider's key set, the file bucket's S3 requests,
 //! posts to WebSocket connections) use it directly, and the AWS SDK's clients through
-//! [`sdk::sdk_client`]. Plain http is allowed too, for this machine's local stack; callers
-//! decide which URLs they accept.
+//! [`sdk::sdk_client`]. Each owner builds its own on first use and keeps its pool: a pooled
+//! connection's task lives on the runtime that opened it, so a pool is not shared across
+//! runtimes. Plain http is allowed too, for this machine's local stack; callers decide which
+//! URLs they accept.
 
 use std::time::Duration;
 
