@@ -18,5 +18,6 @@ pub mod store;
 pub use poster::*;
 pub use rules::*;
 pub use store::{
-    AudienceCheck, Connection, Presence, SubscribeOutcome, Subscription, Throttle, ThrottleVerdict,
+    AudienceCheck, Connection, Presence, SubscribeOutcome, Subscriber, Subscription, Throttle,
+    ThrottleVerdict,
 };

@@ -211,7 +211,7 @@ where
         limit: AUDIENCE_FIRST_PAGE,
         cursor: None,
     };
-    let subscribers = state.store.list_channel_subscribers(channel_id, &first);
+    let subscribers = state.store.list_channel_audience(channel_id, &first);
     // The users the last delivery admitted have their access read beside the first page,
     // so a steady audience waits one round trip, not two, before its first posts.
     let hint = state.audience_hints.get(channel_id);
@@ -332,7 +332,7 @@ where
             match &next {
                 Some(request) => state
                     .store
-                    .list_channel_subscribers(channel_id, request)
+                    .list_channel_audience(channel_id, request)
                     .await
                     .map(Some),
                 None => Ok(None),

@@ -65,6 +65,22 @@ pub struct Subscription {
     pub expires_at: i64,
 }
 
+/// What a broadcast reads of a subscription: where to post and whose access decides it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Subscriber {
+    pub connection_id: String,
+    pub user_id: UserId,
+    /// The channel's workspace (absent on subscriptions written before it was kept).
+    #[serde(default)]
+    pub workspace_id: Option<WorkspaceId>,
+}
+
+impl Subscriber {
+    /// The subscription item's attributes a [`Subscriber`] is read from (a third of the
+    /// item: its keys and index keys stay behind).
+    const ATTRIBUTES: [&str; 3] = ["connection_id", "user_id", "workspace_id"];
+}
+
 #[derive(Serialize, Deserialize)]
 struct SubscriptionItem {
     #[serde(flatten)]
@@ -576,7 +592,23 @@ impl Store {
         Ok(items.into_iter().map(|item| item.subscription).collect())
     }
 
-    /// A page of the connections subscribed to a channel (a broadcast's audience).
+    /// A page of the connections subscribed to a channel, as a broadcast reads them: only
+    /// the [`Subscriber`] of each (a fan-out reads a thousand of them before it posts).
+    pub async fn list_channel_audience(
+        &self,
+        channel_id: ChannelId,
+        page: &PageRequest,
+    ) -> ApiResult<Page<Subscriber>> {
+        self.query_page_of(
+            &keys::channel_subscribers(channel_id),
+            page,
+            true,
+            &Subscriber::ATTRIBUTES,
+        )
+        .await
+    }
+
+    /// A page of the connections subscribed to a channel, whole.
     pub async fn list_channel_subscribers(
         &self,
         channel_id: ChannelId,
@@ -586,5 +618,42 @@ impl Store {
             .query_page(&keys::channel_subscribers(channel_id), page, true)
             .await?;
         Ok(page.map(|item| item.subscription))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A subscription item cut down to [`Subscriber::ATTRIBUTES`], as the broadcast's
+    /// projected Query returns it, still reads as the subscription's subscriber.
+    #[test]
+    fn a_subscriber_reads_from_its_projected_attributes() {
+        let connection = Connection {
+            connection_id: "L0SM9cOFvHcCIhw=".into(),
+            user_id: UserId::generate(),
+            connected_at: Utc::now(),
+            expires_at: 1_790_000_000,
+            channels: Vec::new(),
+        };
+        let workspace_id = WorkspaceId::generate();
+        let item = SubscriptionItem::new(&connection, workspace_id, ChannelId::generate());
+        let mut whole: Item = to_attributes(&item).expect("an item");
+        assert!(whole.len() > Subscriber::ATTRIBUTES.len() * 2, "{whole:?}");
+        whole.retain(|name, _| Subscriber::ATTRIBUTES.contains(&name.as_str()));
+        assert_eq!(
+            whole.len(),
+            Subscriber::ATTRIBUTES.len(),
+            "every attribute named exists"
+        );
+        let subscriber: Subscriber = serde_dynamo::from_item(whole).expect("a subscriber");
+        assert_eq!(
+            subscriber,
+            Subscriber {
+                connection_id: connection.connection_id,
+                user_id: connection.user_id,
+                workspace_id: Some(workspace_id),
+            }
+        );
     }
 }

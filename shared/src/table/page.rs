@@ -152,8 +152,31 @@ impl Store {
         limit: i32,
         forward: bool,
     ) -> ApiResult<RawPage> {
-        let output = self
-            .query_request(partition)?
+        self.query_raw_of(partition, start, limit, forward, &[])
+            .await
+    }
+
+    /// [`Self::query_raw`] reading only `attributes` of each item (all of them if none are
+    /// named). DynamoDB still returns the start key of the next Query whole.
+    async fn query_raw_of(
+        &self,
+        partition: &Partition,
+        start: Option<Item>,
+        limit: i32,
+        forward: bool,
+        attributes: &[&str],
+    ) -> ApiResult<RawPage> {
+        let mut query = self.query_request(partition)?;
+        if !attributes.is_empty() {
+            let mut projection = Vec::with_capacity(attributes.len());
+            for (index, attribute) in attributes.iter().enumerate() {
+                let name = format!("#a{index}");
+                query = query.expression_attribute_names(&name, *attribute);
+                projection.push(name);
+            }
+            query = query.projection_expression(projection.join(", "));
+        }
+        let output = query
             .scan_index_forward(forward)
             .limit(limit)
             .set_exclusive_start_key(start)
@@ -211,9 +234,22 @@ impl Store {
         page: &PageRequest,
         forward: bool,
     ) -> ApiResult<Page<T>> {
+        self.query_page_of(partition, page, forward, &[]).await
+    }
+
+    /// [`Self::query_page`] reading only `attributes` of each item (all if none are named):
+    /// for a hot read that needs a few small attributes of large items, so DynamoDB sends
+    /// and the function parses less. `T` must not need any other attribute.
+    pub(crate) async fn query_page_of<T: DeserializeOwned>(
+        &self,
+        partition: &Partition,
+        page: &PageRequest,
+        forward: bool,
+        attributes: &[&str],
+    ) -> ApiResult<Page<T>> {
         let start = self.page_start(partition, page)?;
         let raw = self
-            .query_raw(partition, start, page.limit, forward)
+            .query_raw_of(partition, start, page.limit, forward, attributes)
             .await?;
         let items = raw
             .items
