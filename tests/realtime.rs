@@ -10,7 +10,9 @@ use futures::{SinkExt, StreamExt};
 use huddle_shared::auth::secrets;
 use huddle_shared::ids::{ChannelId, MessageId, UserId, WorkspaceId};
 use huddle_shared::realtime::Connection;
-use huddle_shared::realtime::{CONNECTION_SUBSCRIPTIONS_MAX, broadcast_changes};
+use huddle_shared::realtime::{
+    AUDIENCE_FIRST_PAGE, CONNECTION_SUBSCRIPTIONS_MAX, broadcast_changes,
+};
 use huddle_shared::realtime::{PostOutcome, Poster};
 use huddle_shared::stream::{Change, ChangeKind};
 use huddle_tests::ws::{
@@ -66,12 +68,31 @@ async fn tickets_open_one_socket_each() {
     );
 }
 
-/// More subscribers than the audience's first page (25): each page is checked and posted
-/// to while the next is read, and every socket hears the message exactly once.
+/// More subscribers than the audience's first page: each page is checked and posted to
+/// while the next is read, and every socket hears the message exactly once.
 #[tokio::test]
 async fn a_message_reaches_every_page_of_a_large_audience() {
     let api = Api::new();
     let team = api.fresh_team().await;
+    let state = app_state().await;
+    let workspace: WorkspaceId = team.workspace_id.parse().unwrap();
+    let general: ChannelId = team.general_id.parse().unwrap();
+    let owner: UserId = team.owner.id.parse().unwrap();
+    // A first page's worth of subscriptions of connections long gone (as a missed
+    // `$disconnect` leaves them), whose ids sort before every gateway id (`!` before any
+    // base64 character): the real sockets are read on the second page. (The gone ones
+    // answer 410.)
+    let run = format!("!{}", ulid::Ulid::new());
+    let first_page = usize::try_from(AUDIENCE_FIRST_PAGE).unwrap();
+    futures::stream::iter(0..first_page)
+        .for_each_concurrent(16, |index| {
+            let (state, run) = (&state, &run);
+            async move {
+                let id = format!("{run}-{index:04}");
+                subscribed_record(state, &id, owner, workspace, general).await;
+            }
+        })
+        .await;
     // Each user may hold 10 sockets: three members give 30.
     let mut sockets = Vec::new();
     for user in [&team.owner, &team.admin, &team.member] {
@@ -1160,15 +1181,21 @@ async fn an_audience_checks_each_user_once_however_many_pages_hold_them() {
         .collect();
     let (_socket, listening) = quiet_general(&api, &team).await;
     // Ids sorted as the pages read them, after the real socket's (`~` sorts after every
-    // character of a gateway's id): the first page (25) holds every user, the second the
+    // character of a gateway's id): the first page holds every user, the second the
     // member's, the admin's and the outsider's again.
     let run = format!("~{}", ulid::Ulid::new());
-    let mut connections = Vec::new();
-    for index in 0..30 {
-        let id = format!("{run}-{index:02}");
-        connections
-            .push(subscribed_record(&state, &id, users[index % 3], workspace, general).await);
-    }
+    let count = usize::try_from(AUDIENCE_FIRST_PAGE).unwrap() + 5;
+    let connections: Vec<Connection> = futures::stream::iter(0..count)
+        .map(|index| {
+            let (state, run, user) = (&state, &run, users[index % 3]);
+            async move {
+                let id = format!("{run}-{index:04}");
+                subscribed_record(state, &id, user, workspace, general).await
+            }
+        })
+        .buffered(16)
+        .collect()
+        .await;
     let recorder = Recorder::default();
     let change = message_change(
         "1",
