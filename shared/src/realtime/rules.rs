@@ -44,7 +44,7 @@ pub const PRESENCE_INTERVAL_MS: i64 = 5_000;
 /// median receipt comes sooner, for a first receipt a few milliseconds later.
 pub const AUDIENCE_FIRST_PAGE: i32 = 250;
 /// Each further page of an audience is this many times the one before (up to
-/// [`AUDIENCE_PAGE`]), so posting to one page covers the time the next takes to read.
+/// [`AUDIENCE_PAGE`]), so a large audience takes few reads.
 const AUDIENCE_PAGE_GROWTH: i32 = 4;
 /// The most subscribers read (and checked with one batch read) in one page of an audience.
 const AUDIENCE_PAGE: i32 = 1000;
