@@ -6,6 +6,7 @@
 //! runtimes. Plain http is allowed too, for this machine's local stack; callers decide which
 //! URLs they accept.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,6 +16,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::sync::OnceCell;
 
 /// The connect timeout the SDK's clients use too (`aws_config::defaults`' value).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
@@ -26,13 +28,38 @@ pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// client's code is in each binary once.
 pub type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// A pooled HTTP/1.1 client. Reads the trust roots, so build it on first use rather than at
-/// cold start.
-pub fn client() -> anyhow::Result<HttpsClient> {
-    client_with(CONNECT_TIMEOUT)
+/// A pooled HTTP/1.1 client, built on first use and then shared by every clone: building
+/// reads the trust roots, which never happens at cold start this way.
+#[derive(Debug, Clone)]
+pub struct LazyClient {
+    connect_timeout: Duration,
+    client: Arc<OnceCell<HttpsClient>>,
 }
 
-/// [`client`] with its own connect timeout.
+impl Default for LazyClient {
+    fn default() -> Self {
+        Self::with_connect_timeout(CONNECT_TIMEOUT)
+    }
+}
+
+impl LazyClient {
+    /// A client whose connections give up connecting after `connect_timeout`.
+    pub fn with_connect_timeout(connect_timeout: Duration) -> Self {
+        Self {
+            connect_timeout,
+            client: Arc::default(),
+        }
+    }
+
+    /// The client, built now if this is the first call.
+    pub async fn get(&self) -> anyhow::Result<&HttpsClient> {
+        self.client
+            .get_or_try_init(|| async { client_with(self.connect_timeout) })
+            .await
+    }
+}
+
+/// A pooled HTTP/1.1 client with this connect timeout.
 fn client_with(connect_timeout: Duration) -> anyhow::Result<HttpsClient> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
@@ -51,16 +78,17 @@ fn client_with(connect_timeout: Duration) -> anyhow::Result<HttpsClient> {
         .build(connector))
 }
 
-/// The AWS SDK's HTTP client ([`sdk_client`]): [`client`] behind the SDK's `HttpClient`
+/// The AWS SDK's HTTP client ([`sdk_client`]): a [`LazyClient`] behind the SDK's `HttpClient`
 /// interface, so the SDK's calls and Huddle's own requests share one hyper and rustls
 /// build, HTTP/1.1 only. The SDK's own client (`aws-smithy-http-client`) always links
 /// HTTP/2 (hyper's and the h2 crate), which DynamoDB's HTTP/1.1 calls never use: about a
 /// tenth of each function's code.
 pub mod sdk {
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, PoisonError};
+    use std::sync::{Mutex, PoisonError};
     use std::time::Duration;
 
+    use super::{CONNECT_TIMEOUT, LazyClient};
     use aws_smithy_runtime_api::box_error::BoxError;
     use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
     use aws_smithy_runtime_api::client::http::{
@@ -74,9 +102,6 @@ pub mod sdk {
     use aws_smithy_types::retry::ErrorKind;
     use bytes::Bytes;
     use http_body_util::Full;
-    use tokio::sync::OnceCell;
-
-    use super::{CONNECT_TIMEOUT, HttpsClient};
 
     /// The client to give the SDK's configuration. Its connections are opened on the first
     /// call (the trust roots are read then), never at cold start.
@@ -109,9 +134,10 @@ pub mod sdk {
                 .entry(timeouts)
                 .or_insert_with(|| {
                     SharedHttpConnector::new(Connector {
-                        connect_timeout: timeouts.0.unwrap_or(CONNECT_TIMEOUT),
                         read_timeout: timeouts.1,
-                        client: Arc::default(),
+                        client: LazyClient::with_connect_timeout(
+                            timeouts.0.unwrap_or(CONNECT_TIMEOUT),
+                        ),
                     })
                 })
                 .clone()
@@ -122,14 +148,12 @@ pub mod sdk {
         }
     }
 
-    /// Sends the SDK's requests over one pooled [`HttpsClient`].
+    /// Sends the SDK's requests over one pooled client, built on the first call.
     #[derive(Debug, Clone)]
     struct Connector {
-        connect_timeout: Duration,
         /// The most a response's head may take, when the configuration sets it.
         read_timeout: Option<Duration>,
-        /// Built on the first call.
-        client: Arc<OnceCell<HttpsClient>>,
+        client: LazyClient,
     }
 
     impl HttpConnector for Connector {
@@ -142,7 +166,7 @@ pub mod sdk {
             HttpConnectorFuture::new(async move {
                 let client = connector
                     .client
-                    .get_or_try_init(|| async { super::client_with(connector.connect_timeout) })
+                    .get()
                     .await
                     .map_err(|error| ConnectorError::other(error.into(), None))?;
                 let response = client.request(request);
@@ -219,9 +243,8 @@ pub mod sdk {
 
         fn connector(read_timeout: Option<Duration>) -> Connector {
             Connector {
-                connect_timeout: CONNECT_TIMEOUT,
                 read_timeout,
-                client: Arc::default(),
+                client: LazyClient::default(),
             }
         }
 

@@ -1,5 +1,5 @@
 //! Fetching the provider's documents, the discovery document (for its `jwks_uri`) and the
-//! key set, with [`crate::https::client`] (hyper over rustls on ring with the system's trust
+//! key set, with [`crate::https::LazyClient`] (hyper over rustls on ring with the system's trust
 //! roots). Each request has a deadline and a size bound and follows
 //! no redirect; plain http is only for this machine (see
 //! [`crate::config::is_acceptable_key_url`]). The client is built on first use, so a cold
@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 
 use crate::auth::oidc::signing_keys::KeySource;
 use crate::config::{OidcConfig, is_acceptable_key_url};
-use crate::https::HttpsClient;
+use crate::https::LazyClient;
 
 /// How long one request to the provider may take, connection included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(4);
@@ -26,7 +26,7 @@ pub struct HttpKeySource {
     issuer: String,
     /// `OIDC_JWKS_URL`, else found through discovery (once per process).
     jwks_url: OnceCell<String>,
-    client: OnceCell<HttpsClient>,
+    client: LazyClient,
 }
 
 impl HttpKeySource {
@@ -37,7 +37,7 @@ impl HttpKeySource {
                 Some(url) => OnceCell::new_with(Some(url.clone())),
                 None => OnceCell::new(),
             },
-            client: OnceCell::new(),
+            client: LazyClient::default(),
         }
     }
 
@@ -46,10 +46,7 @@ impl HttpKeySource {
         if !is_acceptable_key_url(url) {
             bail!("refusing to fetch {url}: not https");
         }
-        let client = self
-            .client
-            .get_or_try_init(|| async { crate::https::client() })
-            .await?;
+        let client = self.client.get().await?;
         let uri: http::Uri = url.parse().with_context(|| format!("parsing {url}"))?;
         let fetch = async {
             let response = client

@@ -3,7 +3,7 @@
 //! The bucket needs seven things of S3 (two presigned URLs, HEAD, copy, a bounded GET, PUT,
 //! DELETE), each one plain REST request. They are made here with the SDK's own SigV4 crate
 //! and S3's signing settings (single URI encoding, no path normalisation, the payload's
-//! SHA-256 in `x-amz-content-sha256`) over [`crate::https::client`], rather than through
+//! SHA-256 in `x-amz-content-sha256`) over [`crate::https::LazyClient`], rather than through
 //! the SDK's S3 client, whose generated code and endpoint rules were about a megabyte of
 //! each function that serves files. What the SDK's client did that matters here is kept:
 //! its standard retries (3 attempts on a failed connection, a timeout, throttling or a
@@ -13,7 +13,6 @@
 //! (`crate::calls`). Locally the same code talks to s3s-fs, which checks every signature.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, anyhow};
@@ -30,12 +29,11 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use percent_encoding::utf8_percent_encode;
-use tokio::sync::OnceCell;
 
 use super::{ObjectInfo, ObjectRead, ObjectStore, UploadInstructions};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use crate::https::HttpsClient;
+use crate::https::LazyClient;
 
 /// The service name S3 requests are signed for.
 const SIGNING_NAME: &str = "s3";
@@ -62,7 +60,7 @@ pub struct S3Storage {
     credentials: Option<SharedCredentialsProvider>,
     count_calls: bool,
     /// Built on first use (it reads the trust roots), then shared by every clone.
-    client: Arc<OnceCell<HttpsClient>>,
+    client: LazyClient,
 }
 
 impl std::fmt::Debug for S3Storage {
@@ -332,7 +330,7 @@ impl S3Storage {
             region,
             credentials: sdk_config.credentials_provider(),
             count_calls,
-            client: Default::default(),
+            client: LazyClient::default(),
         })
     }
 
@@ -396,11 +394,7 @@ impl S3Storage {
         let call = self
             .count_calls
             .then(|| crate::calls::record("s3", operation));
-        let client = self
-            .client
-            .get_or_try_init(|| async { crate::https::client() })
-            .await
-            .map_err(ApiError::internal)?;
+        let client = self.client.get().await.map_err(ApiError::internal)?;
         let mut failures = Vec::new();
         for attempt in 1..=ATTEMPTS {
             if attempt > 1 {

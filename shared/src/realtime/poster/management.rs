@@ -3,7 +3,7 @@
 //! The local gateway serves the same API at `/@connections/{id}`, so this code is the same
 //! locally and deployed.
 //!
-//! One post is one signed HTTP request over [`crate::https::client`], made here rather than
+//! One post is one signed HTTP request over [`crate::https::LazyClient`], made here rather than
 //! through the SDK's `post_to_connection`: a fan-out posts a thousand times for one message,
 //! and a profile of the broadcaster showed the SDK's per-request machinery (its
 //! orchestrator, configuration layers and interceptors) costing more CPU than signing and
@@ -27,11 +27,11 @@ use bytes::Bytes;
 use http::{StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use percent_encoding::utf8_percent_encode;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::{PostOutcome, Poster};
 use crate::AppState;
-use crate::https::HttpsClient;
+use crate::https::LazyClient;
 use crate::sigv4::HeaderSigner;
 
 /// The service name API Gateway's management API is signed for.
@@ -57,7 +57,7 @@ pub struct ManagementPoster {
     /// Shared by every clone, with the signing key it keeps.
     signer: Arc<HeaderSigner>,
     /// Built on first post (it reads the trust roots), then shared by every clone.
-    client: Arc<OnceCell<HttpsClient>>,
+    client: LazyClient,
     /// Posts in flight at once over every clone and every event, when bounded: a stream
     /// batch broadcasts several partitions at once, each with its own audience, and their
     /// posts together stay within this.
@@ -82,7 +82,7 @@ impl ManagementPoster {
             region: sdk_config.region().map(|region| region.to_string()),
             credentials: sdk_config.credentials_provider(),
             signer: Arc::new(HeaderSigner::new(SIGNING_NAME)),
-            client: Arc::default(),
+            client: LazyClient::default(),
             in_flight: None,
         }
     }
@@ -143,10 +143,7 @@ impl ManagementPoster {
     /// One attempt: delivered, gone, or why not (and whether another attempt may do better).
     async fn attempt(&self, connection_id: &str, payload: &Bytes) -> Attempt {
         let request = async {
-            let client = self
-                .client
-                .get_or_try_init(|| async { crate::https::client() })
-                .await?;
+            let client = self.client.get().await?;
             let credentials = crate::sigv4::credentials(self.credentials.as_ref()).await?;
             let request = self.signed_request(
                 connection_id,
